@@ -1,0 +1,105 @@
+// swift-tools-version: 6.0
+// IPFSAccelerate: content-addressed model hub, IPFS router and OpenAI-compatible model server.
+// One target per layer; lower layers never import upper ones (see docs/architecture.md).
+import PackageDescription
+
+// Hot numeric kernels are C compiled with optimisation even in debug builds; they pick
+// AVX2/FMA at run time through target attributes, so the binary still runs on baseline x86-64.
+let kernelFlags: [CSetting] = [.unsafeFlags(["-O3", "-fno-math-errno"])]
+
+let package = Package(
+    name: "IPFSAccelerate",
+    platforms: [.macOS(.v14)],
+    products: [
+        .executable(name: "ipfs-accelerate", targets: ["ipfs-accelerate"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-crypto", from: "3.12.3"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+        .package(url: "https://github.com/apple/swift-metrics", from: "2.13.0"),
+        .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
+        .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
+        .package(url: "https://github.com/swift-server/async-http-client", from: "1.37.0"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
+        .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
+        .package(url: "https://github.com/vapor/postgres-nio", from: "1.33.2"),
+    ],
+    targets: [
+        // MARK: content addressing
+        .target(name: "Multiformats", dependencies: [
+            .product(name: "Crypto", package: "swift-crypto"),
+        ]),
+        .target(name: "BlockStore", dependencies: ["Multiformats"]),
+        .target(name: "UnixFS", dependencies: ["Multiformats", "BlockStore"]),
+
+        // MARK: backends
+        .target(name: "IPFSRouter", dependencies: [
+            "Multiformats", "BlockStore", "UnixFS",
+            .product(name: "AsyncHTTPClient", package: "async-http-client"),
+            .product(name: "Logging", package: "swift-log"),
+        ]),
+        .target(name: "ModelStore", dependencies: ["IPFSRouter", "UnixFS", "Multiformats",
+            .product(name: "Crypto", package: "swift-crypto"),
+        ]),
+        .target(name: "KuboRPC", dependencies: [
+            "Multiformats", "BlockStore", "UnixFS",
+            .product(name: "Hummingbird", package: "hummingbird"),
+        ]),
+
+        // MARK: inference
+        .systemLibrary(name: "COpenBLAS", providers: [.apt(["libopenblas-dev"])]),
+        .target(name: "CKernels", cSettings: kernelFlags),
+        .target(name: "Inference", dependencies: [
+            "COpenBLAS", "CKernels", "Multiformats", "BlockStore", "UnixFS",
+        ]),
+
+        // MARK: hub
+        .target(name: "HubDatabase", dependencies: [
+            .product(name: "GRDB", package: "GRDB.swift"),
+            .product(name: "PostgresNIO", package: "postgres-nio"),
+            .product(name: "Crypto", package: "swift-crypto"),
+            .product(name: "Logging", package: "swift-log"),
+        ]),
+        .target(name: "Hub", dependencies: [
+            "HubDatabase", "Multiformats", "BlockStore", "UnixFS",
+            .product(name: "Hummingbird", package: "hummingbird"),
+            .product(name: "AsyncHTTPClient", package: "async-http-client"),
+            .product(name: "Crypto", package: "swift-crypto"),
+            .product(name: "Logging", package: "swift-log"),
+        ]),
+
+        // MARK: model server
+        .target(name: "ModelServer", dependencies: [
+            "Inference", "HubDatabase", "Multiformats", "BlockStore", "UnixFS",
+            .product(name: "Hummingbird", package: "hummingbird"),
+            .product(name: "Metrics", package: "swift-metrics"),
+            .product(name: "Prometheus", package: "swift-prometheus"),
+            .product(name: "Crypto", package: "swift-crypto"),
+            .product(name: "Logging", package: "swift-log"),
+        ]),
+
+        // MARK: the command
+        .executableTarget(name: "ipfs-accelerate", dependencies: [
+            "Multiformats", "BlockStore", "UnixFS", "IPFSRouter", "ModelStore", "KuboRPC",
+            "Inference", "HubDatabase", "Hub", "ModelServer",
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            .product(name: "Hummingbird", package: "hummingbird"),
+            .product(name: "Logging", package: "swift-log"),
+        ]),
+
+        // MARK: tests (swift-testing), one per layer
+        .testTarget(name: "MultiformatsTests", dependencies: ["Multiformats"]),
+        .testTarget(name: "BlockStoreTests", dependencies: ["BlockStore", "Multiformats"]),
+        .testTarget(name: "UnixFSTests", dependencies: ["UnixFS", "BlockStore", "Multiformats"]),
+        .testTarget(name: "IPFSRouterTests", dependencies: ["IPFSRouter", "ModelStore", "KuboRPC", "UnixFS", "BlockStore", "Multiformats"]),
+        .testTarget(name: "InferenceTests", dependencies: ["Inference", "CKernels"]),
+        .testTarget(name: "HubTests", dependencies: ["Hub", "HubDatabase", "UnixFS", "BlockStore", "Multiformats",
+            .product(name: "HummingbirdTesting", package: "hummingbird"),
+        ]),
+        .testTarget(name: "ModelServerTests", dependencies: ["ModelServer", "Inference",
+            .product(name: "HummingbirdTesting", package: "hummingbird"),
+        ]),
+    ],
+    swiftLanguageModes: [.v6]
+)

@@ -1,0 +1,1 @@
+// The BlockStore layer: see docs/architecture.md.

@@ -1,0 +1,1 @@
+// The Hub layer: see docs/architecture.md.

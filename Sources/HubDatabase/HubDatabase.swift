@@ -1,0 +1,1 @@
+// The HubDatabase layer: see docs/architecture.md.

@@ -1,0 +1,1 @@
+// The IPFSRouter layer: see docs/architecture.md.

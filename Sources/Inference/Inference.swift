@@ -1,0 +1,1 @@
+// The Inference layer: see docs/architecture.md.

@@ -1,0 +1,119 @@
+import Foundation
+
+// The contract between the inference engine and its callers (the model server, the CLI).
+// Implementations: BERT sentence embeddings, Llama text generation.
+
+/// A tokenizer: text to ids and back.
+public protocol TextTokenizer: Sendable {
+    var vocabularySize: Int { get }
+    /// Token ids for `text`; with `addSpecialTokens` the model's own framing ([CLS]/[SEP], BOS if the model adds one).
+    func encode(_ text: String, addSpecialTokens: Bool) -> [Int]
+    /// Text for `ids`; invalid UTF-8 (a character split across tokens) becomes U+FFFD.
+    func decode(_ ids: [Int], skipSpecialTokens: Bool) -> String
+}
+
+/// A model that turns texts into fixed-size vectors.
+public protocol EmbeddingModel: AnyObject, Sendable {
+    var id: String { get }
+    var dimensions: Int { get }
+    var maxSequenceLength: Int { get }
+    var tokenizer: any TextTokenizer { get }
+    /// Bytes of weights and buffers this model holds in memory (mapped weights count).
+    var memoryBytes: Int { get }
+    /// One vector per text, pooled and normalised as the model's configuration says.
+    /// All texts run together in batched forward passes.
+    func embed(_ texts: [String]) throws -> [[Float]]
+}
+
+public struct ChatMessage: Sendable, Equatable, Codable {
+    public var role: String
+    public var content: String
+    public init(role: String, content: String) {
+        self.role = role
+        self.content = content
+    }
+}
+
+public struct GenerationParameters: Sendable, Equatable {
+    public var maxTokens: Int = 16
+    /// 0 means greedy.
+    public var temperature: Float = 1.0
+    public var topP: Float = 1.0
+    /// Same seed, same output. nil: a random seed.
+    public var seed: UInt64? = nil
+    public var stop: [String] = []
+    public var presencePenalty: Float = 0
+    public var frequencyPenalty: Float = 0
+    /// When non-nil, every generated token carries its log-probability and this many alternatives.
+    public var topLogprobs: Int? = nil
+    public init() {}
+}
+
+public struct TokenLogprob: Sendable, Equatable {
+    public var id: Int
+    public var text: String
+    public var logprob: Float
+    public init(id: Int, text: String, logprob: Float) {
+        self.id = id
+        self.text = text
+        self.logprob = logprob
+    }
+}
+
+public struct GeneratedToken: Sendable, Equatable {
+    public var id: Int
+    /// The text this token completes (may be empty while a UTF-8 character is split across tokens).
+    public var text: String
+    public var logprob: Float
+    public var topLogprobs: [TokenLogprob]
+    public init(id: Int, text: String, logprob: Float, topLogprobs: [TokenLogprob]) {
+        self.id = id
+        self.text = text
+        self.logprob = logprob
+        self.topLogprobs = topLogprobs
+    }
+}
+
+public enum FinishReason: String, Sendable, Equatable {
+    case stop      // end-of-sequence token or a stop sequence
+    case length    // max tokens or the context length
+}
+
+public struct GenerationResult: Sendable, Equatable {
+    public var text: String
+    public var tokens: [GeneratedToken]
+    public var finishReason: FinishReason
+    public var promptTokens: Int
+    public var completionTokens: Int { tokens.count }
+    public init(text: String, tokens: [GeneratedToken], finishReason: FinishReason, promptTokens: Int) {
+        self.text = text
+        self.tokens = tokens
+        self.finishReason = finishReason
+        self.promptTokens = promptTokens
+    }
+}
+
+/// A causal language model.
+public protocol TextGenerationModel: AnyObject, Sendable {
+    var id: String { get }
+    var contextLength: Int { get }
+    var tokenizer: any TextTokenizer { get }
+    var memoryBytes: Int { get }
+    /// The prompt text for a chat, rendered with the model's own chat template
+    /// (or a built-in ChatML renderer that gives the same text).
+    func renderChat(_ messages: [ChatMessage], addGenerationPrompt: Bool) throws -> String
+    /// Generates from `prompt` token ids. `onToken` is called as each token is made
+    /// (after stop-sequence handling); returning false stops generation early.
+    func generate(prompt: [Int], parameters: GenerationParameters,
+                  onToken: (GeneratedToken) -> Bool) throws -> GenerationResult
+    /// Several prompts advanced together, one batched forward pass per step.
+    /// Results are in the order of `prompts`; each equals what `generate` alone gives.
+    func generateBatch(prompts: [[Int]], parameters: [GenerationParameters],
+                       onToken: (_ index: Int, GeneratedToken) -> Bool) throws -> [GenerationResult]
+}
+
+/// What a model folder, GGUF file or stored model turned out to be.
+public enum LoadedModel: Sendable {
+    case embedding(any EmbeddingModel)
+    case generation(any TextGenerationModel)
+}

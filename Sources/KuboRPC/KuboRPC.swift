@@ -1,0 +1,1 @@
+// The KuboRPC layer: see docs/architecture.md.

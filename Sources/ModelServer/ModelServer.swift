@@ -1,0 +1,1 @@
+// The ModelServer layer: see docs/architecture.md.

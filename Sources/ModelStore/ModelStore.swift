@@ -1,0 +1,1 @@
+// The ModelStore layer: see docs/architecture.md.

@@ -1,0 +1,1 @@
+// The Multiformats layer: see docs/architecture.md.

@@ -1,0 +1,1 @@
+// The UnixFS layer: see docs/architecture.md.
