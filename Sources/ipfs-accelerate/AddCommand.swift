@@ -25,7 +25,7 @@ struct AddCommand: ParsableCommand {
     @Flag(name: [.customShort("Q"), .long], help: "Print only the final root CID.")
     var quieter = false
 
-    @Flag(name: [.short, .customLong("only-hash")], help: "Only compute the CIDs; store nothing.")
+    @Flag(name: [.customShort("n"), .customLong("only-hash")], help: "Only compute the CIDs; store nothing.")
     var onlyHash = false
 
     @Option(name: .customLong("cid-version"), help: "CID version (0 or 1; 1 implies --raw-leaves).")
