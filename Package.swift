@@ -43,8 +43,9 @@ let package = Package(
             .product(name: "Crypto", package: "swift-crypto"),
         ]),
         .target(name: "KuboRPC", dependencies: [
-            "Multiformats", "BlockStore", "UnixFS",
+            "Multiformats", "BlockStore", "UnixFS", "IPFSRouter",
             .product(name: "Hummingbird", package: "hummingbird"),
+            .product(name: "Logging", package: "swift-log"),
         ]),
 
         // MARK: inference
