@@ -1,3 +1,4 @@
+import BlockStore
 import Foundation
 
 /// The router's configuration, read from the environment exactly as the seed documents it
@@ -11,6 +12,7 @@ public struct RouterSettings: Sendable, Equatable {
     public var ipfsKitDisabledBy: String?
     /// `ENABLE_HF_CACHE` (default true).
     public var hfCacheEnabled: Bool
+    var hfCacheSetting: String
     /// `KUBO_CMD` (default `ipfs`).
     public var kuboCommand: String
     /// `HF_HOME` (default `~/.cache/huggingface`).
@@ -69,6 +71,7 @@ public struct RouterSettings: Sendable, Equatable {
         ipfsKitDisabledBy = disableKit ? "IPFS_KIT_DISABLE=\(env["IPFS_KIT_DISABLE"]!)"
             : (!enableKit ? "ENABLE_IPFS_KIT=\(env["ENABLE_IPFS_KIT"]!)" : nil)
         hfCacheEnabled = try flag("ENABLE_HF_CACHE", default: true)
+        hfCacheSetting = env["ENABLE_HF_CACHE"] ?? "true"
 
         let cmd = env["KUBO_CMD"]?.trimmingCharacters(in: .whitespaces) ?? ""
         kuboCommand = cmd.isEmpty ? "ipfs" : cmd
@@ -91,15 +94,16 @@ public struct RouterSettings: Sendable, Equatable {
         }
         operationTimeout = try seconds("IPFS_ROUTER_TIMEOUT", default: 120)
         probeTimeout = try seconds("IPFS_ROUTER_PROBE_TIMEOUT", default: 2)
-        let explicitHome = env["IPFS_ACCELERATE_HOME"] ?? ""
-        dataDirectory = explicitHome.isEmpty ? (hfHome as NSString).appendingPathComponent("ipfs_accelerate") : explicitHome
+        var e = env
+        e["HOME"] = home
+        dataDirectory = DataDirectory.resolve(flag: nil, environment: e).path
     }
 
     /// Whether a built-in backend is enabled, and if not, which setting disabled it.
     public func disabledReason(_ name: String) -> String? {
         switch name {
         case "ipfs_kit": return ipfsKitEnabled ? nil : "disabled by \(ipfsKitDisabledBy ?? "configuration")"
-        case "hf_cache": return hfCacheEnabled ? nil : "disabled by ENABLE_HF_CACHE=false"
+        case "hf_cache": return hfCacheEnabled ? nil : "disabled by ENABLE_HF_CACHE=\(hfCacheSetting)"
         default: return nil
         }
     }

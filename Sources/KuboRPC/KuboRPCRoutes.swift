@@ -1,3 +1,4 @@
+import BlockStore
 import Foundation
 import Hummingbird
 import IPFSRouter
@@ -154,43 +155,40 @@ public struct KuboRPCRoutes: Sendable {
         }
         guard !tops.isEmpty else { throw KuboRPCError.client("file argument was nil") }
         var lines: [[String: Any]] = []
-        var roots: [(String, String)] = []
-        for top in tops {
-            let path = (work as NSString).appendingPathComponent(top)
-            var isDir: ObjCBool = false
-            FileManager.default.fileExists(atPath: path, isDirectory: &isDir)
+        if let local = backend as? LocalBackend {
+            // The importer reports every entry with Kubo's cumulative sizes, root last.
             var o = options
             o.wrapWithDirectory = false
-            let cid = try await backend.addPath(path, recursive: isDir.boolValue, pin: pin && !options.wrapWithDirectory, options: o)
-            roots.append((top, cid))
-            if !quieter && !quiet && isDir.boolValue {
-                lines += try await entryLines(cid: cid, prefix: top)
+            let targets = options.wrapWithDirectory ? [work] : tops.map { (work as NSString).appendingPathComponent($0) }
+            let strip = options.wrapWithDirectory ? (work as NSString).lastPathComponent : nil
+            for target in targets {
+                var isDir: ObjCBool = false
+                FileManager.default.fileExists(atPath: target, isDirectory: &isDir)
+                for e in try local.addPathEntries(target, recursive: isDir.boolValue, pin: pin, options: o) {
+                    var name = e.path
+                    if let strip { name = name == strip ? "" : String(name.dropFirst(strip.count + 1)) }
+                    lines.append(["Name": name, "Hash": e.cid.description, "Size": "\(e.size)"])
+                }
             }
-            if !quieter {
+        } else {
+            for top in tops {
+                let path = (work as NSString).appendingPathComponent(top)
+                var isDir: ObjCBool = false
+                FileManager.default.fileExists(atPath: path, isDirectory: &isDir)
+                let cid = try await backend.addPath(path, recursive: isDir.boolValue, pin: pin, options: options)
+                if isDir.boolValue { lines += try await entryLines(cid: cid, prefix: top) }
                 lines.append(["Name": top, "Hash": cid, "Size": "\(try await size(cid))"])
             }
         }
-        if options.wrapWithDirectory {
-            // Wrap the added entries in one folder (Kubo's -w) by rebuilding it from the uploads.
-            let wrap = (tempDirectory as NSString).appendingPathComponent("rpc-wrap-\(UUID().uuidString)")
-            try FileManager.default.createDirectory(atPath: wrap, withIntermediateDirectories: true)
-            defer { try? FileManager.default.removeItem(atPath: wrap) }
-            for top in tops {
-                try FileManager.default.moveItem(atPath: (work as NSString).appendingPathComponent(top), toPath: (wrap as NSString).appendingPathComponent(top))
-            }
-            var o = options
-            o.wrapWithDirectory = false
-            let cid = try await backend.addPath(wrap, recursive: true, pin: pin, options: o)
-            lines.append(["Name": "", "Hash": cid, "Size": "\(try await size(cid))"])
-        } else if quieter, let last = roots.last {
-            lines = [["Name": last.0, "Hash": last.1, "Size": "\(try await size(last.1))"]]
-        }
+        if quieter, let last = lines.last { lines = [last] }
+        _ = quiet
         return KuboJSON.response(lines: lines)
     }
 
-    /// Kubo reports a node's cumulative size; the block size stands in where the backend has no Tsize.
+    /// Kubo reports a node's cumulative size; without the local store's Tsize, block size plus children stands in.
     func size(_ cid: String) async throws -> UInt64 {
-        UInt64((try? await backend.blockGet(cid).count) ?? 0) + ((try? await backend.ls(cid).reduce(0) { $0 + $1.size }) ?? 0)
+        if let local = backend as? LocalBackend { return try local.cumulativeSize(cid) }
+        return UInt64((try? await backend.blockGet(cid).count) ?? 0) + ((try? await backend.ls(cid).reduce(0) { $0 + $1.size }) ?? 0)
     }
 
     func entryLines(cid: String, prefix: String) async throws -> [[String: Any]] {
@@ -378,5 +376,12 @@ public struct KuboRPCRoutes: Sendable {
     @Sendable func version(_ r: Request) async throws -> Response {
         KuboJSON.response(["Version": Self.kuboVersion, "Commit": "ipfs-accelerate", "Repo": "15",
                            "System": "amd64/linux", "Golang": ""])
+    }
+}
+
+extension KuboRPCRoutes {
+    /// The routes over the local store in `dataDirectory` (what `serve` mounts).
+    public static func local(dataDirectory: DataDirectory) throws -> KuboRPCRoutes {
+        KuboRPCRoutes(backend: try LocalBackend(dataDirectory: dataDirectory), tempDirectory: dataDirectory.tmp.path)
     }
 }

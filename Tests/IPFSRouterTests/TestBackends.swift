@@ -70,4 +70,5 @@ func settings(_ env: [String: String]) throws -> RouterSettings {
     return try RouterSettings(environment: e)
 }
 
-let helloCID = "QmWATWQ7fVPP2EFGu71UkfnqhYXDYH566qy47CnJDgvs8u" // `echo hello | ipfs add` (Kubo)
+/// "Hello, IPFS!" added with `ipfs add` defaults (ground truth: shared/vectors/unixfs/vectors.json).
+let helloCID = "QmZaEQdUN9aj2UXzac2QHgDq5k2PHm6kMi17zJpRwwgKnm"
