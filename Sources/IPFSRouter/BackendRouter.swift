@@ -84,7 +84,8 @@ public final class BackendRouter: Sendable {
 
     func probe(_ b: any IPFSBackend) async -> BackendAvailability {
         do {
-            return try await withTimeout(settings.probeTimeout + 1, what: "availability of \(b.name)") { await b.availability() }
+            // A backend may probe an API and then a CLI: allow both, then cut it off.
+            return try await withTimeout(settings.probeTimeout * 2 + 1, what: "availability of \(b.name)") { await b.availability() }
         } catch {
             return .unavailable("\(error)")
         }

@@ -1,6 +1,7 @@
 import AsyncHTTPClient
 import Foundation
 import NIOCore
+import NIOHTTP1
 
 /// The `ipfs_kit` backend, for users who outgrow one machine: data through a Kubo RPC endpoint
 /// (`IPFS_KIT_KUBO_API`, default `KUBO_API`), pins through an IPFS Cluster REST API
@@ -28,17 +29,22 @@ public final class IPFSKitBackend: IPFSBackend, @unchecked Sendable {
     /// (Kubo version, cluster peer id, explanation), probed at most once a second.
     func endpoints() async -> (String?, String?, String) {
         if let c = lock.withLock({ cached }), Date().timeIntervalSince(c.at) < 1 { return (c.kubo, c.cluster, c.why) }
+        // Both endpoints are probed at once, so an unreachable pair costs one probe timeout.
+        let kuboProbe = KuboRPCClient(baseURL: kubo.baseURL, timeout: probeTimeout, client: kubo.client)
+        async let kuboAnswer: Result<String, any Error> = { do { return .success(try await kuboProbe.version()) } catch { return .failure(error) } }()
+        async let clusterAnswer: Result<Data, any Error> = { do { return .success(try await self.cluster(.GET, "/id", timeout: self.probeTimeout)) } catch { return .failure(error) } }()
         var k: String?, cl: String?, why: [String] = []
-        do {
-            k = try await KuboRPCClient(baseURL: kubo.baseURL, timeout: probeTimeout, client: kubo.client).version()
-            why.append("Kubo RPC at \(kubo.baseURL) (version \(k!))")
-        } catch { why.append("no Kubo RPC at \(kubo.baseURL) (\(error))") }
-        do {
-            let d = try await cluster(.GET, "/id", timeout: probeTimeout)
+        switch await kuboAnswer {
+        case .success(let v): k = v; why.append("Kubo RPC at \(kubo.baseURL) (version \(v))")
+        case .failure(let e): why.append("no Kubo RPC at \(kubo.baseURL) (\(e))")
+        }
+        switch await clusterAnswer {
+        case .success(let d):
             struct ID: Decodable { let id: String }
             cl = (try? JSONDecoder().decode(ID.self, from: d).id) ?? "?"
             why.append("IPFS Cluster at \(clusterURL) (peer \(cl!))")
-        } catch { why.append("no IPFS Cluster at \(clusterURL) (\(error))") }
+        case .failure(let e): why.append("no IPFS Cluster at \(clusterURL) (\(e))")
+        }
         let r = (k, cl, why.joined(separator: "; "))
         lock.withLock { cached = (r.0, r.1, r.2, Date()) }
         return r

@@ -11,11 +11,20 @@ public struct KuboRPCClient: Sendable {
     let timeout: Double
     let client: HTTPClient
 
-    public init(baseURL: String, timeout: Double, client: HTTPClient = .shared) {
+    public init(baseURL: String, timeout: Double, client: HTTPClient = KuboRPCClient.sharedClient) {
         self.baseURL = baseURL.hasSuffix("/") ? String(baseURL.dropLast()) : baseURL
         self.timeout = timeout
         self.client = client
     }
+
+    /// One client for the process. A refused connection fails at once instead of being retried
+    /// with back-off until the deadline (AsyncHTTPClient's default), so a dead node is noticed fast.
+    public static let sharedClient: HTTPClient = {
+        var config = HTTPClient.Configuration()
+        config.retryConnectionEstablishment = false
+        config.timeout.connect = .seconds(5)
+        return HTTPClient(eventLoopGroupProvider: .singleton, configuration: config)
+    }()
 
     static func query(_ params: [(String, String)]) -> String {
         var allowed = CharacterSet.alphanumerics
@@ -72,9 +81,9 @@ public struct KuboRPCClient: Sendable {
     func collect(_ resp: HTTPClientResponse, limit: Int = Int.max) async throws -> Data {
         var out = Data()
         do {
-            for try await var chunk in resp.body {
+            for try await chunk in resp.body {
                 if out.count + chunk.readableBytes > limit { throw BackendError.failed("response larger than \(limit) bytes") }
-                out.append(contentsOf: chunk.readBytes(length: chunk.readableBytes) ?? [])
+                out.append(contentsOf: chunk.readableBytesView)
             }
         } catch let e as BackendError { throw e } catch {
             throw BackendError.unavailable("Kubo RPC at \(baseURL) broke off mid-response: \(Self.describeTransport(error))")
@@ -87,8 +96,8 @@ public struct KuboRPCClient: Sendable {
         return AsyncThrowingStream { continuation in
             let task = Task {
                 do {
-                    for try await var chunk in resp.body {
-                        continuation.yield(Data(chunk.readBytes(length: chunk.readableBytes) ?? []))
+                    for try await chunk in resp.body {
+                        continuation.yield(Data(chunk.readableBytesView))
                     }
                     continuation.finish()
                 } catch {
@@ -146,20 +155,23 @@ public struct KuboRPCClient: Sendable {
     func get(_ cid: String) async throws -> HTTPClientResponse { try await send("get", [("arg", cid)], cid: cid) }
 
     func ls(_ cid: String) async throws -> [LsEntry] {
-        struct Link: Decodable { let Name: String; let Hash: String; let Size: UInt64; let `Type`: Int }
+        struct Link: Decodable {
+            let name: String, hash: String, size: UInt64, type: Int
+            enum CodingKeys: String, CodingKey { case name = "Name", hash = "Hash", size = "Size", type = "Type" }
+        }
         struct Object: Decodable { let Hash: String; let Links: [Link]? }
         struct Answer: Decodable { let Objects: [Object] }
         let a = try await json(Answer.self, "ls", [("arg", cid), ("resolve-type", "true"), ("size", "true")], cid: cid)
         return (a.Objects.first?.Links ?? []).map {
-            LsEntry(name: $0.Name, cid: $0.Hash, size: $0.Size,
-                    kind: $0.Type == 1 || $0.Type == 5 ? .directory : $0.Type == 4 ? .symlink : $0.Type == 2 ? .file : .other)
+            LsEntry(name: $0.name, cid: $0.hash, size: $0.size,
+                    kind: $0.type == 1 || $0.type == 5 ? .directory : $0.type == 4 ? .symlink : $0.type == 2 ? .file : .other)
         }
     }
 
     func pinAdd(_ cid: String) async throws { _ = try await collect(try await send("pin/add", [("arg", cid)], cid: cid)) }
     func pinRm(_ cid: String) async throws { _ = try await collect(try await send("pin/rm", [("arg", cid)], cid: cid)) }
     func pinLs() async throws -> [String] {
-        struct Entry: Decodable { let `Type`: String }
+        struct Entry: Decodable { let kind: String; enum CodingKeys: String, CodingKey { case kind = "Type" } }
         struct Answer: Decodable { let Keys: [String: Entry] }
         return try await json(Answer.self, "pin/ls", [("type", "recursive")]).Keys.keys.sorted()
     }
@@ -196,4 +208,4 @@ public struct KuboRPCClient: Sendable {
 }
 
 struct AddLine: Decodable, Sendable { let Name: String; let Hash: String; let Size: String? }
-struct KuboErrorBody: Decodable { let Message: String; let Code: Int?; let `Type`: String? }
+struct KuboErrorBody: Decodable { let Message: String; let Code: Int? }

@@ -39,7 +39,7 @@ public final class LocalBackend: IPFSBackend, @unchecked Sendable {
     func local<T>(_ cid: String?, _ body: () throws -> T) throws -> T {
         do { return try body() } catch let e as BackendError { throw e } catch BlockStoreError.notFound(let c) {
             throw BackendError.notFound(cid ?? c.description)
-        } catch BlockStoreError.notPinned {
+        } catch BlockStoreError.notPinned(_) {
             throw BackendError.notFound(cid ?? "pin")
         } catch let e as UnixFSError {
             switch e {

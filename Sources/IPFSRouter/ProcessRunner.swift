@@ -5,6 +5,13 @@ import Foundation
 struct ProcessRunner: Sendable {
     struct Output: Sendable { let status: Int32; let stdout: Data; let stderr: Data }
 
+    /// The child and its pipes, shared with the threads that drain them and the cancel handler.
+    private final class Child: @unchecked Sendable {
+        let process = Process()
+        let out = Pipe()
+        let err = Pipe()
+    }
+
     /// Finds `command` on PATH unless it is a path already.
     static func resolve(_ command: String, environment: [String: String] = ProcessInfo.processInfo.environment) -> String? {
         let fm = FileManager.default
@@ -17,45 +24,46 @@ struct ProcessRunner: Sendable {
     }
 
     static func run(_ executable: String, _ arguments: [String], timeout: Double) async throws -> Output {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: executable)
-        process.arguments = arguments
-        process.standardInput = FileHandle.nullDevice
-        let out = Pipe(), err = Pipe()
-        process.standardOutput = out
-        process.standardError = err
-        let outData = LockedBox(Data()), errData = LockedBox(Data())
-        let group = DispatchGroup()
-        // Drain both pipes on their own threads so a chatty child never blocks on a full pipe.
-        for (pipe, box) in [(out, outData), (err, errData)] {
-            group.enter()
-            Thread.detachNewThread {
-                let d = pipe.fileHandleForReading.readDataToEndOfFile()
-                box.set(d)
-                group.leave()
-            }
-        }
+        let child = Child()
+        child.process.executableURL = URL(fileURLWithPath: executable)
+        child.process.arguments = arguments
+        child.process.standardInput = FileHandle.nullDevice
+        child.process.standardOutput = child.out
+        child.process.standardError = child.err
         let what = ([(executable as NSString).lastPathComponent] + arguments.prefix(2)).joined(separator: " ")
         return try await withTimeout(timeout, what: what) {
             try await withTaskCancellationHandler {
                 try await withCheckedThrowingContinuation { (c: CheckedContinuation<Output, any Error>) in
-                    process.terminationHandler = { p in
+                    let outData = LockedBox(Data()), errData = LockedBox(Data())
+                    let group = DispatchGroup()
+                    group.enter()
+                    group.enter()
+                    child.process.terminationHandler = { p in
+                        let status = p.terminationStatus
                         group.notify(queue: .global()) {
-                            c.resume(returning: Output(status: p.terminationStatus, stdout: outData.get(), stderr: errData.get()))
+                            c.resume(returning: Output(status: status, stdout: outData.get(), stderr: errData.get()))
                         }
                     }
-                    do { try process.run() } catch {
-                        process.terminationHandler = nil
-                        try? out.fileHandleForWriting.close()
-                        try? err.fileHandleForWriting.close()
+                    do { try child.process.run() } catch {
+                        child.process.terminationHandler = nil
                         c.resume(throwing: BackendError.unavailable("cannot run \(executable): \(error.localizedDescription)"))
+                        return
+                    }
+                    // Drain both pipes on their own threads so a chatty child never blocks on a full pipe.
+                    Thread.detachNewThread {
+                        outData.set(child.out.fileHandleForReading.readDataToEndOfFile())
+                        group.leave()
+                    }
+                    Thread.detachNewThread {
+                        errData.set(child.err.fileHandleForReading.readDataToEndOfFile())
+                        group.leave()
                     }
                 }
             } onCancel: {
-                guard process.isRunning else { return }
-                process.terminate()
-                let pid = process.processIdentifier
-                DispatchQueue.global().asyncAfter(deadline: .now() + 2) { if process.isRunning { kill(pid, SIGKILL) } }
+                guard child.process.isRunning else { return }
+                child.process.terminate()
+                let pid = child.process.processIdentifier
+                DispatchQueue.global().asyncAfter(deadline: .now() + 2) { if child.process.isRunning { kill(pid, SIGKILL) } }
             }
         }
     }

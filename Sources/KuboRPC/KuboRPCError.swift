@@ -29,12 +29,13 @@ enum KuboRPCError: Error {
     }
 
     var response: Response {
-        let code = { if case .client = self { return 1 } else { return 0 } }()
+        var code = 0
+        if case .client = self { code = 1 }
         let body = KuboJSON.line(["Message": message, "Code": code, "Type": "error"])
         var headers = HTTPFields()
         headers[.contentType] = "application/json"
         return Response(status: code == 1 ? .badRequest : .internalServerError, headers: headers,
-                        body: ResponseBody(byteBuffer: ByteBuffer(data: body)))
+                        body: ResponseBody(byteBuffer: ByteBuffer(bytes: body)))
     }
 }
 
@@ -56,13 +57,6 @@ enum KuboJSON {
         if lines.count > 1 { headers[HTTPField.Name("X-Chunked-Output")!] = "1" }
         var body = Data()
         for l in lines { body.append(line(l)) }
-        return Response(status: .ok, headers: headers, body: ResponseBody(byteBuffer: ByteBuffer(data: body)))
-    }
-}
-
-extension ByteBuffer {
-    init(data: Data) {
-        self.init()
-        self.writeBytes(data)
+        return Response(status: .ok, headers: headers, body: ResponseBody(byteBuffer: ByteBuffer(bytes: body)))
     }
 }

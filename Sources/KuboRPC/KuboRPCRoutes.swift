@@ -4,6 +4,7 @@ import Hummingbird
 import IPFSRouter
 import Logging
 import NIOCore
+import UnixFS
 
 /// The subset of Kubo's HTTP RPC API (`POST /api/v0/...`) that `ipfs-accelerate serve` answers,
 /// on top of a backend (normally the local store), with Kubo's JSON shapes and error format, so
@@ -88,7 +89,7 @@ public struct KuboRPCRoutes: Sendable {
         }
         defer { try? fh.close() }
         for try await chunk in r.body {
-            try fh.write(contentsOf: chunk.readableBytesView)
+            try fh.write(contentsOf: Data(chunk.readableBytesView))
         }
         return path
     }
@@ -108,7 +109,7 @@ public struct KuboRPCRoutes: Sendable {
         var headers = HTTPFields()
         headers[.contentType] = contentType
         headers[HTTPField.Name("X-Stream-Output")!] = "1"
-        let body = ResponseBody(asyncSequence: s.map { ByteBuffer(data: $0) })
+        let body = ResponseBody(asyncSequence: s.map { ByteBuffer(bytes: $0) })
         return Response(status: .ok, headers: headers, body: body)
     }
 
@@ -177,7 +178,8 @@ public struct KuboRPCRoutes: Sendable {
                 FileManager.default.fileExists(atPath: path, isDirectory: &isDir)
                 let cid = try await backend.addPath(path, recursive: isDir.boolValue, pin: pin, options: options)
                 if isDir.boolValue { lines += try await entryLines(cid: cid, prefix: top) }
-                lines.append(["Name": top, "Hash": cid, "Size": "\(try await size(cid))"])
+                let total = try await size(cid)
+                lines.append(["Name": top, "Hash": cid, "Size": "\(total)"])
             }
         }
         if quieter, let last = lines.last { lines = [last] }
@@ -188,7 +190,9 @@ public struct KuboRPCRoutes: Sendable {
     /// Kubo reports a node's cumulative size; without the local store's Tsize, block size plus children stands in.
     func size(_ cid: String) async throws -> UInt64 {
         if let local = backend as? LocalBackend { return try local.cumulativeSize(cid) }
-        return UInt64((try? await backend.blockGet(cid).count) ?? 0) + ((try? await backend.ls(cid).reduce(0) { $0 + $1.size }) ?? 0)
+        let block = UInt64((try? await backend.blockGet(cid).count) ?? 0)
+        let children = (try? await backend.ls(cid).reduce(UInt64(0)) { $0 + $1.size }) ?? 0
+        return block + children
     }
 
     func entryLines(cid: String, prefix: String) async throws -> [[String: Any]] {
@@ -292,7 +296,7 @@ public struct KuboRPCRoutes: Sendable {
         let data = try await backend.blockGet(try await resolve(try Self.one(r, "cid")))
         var headers = HTTPFields()
         headers[.contentType] = "application/octet-stream"
-        return Response(status: .ok, headers: headers, body: ResponseBody(byteBuffer: ByteBuffer(data: data)))
+        return Response(status: .ok, headers: headers, body: ResponseBody(byteBuffer: ByteBuffer(bytes: data)))
     }
 
     @Sendable func blockStat(_ r: Request) async throws -> Response {
@@ -332,7 +336,8 @@ public struct KuboRPCRoutes: Sendable {
         guard ["all", "recursive", "direct", "indirect"].contains(type) else {
             throw KuboRPCError.client("invalid type '\(type)', must be one of {direct, indirect, recursive, all}")
         }
-        let pins = type == "direct" || type == "indirect" ? [] : try await backend.pins()
+        var pins: [String] = []
+        if type == "all" || type == "recursive" { pins = try await backend.pins() }
         var keys: [String: Any] = [:]
         let wanted = Self.args(r)
         if !wanted.isEmpty {

@@ -72,7 +72,5 @@ func exerciseEveryOperation(_ b: any IPFSBackend, inputs: URL) async throws {
 
     // Content that is not there is "not found", not a failure.
     let absent = "QmbWqxBEKC3P8tqsKc98xmWNzrzDtRLMiMPL8wBuTGsMnR"  // a valid CID this test never stores
-    await #expect { try await b.cat(absent) } throws: { e in
-        if case BackendError.notFound = e { return true } else { return false }
-    }
+    await #expect { try await b.cat(absent) } throws: isNotFound
 }

@@ -72,3 +72,9 @@ func settings(_ env: [String: String]) throws -> RouterSettings {
 
 /// "Hello, IPFS!" added with `ipfs add` defaults (ground truth: shared/vectors/unixfs/vectors.json).
 let helloCID = "QmZaEQdUN9aj2UXzac2QHgDq5k2PHm6kMi17zJpRwwgKnm"
+
+/// True for a backend's "not found" answer.
+@Sendable func isNotFound(_ e: any Error) -> Bool {
+    guard let b = e as? BackendError, case .notFound = b else { return false }
+    return true
+}
