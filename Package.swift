@@ -43,8 +43,9 @@ let package = Package(
             .product(name: "Crypto", package: "swift-crypto"),
         ]),
         .target(name: "KuboRPC", dependencies: [
-            "Multiformats", "BlockStore", "UnixFS",
+            "Multiformats", "BlockStore", "UnixFS", "IPFSRouter",
             .product(name: "Hummingbird", package: "hummingbird"),
+            .product(name: "Logging", package: "swift-log"),
         ]),
 
         // MARK: inference
@@ -92,7 +93,9 @@ let package = Package(
         .testTarget(name: "MultiformatsTests", dependencies: ["Multiformats"]),
         .testTarget(name: "BlockStoreTests", dependencies: ["BlockStore", "Multiformats"]),
         .testTarget(name: "UnixFSTests", dependencies: ["UnixFS", "BlockStore", "Multiformats"]),
-        .testTarget(name: "IPFSRouterTests", dependencies: ["IPFSRouter", "ModelStore", "KuboRPC", "UnixFS", "BlockStore", "Multiformats"]),
+        .testTarget(name: "IPFSRouterTests", dependencies: ["IPFSRouter", "ModelStore", "KuboRPC", "UnixFS", "BlockStore", "Multiformats",
+            .product(name: "Hummingbird", package: "hummingbird"),
+        ]),
         .testTarget(name: "InferenceTests", dependencies: ["Inference", "CKernels"]),
         .testTarget(name: "HubTests", dependencies: ["Hub", "HubDatabase", "UnixFS", "BlockStore", "Multiformats",
             .product(name: "HummingbirdTesting", package: "hummingbird"),

@@ -1,6 +1,8 @@
 import ArgumentParser
+import BlockStore
 import Foundation
 import Hummingbird
+import KuboRPC
 import Logging
 
 /// `ipfs-accelerate serve`: the hub, the gateway, the Kubo RPC subset and the model server on one port.
@@ -31,6 +33,7 @@ struct ServeCommand: AsyncParsableCommand {
         logger.logLevel = .info
         let router = Router()
         // Each layer mounts its routes here (hub, gateway, Kubo RPC, model server).
+        try KuboRPCRoutes.local(dataDirectory: DataDirectory(flag: dataDir)).addRoutes(to: router)
         let app = Application(router: router, configuration: .init(address: .hostname(host, port: port)), logger: logger)
         try await app.runService()
     }

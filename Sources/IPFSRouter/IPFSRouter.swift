@@ -1,1 +1,0 @@
-// The IPFSRouter layer: see docs/architecture.md.

@@ -1,1 +1,0 @@
-// The KuboRPC layer: see docs/architecture.md.

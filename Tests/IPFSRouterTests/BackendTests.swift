@@ -1,0 +1,69 @@
+import BlockStore
+import Foundation
+import IPFSRouter
+import Testing
+
+/// Every operation on every backend that can run here.
+@Suite struct HFCacheBackendTests {
+    @Test func everyOperationMatchesKuboOnTheLocalStore() async throws {
+        try await exerciseEveryOperation(try localBackend(), inputs: try Vectors.inputs())
+    }
+
+    @Test func theRouterPutsTheLocalStoreUnderHfHome() async throws {
+        let home = try tempDir("hfhome")
+        let s = try settings(["HF_HOME": home.path, "IPFS_BACKEND": "hf_cache"])
+        let r = BackendRouter.standard(settings: s)
+        let out = try await r.addBytes(Data("Hello, IPFS!".utf8))
+        #expect(out.value == helloCID)
+        #expect(out.receipt.servedBy == "hf_cache")
+        #expect(!out.receipt.degraded)
+        #expect(FileManager.default.fileExists(atPath: home.appendingPathComponent("ipfs_accelerate/blocks").path))
+        #expect(try await r.cat(helloCID).value == Data("Hello, IPFS!".utf8))
+    }
+
+    @Test func onAFreshMachineHfCacheIsInUseAndTheOthersSayWhyNot() async throws {
+        let home = try tempDir("fresh")
+        // Nothing listens on these ports; no `ipfs` on PATH.
+        let s = try settings(["HF_HOME": home.path, "KUBO_API": "http://127.0.0.1:9", "IPFS_CLUSTER_API": "http://127.0.0.1:9",
+                              "KUBO_CMD": "ipfs-not-installed-here", "PATH": "/nonexistent"])
+        let status = try await BackendRouter.standard(settings: s).status()
+        #expect(status.map(\.name) == ["ipfs_kit", "hf_cache", "kubo"])
+        #expect(status.map(\.inUse) == [false, true, false])
+        #expect(status[0].availability.reason.contains("no Kubo RPC at http://127.0.0.1:9"))
+        #expect(status[0].availability.reason.contains("no IPFS Cluster at http://127.0.0.1:9"))
+        #expect(status[2].availability.reason.contains("KUBO_CMD 'ipfs-not-installed-here' is not an executable on PATH"))
+    }
+}
+
+@Suite(.serialized) struct KuboRPCBackendTests {
+    @Test func everyOperationThroughKuboRPCAgainstOurOwnServer() async throws {
+        let server = InProcessRPCServer(backend: try localBackend("remote"))
+        try await server.start()
+        defer { Task { await server.stop() } }
+        let kubo = KuboBackend(settings: try settings(["KUBO_API": server.url, "KUBO_CMD": "/nonexistent/ipfs"]))
+        #expect(await kubo.availability().isAvailable)
+        try await exerciseEveryOperation(kubo, inputs: try Vectors.inputs())
+    }
+
+    @Test func whenTheKuboNodeStopsMidRunTheRouterFailsOverToTheLocalStore() async throws {
+        let server = InProcessRPCServer(backend: try localBackend("remote"))
+        try await server.start()
+        let home = try tempDir("failover")
+        let s = try settings(["HF_HOME": home.path, "KUBO_API": server.url, "KUBO_CMD": "/nonexistent/ipfs",
+                              "IPFS_BACKEND": "kubo", "IPFS_KIT_DISABLE": "1", "IPFS_ROUTER_TIMEOUT": "10"])
+        let r = BackendRouter.standard(settings: s)
+        let first = try await r.addBytes(Data("Hello, IPFS!".utf8))
+        #expect(first.receipt.servedBy == "kubo")
+        #expect(first.value == helloCID)
+        await server.stop()
+        let second = try await r.addBytes(Data("Hello, IPFS!".utf8))
+        #expect(second.value == helloCID)
+        #expect(second.receipt.servedBy == "hf_cache")
+        #expect(second.receipt.degraded)
+        #expect(second.receipt.attempts.first?.backend == "kubo")
+        guard case .skipped(let why)? = second.receipt.attempts.first?.outcome else { Issue.record("kubo was not skipped"); return }
+        #expect(why.contains("no Kubo RPC at \(server.url)"))
+        // The local store now has it: reads are served locally.
+        #expect(try await r.cat(helloCID).receipt.servedBy == "hf_cache")
+    }
+}
