@@ -10,6 +10,8 @@ struct IPFSAccelerateCommand: AsyncParsableCommand {
         subcommands: [
             // One line per command group (keep this list short; add yours here).
             ServeCommand.self,
+            UserCommand.self,
+            TokenCommand.self,
         ]
     )
 }

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import Hub
 import Hummingbird
 import Logging
 
@@ -31,7 +32,27 @@ struct ServeCommand: AsyncParsableCommand {
         logger.logLevel = .info
         let router = Router()
         // Each layer mounts its routes here (hub, gateway, Kubo RPC, model server).
-        let app = Application(router: router, configuration: .init(address: .hostname(host, port: port)), logger: logger)
+
+        // Hub and gateway: metadata in hub.sqlite (or HUB_DATABASE_URL), content in the block store.
+        let dataDirectory = try HubSetup.dataDirectory(flag: dataDir)
+        let hubDatabase = try await HubSetup.openDatabase(dataDirectory: dataDirectory)
+        let hubContent = try ContentStore(dataDirectory: dataDirectory)
+        let hub = HubServer(database: hubDatabase, content: hubContent, uploadMode: .from(environment: env),
+                            publicURL: env["HUB_PUBLIC_URL"], signingSecret: try HubServer.loadSecret(dataDirectory: dataDirectory),
+                            logger: Logger(label: "ipfs-accelerate.hub"))
+        hub.addRoutes(to: router)
+
+        var quiet = logger
+        quiet.logLevel = .warning
+        let app = Application(
+            router: router, configuration: .init(address: .hostname(host, port: port)),
+            onServerRunning: { channel in
+                let bound = channel.localAddress?.port ?? port
+                logger.info("ipfs-accelerate listening on http://\(host):\(bound) (data: \(dataDirectory.path))")
+            },
+            logger: quiet)
+        // runService stops cleanly on SIGTERM and SIGINT.
         try await app.runService()
+        await hubDatabase.close()
     }
 }
