@@ -1,1 +1,147 @@
-// The HubDatabase layer: see docs/architecture.md.
+import Crypto
+import Foundation
+import Logging
+
+/// The hub's metadata: users, tokens, repos, refs, commits with their file lists, LFS objects,
+/// discussions and pins. One implementation of the statements over an `SQLExecutor`, so SQLite
+/// (default, a file beside the block store) and PostgreSQL (several hub instances) behave alike.
+public final class HubDatabase: Sendable {
+    let sql: any SQLExecutor
+
+    init(executor: any SQLExecutor) { self.sql = executor }
+
+    /// Opens (creating if needed) an SQLite database file and brings its schema up to date.
+    public static func sqlite(path: String) async throws -> HubDatabase {
+        let db = HubDatabase(executor: try SQLiteExecutor(path: path))
+        try await db.migrate()
+        return db
+    }
+
+    /// Connects to PostgreSQL (`postgres://user:password@host:port/db`) and brings its schema up to date.
+    public static func postgres(url: String, logger: Logger = Logger(label: "ipfs-accelerate.hubdb")) async throws -> HubDatabase {
+        let db = HubDatabase(executor: try PostgresExecutor(url: url, logger: logger))
+        try await db.migrate()
+        return db
+    }
+
+    public func close() async { await sql.close() }
+
+    static func now() -> Int64 { Int64(Date().timeIntervalSince1970) }
+
+    // MARK: migrations
+
+    func migrate() async throws {
+        let intType = sql.integerType
+        let lockSQL = sql.migrationLockSQL
+        try await sql.transaction { tx in
+            if let lockSQL { try await tx.execute(lockSQL) }
+            try await tx.execute("CREATE TABLE IF NOT EXISTS schema_migrations (version \(intType) PRIMARY KEY)")
+            let done = Set(try await tx.query("SELECT version FROM schema_migrations", []).compactMap { $0[0].int })
+            for (index, statements) in Schema.migrations.enumerated() where !done.contains(Int64(index + 1)) {
+                for statement in statements {
+                    try await tx.execute(statement.replacingOccurrences(of: " INT ", with: " \(intType) ")
+                        .replacingOccurrences(of: " INT,", with: " \(intType),")
+                        .replacingOccurrences(of: " INT)", with: " \(intType))"))
+                }
+                try await tx.execute("INSERT INTO schema_migrations (version) VALUES (?)", [.int(Int64(index + 1))])
+            }
+        }
+    }
+
+    // MARK: users and tokens
+
+    public func createUser(name: String, isAdmin: Bool) async throws -> UserRecord {
+        let user = UserRecord(name: name, isAdmin: isAdmin, createdAt: Self.now())
+        try await sql.transaction { tx in
+            if try await tx.one("SELECT name FROM users WHERE name = ?", [.text(name)]) != nil {
+                throw HubDatabaseError.alreadyExists("user '\(name)'")
+            }
+            try await tx.execute("INSERT INTO users (name, is_admin, created_at) VALUES (?, ?, ?)",
+                                 [.text(name), SQLValue(isAdmin), .int(user.createdAt)])
+        }
+        return user
+    }
+
+    public func user(named name: String) async throws -> UserRecord? {
+        try await sql.transaction { tx in
+            try await tx.one("SELECT name, is_admin, created_at FROM users WHERE name = ?", [.text(name)]).map(Self.user)
+        }
+    }
+
+    public func users() async throws -> [UserRecord] {
+        try await sql.transaction { tx in
+            try await tx.query("SELECT name, is_admin, created_at FROM users ORDER BY name", []).map(Self.user)
+        }
+    }
+
+    public func deleteUser(name: String) async throws {
+        try await sql.transaction { tx in
+            guard try await tx.one("DELETE FROM users WHERE name = ? RETURNING name", [.text(name)]) != nil else {
+                throw HubDatabaseError.notFound("user '\(name)'")
+            }
+        }
+    }
+
+    static func user(_ row: SQLRow) -> UserRecord {
+        UserRecord(name: row[0].text ?? "", isAdmin: row[1].int == 1, createdAt: row[2].int ?? 0)
+    }
+
+    /// Stores a token's SHA-256 (never the token itself).
+    public func createToken(userName: String, displayName: String, canWrite: Bool, tokenSHA256: String) async throws -> TokenRecord {
+        let record = TokenRecord(id: UUID().uuidString.lowercased(), userName: userName, displayName: displayName,
+                                 canWrite: canWrite, createdAt: Self.now())
+        try await sql.transaction { tx in
+            guard try await tx.one("SELECT name FROM users WHERE name = ?", [.text(userName)]) != nil else {
+                throw HubDatabaseError.notFound("user '\(userName)'")
+            }
+            try await tx.execute("""
+                INSERT INTO tokens (id, hash, user_name, display_name, can_write, created_at) VALUES (?, ?, ?, ?, ?, ?)
+                """, [.text(record.id), .text(tokenSHA256), .text(userName), .text(displayName), SQLValue(canWrite), .int(record.createdAt)])
+        }
+        return record
+    }
+
+    /// The token with this SHA-256 and its user, if any.
+    public func token(sha256: String) async throws -> (TokenRecord, UserRecord)? {
+        try await sql.transaction { tx in
+            guard let row = try await tx.one("""
+                SELECT t.id, t.user_name, t.display_name, t.can_write, t.created_at, u.name, u.is_admin, u.created_at
+                FROM tokens t JOIN users u ON u.name = t.user_name WHERE t.hash = ?
+                """, [.text(sha256)]) else { return nil }
+            return (Self.token(row), Self.user(Array(row[5...])))
+        }
+    }
+
+    public func tokens(userName: String) async throws -> [TokenRecord] {
+        try await sql.transaction { tx in
+            try await tx.query("""
+                SELECT id, user_name, display_name, can_write, created_at FROM tokens WHERE user_name = ? ORDER BY created_at, id
+                """, [.text(userName)]).map(Self.token)
+        }
+    }
+
+    public func deleteToken(id: String) async throws {
+        try await sql.transaction { tx in
+            guard try await tx.one("DELETE FROM tokens WHERE id = ? RETURNING id", [.text(id)]) != nil else {
+                throw HubDatabaseError.notFound("token '\(id)'")
+            }
+        }
+    }
+
+    static func token(_ row: SQLRow) -> TokenRecord {
+        TokenRecord(id: row[0].text ?? "", userName: row[1].text ?? "", displayName: row[2].text ?? "",
+                    canWrite: row[3].int == 1, createdAt: row[4].int ?? 0)
+    }
+
+    /// A new access token (`hf_` + 34 random letters and digits) and the SHA-256 hex the database keeps.
+    public static func newToken() -> (token: String, sha256: String) {
+        let alphabet = Array("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789")
+        var rng = SystemRandomNumberGenerator()
+        let token = "hf_" + String((0..<34).map { _ in alphabet[Int(rng.next(upperBound: UInt64(alphabet.count)))] })
+        return (token, tokenSHA256(token))
+    }
+
+    public static func tokenSHA256(_ token: String) -> String {
+        SHA256.hash(data: Data(token.utf8)).map { String(format: "%02x", $0) }.joined()
+    }
+}

@@ -14,6 +14,8 @@ struct IPFSAccelerateCommand: AsyncParsableCommand {
             BlockCommand.self, PinCommand.self, GCCommand.self, DagCommand.self,
             BackendsCommand.self,
             ModelCommand.self,
+            UserCommand.self,
+            TokenCommand.self,
         ]
     )
 }

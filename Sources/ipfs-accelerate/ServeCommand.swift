@@ -1,6 +1,8 @@
 import ArgumentParser
 import BlockStore
 import Foundation
+import Hub
+import Multiformats
 import Hummingbird
 import KuboRPC
 import Logging
@@ -33,8 +35,34 @@ struct ServeCommand: AsyncParsableCommand {
         logger.logLevel = .info
         let router = Router()
         // Each layer mounts its routes here (hub, gateway, Kubo RPC, model server).
-        try KuboRPCRoutes.local(dataDirectory: DataDirectory(flag: dataDir)).addRoutes(to: router)
-        let app = Application(router: router, configuration: .init(address: .hostname(host, port: port)), logger: logger)
+
+        // Hub and gateway: metadata in hub.sqlite (or HUB_DATABASE_URL), content in the block store.
+        let data = DataDirectory(flag: dataDir)
+        let dataDirectory = data.root
+        let blockStore = try data.openBlockStore()
+        let pins = try data.openPinStore()
+        let hubDatabase = try await HubSetup.openDatabase(dataDirectory: dataDirectory)
+        let hubContent = try ContentStore(blocks: blockStore, tmpDirectory: data.tmp)
+        hubContent.cleanTemporaryFiles()
+        let hub = HubServer(database: hubDatabase, content: hubContent, uploadMode: .from(environment: env),
+                            publicURL: env["HUB_PUBLIC_URL"], signingSecret: try HubServer.loadSecret(dataDirectory: dataDirectory),
+                            isPinned: { cid in ((try? CID(cid)).flatMap { try? pins.kind(of: $0) }) != nil },
+                            logger: Logger(label: "ipfs-accelerate.hub"))
+        hub.addRoutes(to: router)
+        try KuboRPCRoutes.local(dataDirectory: data).addRoutes(to: router)
+
+        var quiet = logger
+        quiet.logLevel = .warning
+        let announce = logger
+        let app = Application(
+            router: router, configuration: .init(address: .hostname(host, port: port)),
+            onServerRunning: { channel in
+                let bound = channel.localAddress?.port ?? port
+                announce.info("ipfs-accelerate listening on http://\(host):\(bound) (data: \(dataDirectory.path))")
+            },
+            logger: quiet)
+        // runService stops cleanly on SIGTERM and SIGINT.
         try await app.runService()
+        await hubDatabase.close()
     }
 }

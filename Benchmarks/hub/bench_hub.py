@@ -1,0 +1,193 @@
+#!/usr/bin/env python3
+"""Hub download benchmark: the hub vs nginx (Debian package, sendfile on) on the same loopback.
+
+1. A 1 GiB file: one GET from the hub's /resolve/ and one from nginx, curl to /dev/null, best of N.
+2. snapshot_download of a 200-file repo vs the same tree fetched from nginx with the same parallelism.
+
+Usage: python3 Benchmarks/hub/bench_hub.py [--size-mib 1024] [--files 200] [--runs 3]
+Needs the release binary (swift build -c release) or IPFS_ACCELERATE_BIN.
+"""
+import argparse
+import concurrent.futures
+import os
+import pathlib
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+
+os.environ["HF_HUB_DISABLE_TELEMETRY"] = "1"
+os.environ["HF_HUB_DISABLE_PROGRESS_BARS"] = "1"
+os.environ["HF_HUB_DISABLE_XET"] = "1"
+
+import requests  # noqa: E402
+from huggingface_hub import HfApi, snapshot_download  # noqa: E402
+
+ROOT = pathlib.Path(__file__).resolve().parents[2]
+BIN = os.environ.get("IPFS_ACCELERATE_BIN") or str(ROOT / ".build" / "release" / "ipfs-accelerate")
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def wait_http(url, proc, timeout=60):
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        if proc.poll() is not None:
+            raise RuntimeError(f"{url}: process exited with {proc.returncode}")
+        try:
+            requests.get(url, timeout=1)
+            return
+        except requests.RequestException:
+            time.sleep(0.1)
+    raise RuntimeError(f"{url} did not come up")
+
+
+def start_hub(work):
+    port = free_port()
+    data = work / "hubdata"
+    env = dict(os.environ, HUB_UPLOAD_MODE="lfs")
+    log = open(work / "hub.log", "wb")
+    proc = subprocess.Popen([BIN, "serve", "--host", "127.0.0.1", "--port", str(port), "--data-dir", str(data)],
+                            env=env, stdout=log, stderr=subprocess.STDOUT)
+    url = f"http://127.0.0.1:{port}"
+    wait_http(url + "/api/whoami-v2", proc)
+    subprocess.run([BIN, "user", "add", "bench", "--data-dir", str(data)], check=True, capture_output=True)
+    out = subprocess.run([BIN, "token", "create", "bench", "--write", "--data-dir", str(data)], check=True, capture_output=True)
+    return proc, url, out.stdout.decode().strip().splitlines()[-1]
+
+
+def start_nginx(work, root):
+    port = free_port()
+    prefix = work / "nginx"
+    (prefix / "logs").mkdir(parents=True, exist_ok=True)
+    conf = prefix / "nginx.conf"
+    conf.write_text(f"""
+worker_processes 2;
+daemon off;
+error_log {prefix}/logs/error.log warn;
+pid {prefix}/nginx.pid;
+events {{ worker_connections 1024; }}
+http {{
+    access_log off;
+    sendfile on;
+    tcp_nopush on;
+    keepalive_timeout 65;
+    client_body_temp_path {prefix}/body;
+    proxy_temp_path {prefix}/proxy;
+    fastcgi_temp_path {prefix}/fastcgi;
+    uwsgi_temp_path {prefix}/uwsgi;
+    scgi_temp_path {prefix}/scgi;
+    types {{ application/octet-stream bin; }}
+    server {{
+        listen 127.0.0.1:{port};
+        root {root};
+        location / {{ }}
+    }}
+}}
+""")
+    nginx = shutil.which("nginx") or "/usr/sbin/nginx"
+    proc = subprocess.Popen([nginx, "-p", str(prefix), "-c", str(conf)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    url = f"http://127.0.0.1:{port}"
+    wait_http(url + "/", proc)
+    return proc, url
+
+
+def curl_speed(url, runs):
+    """Best throughput in bytes/s over `runs` downloads to /dev/null."""
+    best = 0.0
+    for _ in range(runs):
+        out = subprocess.run(["curl", "-s", "-o", "/dev/null", "-w", "%{speed_download} %{size_download}", url],
+                             check=True, capture_output=True, text=True, timeout=600).stdout.split()
+        best = max(best, float(out[0]))
+    return best
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--size-mib", type=int, default=1024)
+    ap.add_argument("--files", type=int, default=200)
+    ap.add_argument("--file-kib", type=int, default=256)
+    ap.add_argument("--runs", type=int, default=3)
+    args = ap.parse_args()
+
+    work = pathlib.Path(tempfile.mkdtemp(prefix="hubbench-"))
+    procs = []
+    try:
+        static = work / "static"
+        big = static / "big.bin"
+        big.parent.mkdir(parents=True)
+        with open(big, "wb") as f:
+            chunk = os.urandom(1 << 20)
+            for i in range(args.size_mib):
+                f.write(chunk[i % 7:] + chunk[: i % 7])
+        tree = static / "tree"
+        for i in range(args.files):
+            p = tree / f"dir{i % 10}" / f"file{i:03d}.bin"
+            p.parent.mkdir(parents=True, exist_ok=True)
+            p.write_bytes(os.urandom(args.file_kib * 1024))
+
+        hub, hub_url, token = start_hub(work)
+        procs.append(hub)
+        ngx, ngx_url = start_nginx(work, static)
+        procs.append(ngx)
+        api = HfApi(endpoint=hub_url, token=token)
+        api.create_repo("bench/big")
+        t = time.time()
+        api.upload_file(path_or_fileobj=str(big), path_in_repo="big.bin", repo_id="bench/big")
+        upload_s = time.time() - t
+        api.create_repo("bench/tree")
+        t = time.time()
+        api.upload_folder(folder_path=str(tree), repo_id="bench/tree")
+        upload_tree_s = time.time() - t
+
+        size = big.stat().st_size
+        hub_bps = curl_speed(f"{hub_url}/bench/big/resolve/main/big.bin", args.runs)
+        ngx_bps = curl_speed(f"{ngx_url}/big.bin", args.runs)
+
+        snap_times = []
+        for r in range(args.runs):
+            t = time.time()
+            snapshot_download("bench/tree", endpoint=hub_url, token=token, cache_dir=str(work / f"cache{r}"), max_workers=8)
+            snap_times.append(time.time() - t)
+        paths = [str(p.relative_to(static)) for p in tree.rglob("*.bin")]
+        ngx_times = []
+        for r in range(args.runs):
+            out = work / f"ngxout{r}"
+            t = time.time()
+            with requests.Session() as s, concurrent.futures.ThreadPoolExecutor(8) as pool:
+                def get(rel):
+                    dest = out / rel
+                    dest.parent.mkdir(parents=True, exist_ok=True)
+                    with s.get(f"{ngx_url}/{rel}", stream=True, timeout=60) as resp:
+                        resp.raise_for_status()
+                        with open(dest, "wb") as f:
+                            for c in resp.iter_content(1 << 20):
+                                f.write(c)
+                list(pool.map(get, paths))
+            ngx_times.append(time.time() - t)
+
+        mib = 1024 * 1024
+        print(f"upload 1 file of {size // mib} MiB through LFS multipart: {upload_s:.1f} s")
+        print(f"upload_folder {args.files} files x {args.file_kib} KiB: {upload_tree_s:.1f} s")
+        print(f"download {size // mib} MiB  hub: {hub_bps / mib:8.1f} MiB/s   nginx: {ngx_bps / mib:8.1f} MiB/s   "
+              f"ratio hub/nginx: {hub_bps / ngx_bps:.2f}x")
+        print(f"snapshot_download {args.files} files  hub: {min(snap_times):.2f} s   nginx static tree (8 threads): "
+              f"{min(ngx_times):.2f} s   ratio nginx/hub time: {min(ngx_times) / min(snap_times):.2f}x")
+    finally:
+        for p in procs:
+            p.terminate()
+            try:
+                p.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                p.kill()
+        shutil.rmtree(work, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,84 @@
+"""Uploads through git-lfs (basic and multipart) with HF_HUB_DISABLE_XET=1 against a hub in LFS mode."""
+import hashlib
+
+import pytest
+import requests
+
+from hub_helpers import Hub, random_bytes, read_tree, write_tree
+
+import huggingface_hub.constants as hf_constants  # noqa: E402
+from huggingface_hub import HfApi, snapshot_download, CommitOperationAdd  # noqa: E402
+
+
+@pytest.fixture(scope="module")
+def hub(tmp_path_factory):
+    h = Hub(tmp_path_factory.mktemp("hublfs"), env={"HUB_UPLOAD_MODE": "lfs", "HUB_LFS_THRESHOLD": "1048576"})
+    yield h
+    h.stop()
+
+
+@pytest.fixture
+def no_xet(monkeypatch):
+    # Same effect as HF_HUB_DISABLE_XET=1 in the environment at import time.
+    monkeypatch.setattr(hf_constants, "HF_HUB_DISABLE_XET", True)
+
+
+def test_upload_folder_through_lfs_multipart_and_snapshot(hub, tmp_path, no_xet):
+    a = HfApi(endpoint=hub.url, token=hub.alice)
+    a.create_repo("alice/lfsbig")
+    big = random_bytes(100 * 1024 * 1024, 7)
+    files = {"weights/model.safetensors": big, "small.bin": random_bytes(2 * 1024 * 1024, 8), "README.md": b"# lfs\n"}
+    for i in range(40):
+        files[f"txt/{i}.txt"] = f"line {i}\n".encode()
+    write_tree(tmp_path / "src", files)
+    a.upload_folder(folder_path=tmp_path / "src", repo_id="alice/lfsbig")
+    info = a.model_info("alice/lfsbig", files_metadata=True)
+    lfs = {s.rfilename: s.lfs for s in info.siblings if s.lfs}
+    assert set(lfs) == {"weights/model.safetensors", "small.bin"}
+    assert lfs["weights/model.safetensors"].sha256 == hashlib.sha256(big).hexdigest()
+    head = requests.head(f"{hub.url}/alice/lfsbig/resolve/main/weights/model.safetensors", timeout=10).headers
+    assert head["ETag"].strip('"') == hashlib.sha256(big).hexdigest()
+    assert head["X-Linked-Size"] == str(len(big))
+    sha = info.sha
+    a.upload_folder(folder_path=tmp_path / "src", repo_id="alice/lfsbig")  # unchanged: no commit
+    assert a.repo_info("alice/lfsbig").sha == sha
+    out = snapshot_download("alice/lfsbig", endpoint=hub.url, token=hub.alice, cache_dir=tmp_path / "c")
+    assert read_tree(out) == files
+
+
+def test_lfs_object_is_not_attachable_by_knowing_its_hash(hub, tmp_path, no_xet):
+    alice = HfApi(endpoint=hub.url, token=hub.alice)
+    alice.create_repo("alice/privlfs", private=True)
+    secret = random_bytes(3 * 1024 * 1024, 9)
+    alice.upload_file(path_or_fileobj=secret, path_in_repo="secret.bin", repo_id="alice/privlfs")
+    oid = hashlib.sha256(secret).hexdigest()
+    bob = HfApi(endpoint=hub.url, token=hub.bob)
+    bob.create_repo("bob/thief")
+    line = ('{"key":"header","value":{"summary":"steal"}}\n'
+            '{"key":"lfsFile","value":{"path":"stolen.bin","algo":"sha256","oid":"%s","size":%d}}\n' % (oid, len(secret)))
+    r = requests.post(f"{hub.url}/api/models/bob/thief/commit/main", data=line,
+                      headers={"Authorization": f"Bearer {hub.bob}", "Content-Type": "application/x-ndjson"}, timeout=30)
+    assert r.status_code == 400
+    assert "stolen.bin" not in bob.list_repo_files("bob/thief")
+    # The batch API asks bob to upload the bytes himself instead of treating the object as present.
+    r = requests.post(f"{hub.url}/bob/thief.git/info/lfs/objects/batch",
+                      json={"operation": "upload", "transfers": ["basic"], "objects": [{"oid": oid, "size": len(secret)}]},
+                      headers={"Authorization": f"Bearer {hub.bob}", "Accept": "application/vnd.git-lfs+json"}, timeout=10)
+    assert r.status_code == 200 and "actions" in r.json()["objects"][0]
+    # Having the bytes is proof enough: bob uploads them himself and may then use them.
+    bob.upload_file(path_or_fileobj=secret, path_in_repo="mine.bin", repo_id="bob/thief")
+    assert "mine.bin" in bob.list_repo_files("bob/thief")
+
+
+def test_upload_urls_carry_a_signature_not_a_token(hub):
+    data = b"x" * 2_000_000
+    oid = hashlib.sha256(data).hexdigest()
+    HfApi(endpoint=hub.url, token=hub.alice).create_repo("alice/signed", exist_ok=True)
+    r = requests.post(f"{hub.url}/alice/signed.git/info/lfs/objects/batch",
+                      json={"operation": "upload", "transfers": ["basic"], "objects": [{"oid": oid, "size": len(data)}]},
+                      headers={"Authorization": f"Bearer {hub.alice}"}, timeout=10)
+    href = r.json()["objects"][0]["actions"]["upload"]["href"]
+    assert hub.alice not in href
+    assert requests.put(href.replace("s=", "s=0"), data=data, timeout=30).status_code == 403
+    assert requests.put(href, data=data[:-1] + b"y", timeout=30).status_code == 400  # wrong bytes
+    assert requests.put(href, data=data, timeout=30).status_code == 200

@@ -1,1 +1,0 @@
-// The Hub layer: see docs/architecture.md.

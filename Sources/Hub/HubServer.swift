@@ -1,0 +1,181 @@
+import Crypto
+import Foundation
+import HTTPTypes
+import Hummingbird
+import HubDatabase
+import Logging
+import NIOCore
+
+/// How preupload answers for files that could go through LFS. The official client with `hf_xet`
+/// installed sends every "lfs" file through Xet, which this hub does not offer, so the default
+/// answers "regular" for everything (large files then arrive base64 inside the commit, stream-decoded).
+/// Deployments whose users set `HF_HUB_DISABLE_XET=1` may turn LFS on.
+public enum UploadMode: Sendable, Equatable {
+    case regularOnly
+    /// Files of at least `threshold` bytes, or binary ones, go through LFS.
+    case lfs(threshold: Int64)
+
+    /// `HUB_UPLOAD_MODE=regular|lfs`, `HUB_LFS_THRESHOLD=bytes` (default 10 MiB).
+    public static func from(environment env: [String: String]) -> UploadMode {
+        guard env["HUB_UPLOAD_MODE"]?.lowercased() == "lfs" else { return .regularOnly }
+        return .lfs(threshold: env["HUB_LFS_THRESHOLD"].flatMap { Int64($0) } ?? 10 * 1024 * 1024)
+    }
+}
+
+/// The Hugging Face–compatible hub and the trustless gateway, mounted on a shared router.
+public final class HubServer: Sendable {
+    let database: HubDatabase
+    let content: ContentStore
+    let uploadMode: UploadMode
+    let publicURL: String?
+    let signingSecret: [UInt8]
+    let isPinned: @Sendable (String) async -> Bool
+    let logger: Logger
+    /// Longest JSON request body accepted (commit lines stream and are not bound by this).
+    static let maxJSONBody = 16 * 1024 * 1024
+
+    /// - Parameters:
+    ///   - publicURL: origin used in `url`, `commitUrl` and `Link` (default: `http://` + the request's Host).
+    ///   - signingSecret: key for upload URLs (they carry their own authorisation, never a token).
+    ///   - isPinned: content pinned in the node (the gateway serves only pins and public repo files).
+    public init(database: HubDatabase, content: ContentStore, uploadMode: UploadMode = .regularOnly,
+                publicURL: String? = nil, signingSecret: [UInt8],
+                isPinned: @escaping @Sendable (String) async -> Bool = { _ in false },
+                logger: Logger = Logger(label: "ipfs-accelerate.hub")) {
+        self.database = database
+        self.content = content
+        self.uploadMode = uploadMode
+        self.publicURL = publicURL.map { $0.hasSuffix("/") ? String($0.dropLast()) : $0 }
+        self.signingSecret = signingSecret
+        self.isPinned = isPinned
+        self.logger = logger
+    }
+
+    /// Reads the hub's signing secret from `dataDirectory/hub-secret`, creating it (0600) on first use.
+    public static func loadSecret(dataDirectory: URL) throws -> [UInt8] {
+        let url = dataDirectory.appendingPathComponent("hub-secret")
+        if let data = try? Data(contentsOf: url), data.count >= 32 { return Array(data) }
+        var rng = SystemRandomNumberGenerator()
+        let secret = (0..<32).map { _ in UInt8.random(in: 0...255, using: &rng) }
+        let tmp = dataDirectory.appendingPathComponent("hub-secret.tmp-\(UUID().uuidString)")
+        FileManager.default.createFile(atPath: tmp.path, contents: Data(secret), attributes: [.posixPermissions: 0o600])
+        guard rename(tmp.path, url.path) == 0 else { throw ContentStoreError.io("cannot write \(url.path)") }
+        return secret
+    }
+
+    /// Mounts every hub and gateway route. Leaves `/api/v0/...` (Kubo RPC) and the model server's paths alone.
+    public func addRoutes(to router: Router<BasicRequestContext>) {
+        router.get("/api/whoami-v2") { req, _ in try await self.whoami(req) }
+        for type in RepoType.allCases {
+            let plural = type.plural
+            router.get("/api/\(plural)") { req, _ in try await self.listRepos(type, req) }
+            for method in [HTTPRequest.Method.get, .head, .post, .put, .delete] {
+                router.on("/api/\(plural)/**", method: method) { req, ctx in
+                    try await self.repoAPI(type, req, ctx.parameters.getCatchAll())
+                }
+            }
+            let prefix = type == .model ? "" : "/\(plural)"
+            for method in [HTTPRequest.Method.get, .head] {
+                router.on("\(prefix)/:ns/:name/resolve/**", method: method) { req, ctx in
+                    try await self.resolve(type, req, ctx)
+                }
+            }
+            router.post("\(prefix)/:ns/{name}.git/info/lfs/objects/batch") { req, ctx in
+                try await self.lfsBatch(type, req, ctx)
+            }
+        }
+        router.post("/api/repos/create") { req, _ in try await self.createRepo(req) }
+        router.delete("/api/repos/delete") { req, _ in try await self.deleteRepo(req) }
+        router.post("/api/repos/move") { req, _ in try await self.moveRepo(req) }
+        router.post("/api/validate-yaml") { req, _ in try await self.validateYAML(req) }
+        router.put("/hub-lfs/upload/:oid/:size") { req, ctx in try await self.lfsUpload(req, ctx) }
+        router.put("/hub-lfs/upload/:oid/:size/:part") { req, ctx in try await self.lfsUploadPart(req, ctx) }
+        router.post("/hub-lfs/upload/:oid/:size") { req, ctx in try await self.lfsCompleteMultipart(req, ctx) }
+        router.post("/hub-lfs/verify") { req, _ in try await self.lfsVerify(req) }
+        addAdminRoutes(to: router)
+        addGatewayRoutes(to: router)
+    }
+
+    // MARK: helpers shared by the route files
+
+    func origin(_ request: Request) -> String {
+        if let publicURL { return publicURL }
+        let host = request.head.authority ?? "127.0.0.1"
+        let scheme = request.headers[HTTPField.Name("X-Forwarded-Proto")!] ?? "http"
+        return "\(scheme)://\(host)"
+    }
+
+    func json(_ object: Any, status: HTTPResponse.Status = .ok, headers: HTTPFields = [:]) -> Response {
+        var headers = headers
+        headers[.contentType] = "application/json"
+        let data = (try? JSONSerialization.data(withJSONObject: object, options: [.withoutEscapingSlashes])) ?? Data("{}".utf8)
+        headers[.contentLength] = String(data.count)
+        return Response(status: status, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: data)))
+    }
+
+    /// Collects a JSON body up to `maxJSONBody` and parses it to a dictionary.
+    func jsonBody(_ request: Request) async throws -> [String: Any] {
+        let buffer = try await collect(request, limit: Self.maxJSONBody)
+        if buffer.readableBytes == 0 { return [:] }
+        guard let object = try? JSONSerialization.jsonObject(with: Data(buffer.readableBytesView)),
+              let dict = object as? [String: Any] else {
+            throw HubError.badRequest("The request body must be a JSON object")
+        }
+        return dict
+    }
+
+    func collect(_ request: Request, limit: Int) async throws -> ByteBuffer {
+        var out = ByteBuffer()
+        for try await var chunk in request.body {
+            guard out.readableBytes + chunk.readableBytes <= limit else {
+                throw HubError(.contentTooLarge, code: "BadRequest", "Request body over \(limit) bytes")
+            }
+            out.writeBuffer(&chunk)
+        }
+        return out
+    }
+
+    static func iso8601(_ seconds: Int64) -> String {
+        let f = ISO8601DateFormatter()
+        f.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
+        return f.string(from: Date(timeIntervalSince1970: TimeInterval(seconds)))
+    }
+
+    /// A new 40-hex commit id: sha1 over what makes the commit unique.
+    static func newCommitID(repoID: String, parent: String?, title: String) -> String {
+        var h = Insecure.SHA1()
+        h.update(data: Array("\(repoID)\n\(parent ?? "")\n\(title)\n\(Date().timeIntervalSince1970)\n\(UUID().uuidString)".utf8))
+        return hex(h.finalize())
+    }
+
+    func ensure(_ condition: Bool, _ error: @autoclosure () -> HubError) throws {
+        if !condition { throw error() }
+    }
+}
+
+/// Splits and percent-decodes path parts (revisions arrive as `refs%2Fpr%2F1`).
+func decoded<S: StringProtocol>(_ part: S) -> String {
+    String(part).removingPercentEncoding ?? String(part)
+}
+
+/// Refuses repo file paths that could escape or confuse a tree: `..`, `.`, empty parts, absolute, NUL, backslash.
+func validateRepoPath(_ path: String) throws {
+    guard !path.isEmpty, path.utf8.count <= 1024 else { throw HubError.badRequest("Invalid path '\(path)': empty or too long") }
+    guard !path.hasPrefix("/"), !path.contains("\0"), !path.contains("\\") else {
+        throw HubError.badRequest("Invalid path '\(path.replacingOccurrences(of: "\0", with: "\\0"))': absolute paths, NUL and backslashes are not allowed")
+    }
+    for part in path.split(separator: "/", omittingEmptySubsequences: false) {
+        if part.isEmpty || part == "." || part == ".." {
+            throw HubError.badRequest("Invalid path '\(path)': empty, '.' and '..' parts are not allowed")
+        }
+    }
+    if path == ".git" || path.hasPrefix(".git/") { throw HubError.badRequest("Invalid path '\(path)': .git is reserved") }
+}
+
+/// Repo and namespace names: letters, digits, `-`, `_`, `.`; no leading dot or dash.
+func validateRepoName(_ name: String, what: String) throws {
+    let ok = !name.isEmpty && name.count <= 96 && !name.hasPrefix(".") && !name.hasPrefix("-") && !name.hasSuffix(".git")
+        && name.unicodeScalars.allSatisfy { CharacterSet.alphanumerics.contains($0) && $0.isASCII || "-_.".unicodeScalars.contains($0) }
+        && !name.contains("..")
+    if !ok { throw HubError.badRequest("Invalid \(what) '\(name)': use letters, digits, '-', '_' and '.'") }
+}

@@ -1,0 +1,223 @@
+import Crypto
+import Foundation
+import HTTPTypes
+import Hummingbird
+import HubDatabase
+import NIOCore
+
+/// The git-lfs batch API with basic and multipart transfers. Upload URLs carry their own
+/// authorisation (an HMAC over object, size, uploader and expiry), never a token.
+extension HubServer {
+    static let multipartThreshold: Int64 = 64 * 1024 * 1024
+    static let multipartChunk: Int64 = 16 * 1024 * 1024
+    static let uploadURLLifetime: Int64 = 24 * 3600
+
+    func signature(oid: String, size: Int64, user: String, expiry: Int64) -> String {
+        let message = Array("lfs-upload\n\(oid)\n\(size)\n\(user)\n\(expiry)".utf8)
+        return hex(HMAC<SHA256>.authenticationCode(for: message, using: SymmetricKey(data: signingSecret)))
+    }
+
+    /// Checks the query's `u`, `e`, `s` and returns the uploader.
+    func verifiedUploader(_ request: Request, oid: String, size: Int64) throws -> String {
+        let q = request.uri.queryParameters
+        guard let user = q["u"].map({ String($0).removingPercentEncoding ?? String($0) }),
+              let expiry = q["e"].flatMap({ Int64($0) }), let sig = q["s"].map(String.init) else {
+            throw HubError.forbidden("This upload URL is not signed")
+        }
+        guard expiry >= Int64(Date().timeIntervalSince1970) else { throw HubError.forbidden("This upload URL has expired; ask for a new one") }
+        let expected = signature(oid: oid, size: size, user: user, expiry: expiry)
+        guard sig.utf8.count == expected.utf8.count, zip(sig.utf8, expected.utf8).reduce(0, { $0 | ($1.0 ^ $1.1) }) == 0 else {
+            throw HubError.forbidden("This upload URL's signature does not match")
+        }
+        return user
+    }
+
+    func lfsBatch(_ type: RepoType, _ request: Request, _ context: BasicRequestContext) async throws -> Response {
+        let caller = try await caller(request)
+        let ns = decoded(context.parameters.get("ns") ?? ""), name = decoded(context.parameters.get("name") ?? "")
+        let body = try await jsonBody(request)
+        let operation = body["operation"] as? String ?? "upload"
+        guard operation == "upload" else {
+            throw HubError.badRequest("Only the 'upload' LFS operation is offered; download files through /resolve/")
+        }
+        _ = try await writableRepo(type, ns, name, caller: caller)
+        guard let user = caller.name else { throw HubError.unauthorized("LFS uploads need a write token") }
+        guard let objects = body["objects"] as? [[String: Any]], objects.count <= 10_000 else {
+            throw HubError.badRequest("'objects' must be a list of at most 10000 {oid, size}")
+        }
+        let transfers = body["transfers"] as? [String] ?? ["basic"]
+        let base = origin(request)
+        let expiry = Int64(Date().timeIntervalSince1970) + Self.uploadURLLifetime
+        var answer: [[String: Any]] = []
+        for obj in objects {
+            let oid = (obj["oid"] as? String ?? "").lowercased()
+            let size = (obj["size"] as? NSNumber)?.int64Value ?? -1
+            guard isHex(oid, count: 64), size >= 0 else {
+                answer.append(["oid": oid, "size": max(size, 0), "error": ["code": 422, "message": "oid must be 64 hex digits and size >= 0"]])
+                continue
+            }
+            if try await database.lfsObject(sha256: oid) != nil,
+               (try? await attachableLFSObject(oid: oid, size: size, caller: caller, path: oid)) != nil {
+                answer.append(["oid": oid, "size": size])  // already here and this caller may use it
+                continue
+            }
+            let query = "u=\(user.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? user)&e=\(expiry)&s=\(signature(oid: oid, size: size, user: user, expiry: expiry))"
+            let href = "\(base)/hub-lfs/upload/\(oid)/\(size)"
+            var upload: [String: Any] = ["href": "\(href)?\(query)", "expires_in": Self.uploadURLLifetime]
+            if size > Self.multipartThreshold && transfers.contains("multipart") {
+                let parts = (size + Self.multipartChunk - 1) / Self.multipartChunk
+                var header: [String: String] = ["chunk_size": String(Self.multipartChunk)]
+                for n in 1...parts { header[String(n)] = "\(href)/\(n)?\(query)" }
+                upload["header"] = header
+            }
+            answer.append(["oid": oid, "size": size, "authenticated": true,
+                           "actions": ["upload": upload, "verify": ["href": "\(base)/hub-lfs/verify"]]])
+        }
+        var headers = HTTPFields()
+        headers[.contentType] = "application/vnd.git-lfs+json"
+        var response = json(["transfer": "basic", "objects": answer, "hash_algo": "sha256"], headers: headers)
+        response.headers[.contentType] = "application/vnd.git-lfs+json"
+        return response
+    }
+
+    func uploadTarget(_ context: BasicRequestContext) throws -> (String, Int64) {
+        let oid = (context.parameters.get("oid") ?? "").lowercased()
+        guard isHex(oid, count: 64), let size = context.parameters.get("size").flatMap({ Int64($0) }), size >= 0 else {
+            throw HubError.badRequest("Upload URL must name a sha256 oid and a size")
+        }
+        return (oid, size)
+    }
+
+    /// Stores bytes from `source` as the LFS object `oid`, checking size and sha256 before recording it.
+    func storeLFSObject<S: AsyncSequence>(oid: String, size: Int64, uploader: String, from source: S) async throws
+    where S.Element == ByteBuffer {
+        let writer = content.writer(expectedSize: size)
+        do {
+            for try await buffer in source {
+                guard writer.count + Int64(buffer.readableBytes) <= size else {
+                    throw HubError.badRequest("Upload is larger than the announced \(size) bytes")
+                }
+                try writer.append(buffer)
+            }
+            guard writer.count == size else {
+                throw HubError.badRequest("Upload ended after \(writer.count) of \(size) bytes")
+            }
+            let stored = try writer.finish()
+            guard stored.sha256 == oid else {
+                throw HubError.badRequest("Uploaded bytes hash to \(stored.sha256), not \(oid)")
+            }
+            try await database.putLFSObject(LFSObjectRecord(sha256: oid, size: size, cid: stored.cid), uploader: uploader)
+        } catch {
+            writer.abort()
+            throw error
+        }
+    }
+
+    func lfsUpload(_ request: Request, _ context: BasicRequestContext) async throws -> Response {
+        let (oid, size) = try uploadTarget(context)
+        let user = try verifiedUploader(request, oid: oid, size: size)
+        try await storeLFSObject(oid: oid, size: size, uploader: user, from: request.body)
+        return Response(status: .ok, headers: [.contentLength: "0"])
+    }
+
+    func partsDirectory(oid: String, user: String) -> URL {
+        content.tmp.appendingPathComponent("lfs-parts-\(oid)-\(sha256Hex(Array(user.utf8)).prefix(16))")
+    }
+
+    func lfsUploadPart(_ request: Request, _ context: BasicRequestContext) async throws -> Response {
+        let (oid, size) = try uploadTarget(context)
+        let user = try verifiedUploader(request, oid: oid, size: size)
+        let parts = (size + Self.multipartChunk - 1) / Self.multipartChunk
+        guard let part = context.parameters.get("part").flatMap({ Int64($0) }), part >= 1, part <= parts else {
+            throw HubError.badRequest("Part number must be between 1 and \(parts)")
+        }
+        let dir = partsDirectory(oid: oid, user: user)
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        let tmp = dir.appendingPathComponent("\(part).tmp-\(UUID().uuidString)")
+        guard FileManager.default.createFile(atPath: tmp.path, contents: nil), let handle = FileHandle(forWritingAtPath: tmp.path) else {
+            throw HubError(.internalServerError, "Cannot store upload part")
+        }
+        var hasher = SHA256()
+        var written: Int64 = 0
+        do {
+            defer { try? handle.close() }
+            for try await buffer in request.body {
+                written += Int64(buffer.readableBytes)
+                guard written <= Self.multipartChunk else { throw HubError.badRequest("Part \(part) is larger than the chunk size") }
+                buffer.withUnsafeReadableBytes { hasher.update(bufferPointer: $0) }
+                try handle.write(contentsOf: buffer.readableBytesView)
+            }
+        } catch {
+            try? FileManager.default.removeItem(at: tmp)
+            throw error
+        }
+        guard rename(tmp.path, dir.appendingPathComponent(String(part)).path) == 0 else {
+            throw HubError(.internalServerError, "Cannot store upload part")
+        }
+        let etag = hex(hasher.finalize())
+        return Response(status: .ok, headers: [.eTag: "\"\(etag)\"", .contentLength: "0"])
+    }
+
+    func lfsCompleteMultipart(_ request: Request, _ context: BasicRequestContext) async throws -> Response {
+        let (oid, size) = try uploadTarget(context)
+        let user = try verifiedUploader(request, oid: oid, size: size)
+        let body = try await jsonBody(request)
+        let parts = (size + Self.multipartChunk - 1) / Self.multipartChunk
+        let listed = (body["parts"] as? [[String: Any]] ?? []).compactMap { ($0["partNumber"] as? NSNumber)?.int64Value }
+        guard listed.sorted() == Array(1...max(parts, 1)) || (parts == 0 && listed.isEmpty) else {
+            throw HubError.badRequest("Completion must list parts 1...\(parts)")
+        }
+        let dir = partsDirectory(oid: oid, user: user)
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let files = (1...max(parts, 1)).map { dir.appendingPathComponent(String($0)) }
+        for f in files where !FileManager.default.fileExists(atPath: f.path) {
+            throw HubError.badRequest("Part \(f.lastPathComponent) was not uploaded")
+        }
+        try await storeLFSObject(oid: oid, size: size, uploader: user, from: FileChunks(files: files))
+        return json(["oid": oid, "size": size])
+    }
+
+    func lfsVerify(_ request: Request) async throws -> Response {
+        let caller = try await caller(request)
+        let body = try await jsonBody(request)
+        guard let oid = (body["oid"] as? String)?.lowercased(), let size = (body["size"] as? NSNumber)?.int64Value else {
+            throw HubError.badRequest("verify needs {oid, size}")
+        }
+        guard let object = try await database.lfsObject(sha256: oid), object.size == size else {
+            throw HubError(.notFound, code: "EntryNotFound", "LFS object \(oid) of \(size) bytes is not stored")
+        }
+        if let name = caller.name, !caller.isAdmin, !(try await database.isLFSUploader(sha256: oid, userName: name)) {
+            throw HubError.forbidden("LFS object \(oid) was not uploaded by \(name)")
+        }
+        return json(["oid": oid, "size": size])
+    }
+}
+
+/// The bytes of several files in order, as an async sequence of buffers.
+struct FileChunks: AsyncSequence, Sendable {
+    typealias Element = ByteBuffer
+    let files: [URL]
+
+    struct AsyncIterator: AsyncIteratorProtocol {
+        var files: [URL]
+        var handle: FileHandle?
+
+        mutating func next() async throws -> ByteBuffer? {
+            while true {
+                if handle == nil {
+                    guard !files.isEmpty else { return nil }
+                    let url = files.removeFirst()
+                    guard let h = FileHandle(forReadingAtPath: url.path) else { throw ContentStoreError.io("cannot read \(url.path)") }
+                    handle = h
+                }
+                if let data = try handle?.read(upToCount: ContentStore.chunkSize), !data.isEmpty {
+                    return ByteBuffer(bytes: data)
+                }
+                try? handle?.close()
+                handle = nil
+            }
+        }
+    }
+
+    func makeAsyncIterator() -> AsyncIterator { AsyncIterator(files: files, handle: nil) }
+}

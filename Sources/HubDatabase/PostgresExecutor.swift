@@ -1,0 +1,95 @@
+import Foundation
+import Logging
+import PostgresNIO
+
+/// PostgreSQL through postgres-nio's pooled client; several hub instances may share one database.
+final class PostgresExecutor: SQLExecutor {
+    let integerType = "BIGINT"
+    let migrationLockSQL: String? = "SELECT pg_advisory_xact_lock(7261001)"
+    private let client: PostgresClient
+    private let runTask: Task<Void, Never>
+    private let logger: Logger
+
+    /// `url`: `postgres://user[:password]@host[:port]/database`.
+    init(url: String, logger: Logger = Logger(label: "ipfs-accelerate.hubdb")) throws {
+        guard let parts = URLComponents(string: url), let scheme = parts.scheme,
+              scheme == "postgres" || scheme == "postgresql", let host = parts.host, !host.isEmpty else {
+            throw HubDatabaseError.invalidConfiguration("expected postgres://user:password@host:port/database, got '\(url)'")
+        }
+        let database = parts.path.hasPrefix("/") ? String(parts.path.dropFirst()) : parts.path
+        let config = PostgresClient.Configuration(
+            host: host, port: parts.port ?? 5432,
+            username: parts.user?.removingPercentEncoding ?? "postgres",
+            password: parts.password?.removingPercentEncoding,
+            database: database.isEmpty ? nil : database,
+            tls: .disable)
+        let client = PostgresClient(configuration: config, backgroundLogger: logger)
+        self.client = client
+        self.logger = logger
+        self.runTask = Task { await client.run() }
+    }
+
+    func transaction<T: Sendable>(_ body: @Sendable (any SQLTransaction) async throws -> T) async throws -> T {
+        do {
+            return try await client.withTransaction(logger: logger) { connection in
+                try await body(PostgresTransaction(connection: connection, logger: logger))
+            }
+        } catch let error as HubDatabaseError {
+            throw error
+        } catch let error as PostgresTransactionError {
+            if let e = error.closureError as? HubDatabaseError { throw e }
+            if let e = error.closureError { throw HubDatabaseError.backend(String(reflecting: e)) }
+            throw HubDatabaseError.backend(String(reflecting: error))
+        } catch {
+            throw HubDatabaseError.backend(String(reflecting: error))
+        }
+    }
+
+    func close() async {
+        runTask.cancel()
+    }
+}
+
+struct PostgresTransaction: SQLTransaction {
+    let connection: PostgresConnection
+    let logger: Logger
+
+    func query(_ sql: String, _ args: [SQLValue]) async throws -> [SQLRow] {
+        var bindings = PostgresBindings()
+        for arg in args {
+            switch arg {
+            case .int(let v): bindings.append(v)
+            case .text(let v): bindings.append(v)
+            case .null: bindings.appendNull()
+            }
+        }
+        let rows = try await connection.query(PostgresQuery(unsafeSQL: Self.numbered(sql), binds: bindings), logger: logger)
+        var out: [SQLRow] = []
+        for try await row in rows {
+            var values: SQLRow = []
+            for cell in row {
+                if cell.bytes == nil {
+                    values.append(.null)
+                } else if cell.dataType == .int8 || cell.dataType == .int4 || cell.dataType == .int2 {
+                    values.append(.int(try cell.decode(Int64.self)))
+                } else if cell.dataType == .numeric {
+                    values.append(.int(Int64(try cell.decode(String.self)) ?? 0))
+                } else {
+                    values.append(.text(try cell.decode(String.self)))
+                }
+            }
+            out.append(values)
+        }
+        return out
+    }
+
+    /// Rewrites `?` placeholders as `$1, $2, ...` (the hub's statements hold no literal `?`).
+    static func numbered(_ sql: String) -> String {
+        var out = ""
+        var n = 0
+        for ch in sql {
+            if ch == "?" { n += 1; out += "$\(n)" } else { out.append(ch) }
+        }
+        return out
+    }
+}
