@@ -41,6 +41,8 @@ struct ServeCommand: AsyncParsableCommand {
                             publicURL: env["HUB_PUBLIC_URL"], signingSecret: try HubServer.loadSecret(dataDirectory: dataDirectory),
                             logger: Logger(label: "ipfs-accelerate.hub"))
         hub.addRoutes(to: router)
+        try await hub.enableFallback(FallbackSettings.load(environment: env, dataDirectory: dataDirectory),
+                                     secret: try HubServer.loadSecret(dataDirectory: dataDirectory))
 
         var quiet = logger
         quiet.logLevel = .warning
