@@ -60,6 +60,7 @@ public final class FallbackService: Sendable {
     func candidates(namespace: String) -> [FallbackSource] { sources.filter { $0.applies(to: namespace) } }
 
     static func now() -> Int64 { Int64(Date().timeIntervalSince1970) }
+    static func nowMillis() -> Int64 { Int64(Date().timeIntervalSince1970 * 1000) }
 
     // MARK: binding
 

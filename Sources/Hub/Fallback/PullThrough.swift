@@ -156,8 +156,9 @@ extension HubServer {
                        _ request: Request, _ started: ContinuousClock.Instant) async throws -> Response? {
         guard let m = try await service.database.mirroredFile(type: type, namespace: ns, name: name, commitID: commit, path: path),
               content.contains(cid: m.cid) else { return nil }
-        let now = FallbackService.now()
-        if now - m.lastAccess > 60 { try? await service.database.touchMirroredContent(cid: m.cid, at: now) }
+        // LRU order in milliseconds; written at most once a minute per file so hits stay read-only.
+        let now = FallbackService.nowMillis()
+        if now - m.lastAccess > 60_000 { try? await service.database.touchMirroredContent(cid: m.cid, at: now) }
         let file = FileRecord(path: m.path, size: m.size, gitOID: m.gitOID, sha256: m.sha256, isLFS: m.isLFS, cid: m.cid)
         var response = try fileResponse(file, commit: commit, request)
         sourceHeaders(&response.headers, name: m.sourceName, url: m.sourceURL, started: started)
@@ -326,7 +327,7 @@ extension HubServer {
             }
             let record = MirroredFileRecord(sourceName: source.name, sourceURL: source.url, type: type, namespace: ns, name: name,
                                             commitID: commit, path: path, size: stored.size, gitOID: stored.gitSHA1, sha256: stored.sha256,
-                                            isLFS: meta.isLFS, cid: stored.cid, lastAccess: FallbackService.now())
+                                            isLFS: meta.isLFS, cid: stored.cid, lastAccess: FallbackService.nowMillis())
             do { try await database.recordMirroredFile(record) } catch {
                 logger.error("pull-through of \(path): cannot record: \(error)")
             }

@@ -54,6 +54,8 @@ public enum UpstreamVerdict: Sendable, Equatable {
             switch errorCode {
             case "EntryNotFound", "RevisionNotFound": return .bindAndPassOn
             case "GatedRepo": return .next(.gated)
+            // Hugging Face answers 401 RepoNotFound for a missing repo.
+            case "RepoNotFound": return .next(.notFound)
             default: return .next(status == 404 ? .notFound : .forbidden)
             }
         default: return .next(.unavailable)
