@@ -208,21 +208,23 @@ extension HubDatabase {
     public func forgetMirroredContent(cid: String) async throws -> Bool {
         try await sql.transaction { tx in
             try await tx.execute("DELETE FROM fallback_files WHERE cid = ?", [.text(cid)])
-            let held = try await tx.one("SELECT 1 FROM commit_files WHERE cid = ? LIMIT 1", [.text(cid)]) != nil
-                || (try await tx.one("SELECT 1 FROM pins WHERE cid = ?", [.text(cid)])) != nil
-                || (try await tx.one("SELECT 1 FROM lfs_objects WHERE cid = ? LIMIT 1", [.text(cid)])) != nil
-            return !held
+            return try await !Self.heldElsewhere(tx, cid: cid)
         }
     }
 
     /// Whether content is held by anything but the mirror (used before deleting a failed download's bytes).
     public func isContentReferenced(cid: String) async throws -> Bool {
         try await sql.transaction { tx in
-            try await tx.one("SELECT 1 FROM commit_files WHERE cid = ? LIMIT 1", [.text(cid)]) != nil
-                || (try await tx.one("SELECT 1 FROM pins WHERE cid = ?", [.text(cid)])) != nil
-                || (try await tx.one("SELECT 1 FROM lfs_objects WHERE cid = ? LIMIT 1", [.text(cid)])) != nil
-                || (try await tx.one("SELECT 1 FROM fallback_files WHERE cid = ? LIMIT 1", [.text(cid)])) != nil
+            if try await Self.heldElsewhere(tx, cid: cid) { return true }
+            return try await tx.one("SELECT 1 FROM fallback_files WHERE cid = ? LIMIT 1", [.text(cid)]) != nil
         }
+    }
+
+    /// A hub commit, an LFS object or a pin holds this content.
+    static func heldElsewhere(_ tx: any SQLTransaction, cid: String) async throws -> Bool {
+        if try await tx.one("SELECT 1 FROM commit_files WHERE cid = ? LIMIT 1", [.text(cid)]) != nil { return true }
+        if try await tx.one("SELECT 1 FROM pins WHERE cid = ?", [.text(cid)]) != nil { return true }
+        return try await tx.one("SELECT 1 FROM lfs_objects WHERE cid = ? LIMIT 1", [.text(cid)]) != nil
     }
 
     // MARK: refs and metadata answers

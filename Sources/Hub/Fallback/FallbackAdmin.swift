@@ -7,20 +7,23 @@ import HubDatabase
 /// Admin tokens only; a source's token goes in but never comes back out.
 extension HubServer {
     func addFallbackAdminRoutes(to router: Router<BasicRequestContext>) {
+        addFallbackUserRoutes(to: router)
         let base = "/admin/api/fallback-sources"
         router.get("\(base)/cache/stats") { req, _ in
             let service = try await self.fallbackAdmin(req)
             let s = await service.binder.stats()
             let total = s.hits + s.misses
-            return self.json(["size": s.size, "maxsize": s.maxsize, "ttl_seconds": s.ttlSeconds,
-                              "usage_percent": Double(s.size) * 100 / Double(s.maxsize), "hits": s.hits, "misses": s.misses,
-                              "hit_rate": total == 0 ? 0 : Double(s.hits) / Double(total)])
+            let stats: [String: Any] = [
+                "size": s.size, "maxsize": s.maxsize, "ttl_seconds": s.ttlSeconds,
+                "usage_percent": Double(s.size) * 100 / Double(s.maxsize), "hits": s.hits, "misses": s.misses,
+                "hit_rate": total == 0 ? 0.0 : Double(s.hits) / Double(total)]
+            return self.json(stats)
         }
         router.delete("\(base)/cache/clear") { req, _ in
             let service = try await self.fallbackAdmin(req)
             await service.binder.clear()
             service.headCache.withLockedValue { $0.removeAll() }
-            return self.json(["cleared": true])
+            return self.json(["cleared": true] as [String: Any])
         }
         router.get("\(base)") { req, _ in
             let service = try await self.fallbackAdmin(req)
@@ -64,7 +67,7 @@ extension HubServer {
             // `token`: absent keeps it, "" or null removes it, a string replaces it.
             if body.keys.contains("token") {
                 let t = body["token"] as? String ?? ""
-                r.sealedToken = t.isEmpty ? nil : try service.cipher.seal(t)
+                if t.isEmpty { r.sealedToken = nil } else { r.sealedToken = try service.cipher.seal(t) }
             }
             try await service.database.putFallbackSource(r)
             try await service.reloadSources()

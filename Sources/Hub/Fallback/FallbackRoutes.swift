@@ -68,7 +68,7 @@ extension HubServer {
         if request.method == .post { body = try await collect(request, limit: Self.maxJSONBody) }
         // Query without our own `fallback` flag; the rest travels as is so `Link` pages keep every parameter.
         let query = (request.uri.query ?? "").split(separator: "&").filter { !$0.hasPrefix("fallback=") }.joined(separator: "&")
-        let subpath = rest.enumerated().map { i, part in
+        let subpath = rest.enumerated().map { i, part -> String in
             // tree/{rev}/{path}: the revision is one encoded segment, the path keeps its slashes.
             if rest.first == "tree" && i > 1 { return part.split(separator: "/", omittingEmptySubsequences: false).map { SourceURLs.enc(String($0)) }.joined(separator: "/") }
             return SourceURLs.enc(part)
@@ -136,7 +136,8 @@ extension HubServer {
         sourceHeaders(&headers, name: r.sourceName, url: r.sourceURL, started: started)
         let bytes = Array(r.body.utf8)
         headers[.contentLength] = String(bytes.count)
-        return Response(status: .ok, headers: headers, body: request.method == .head ? .init() : .init(byteBuffer: ByteBuffer(bytes: bytes)))
+        let body = request.method == .head ? ResponseBody() : ResponseBody(byteBuffer: ByteBuffer(bytes: bytes))
+        return Response(status: .ok, headers: headers, body: body)
     }
 
     func sourceHeaders(_ headers: inout HTTPFields, name: String, url: String, started: ContinuousClock.Instant) {

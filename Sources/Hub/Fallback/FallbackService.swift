@@ -5,6 +5,7 @@ import HubDatabase
 import Logging
 import NIOConcurrencyHelpers
 import NIOCore
+import NIOHTTP1
 
 /// State of the external-source fallback: settings, the merged source list, the binding cache,
 /// the upstream client and the single-flight tables. Created by `HubServer.enableFallback`.

@@ -72,9 +72,9 @@ final class DownloadLease: Sendable {
     }
 
     func end() {
-        let first = ended.withLockedValue { was -> Bool in defer { was = true }; return !was }
+        let first = ended.withLockedValue { (was: inout Bool) -> Bool in defer { was = true }; return !was }
         guard first else { return }
-        let gate = holdsGate.withLockedValue { h -> Bool in defer { h = false }; return h }
+        let gate = holdsGate.withLockedValue { (h: inout Bool) -> Bool in defer { h = false }; return h }
         let registry = registry, upstream = upstream, key = key
         Task {
             if gate { await upstream.release() }
@@ -91,8 +91,10 @@ extension HubServer {
         let started = ContinuousClock.now
         let ttl = Int64(service.settings.cacheTTL)
         // 1. Served here without asking anyone: a commit id, or a revision looked up within the TTL.
-        let knownRef = isHex(revision, count: 40) ? nil
-            : try? await service.database.mirroredRef(type: type, namespace: ns, name: name, revision: revision)
+        var knownRef: MirroredRefRecord?
+        if !isHex(revision, count: 40) {
+            knownRef = try? await service.database.mirroredRef(type: type, namespace: ns, name: name, revision: revision)
+        }
         if let commit = isHex(revision, count: 40) ? revision : knownRef.flatMap({ FallbackService.now() - $0.updatedAt < ttl ? $0.commitID : nil }),
            let response = try await localMirrored(service, type, ns, name, commit, path, request, started) {
             return response
@@ -176,7 +178,7 @@ extension HubServer {
     /// The file's metadata at the source: a HEAD, following same-origin redirects; a redirect to another
     /// origin carries the metadata itself. One HEAD per file at a time, remembered for the TTL.
     func fileMeta(_ service: FallbackService, _ source: FallbackSource, _ resolveURL: String) async throws -> UpstreamFileMeta {
-        if let (meta, expires) = service.headCache.withLockedValue({ $0[resolveURL] }), expires > .now { return meta }
+        if let cached = service.headCache.withLockedValue({ $0[resolveURL] }), cached.1 > .now { return cached.0 }
         let meta = try await service.heads.run(resolveURL) {
             var meta = UpstreamFileMeta(downloadURL: resolveURL)
             var url = resolveURL
@@ -273,13 +275,14 @@ extension HubServer {
     func pullThrough(_ service: FallbackService, _ source: FallbackSource, _ resolveURL: String, lease: DownloadLease,
                      _ type: RepoType, _ ns: String, _ name: String, _ commit: String, _ path: String,
                      _ request: Request, _ started: ContinuousClock.Instant) async throws -> Response {
-        let (response, meta): (HTTPClientResponse, UpstreamFileMeta)
+        let opened: (HTTPClientResponse, UpstreamFileMeta)
         do {
-            (response, meta) = try await openDownload(service, source, resolveURL, range: nil)
+            opened = try await openDownload(service, source, resolveURL, range: nil)
         } catch {
             lease.end()
             throw error
         }
+        let (response, meta) = opened
         lease.holdsGate.withLockedValue { $0 = true }
         let length = response.headers.first(name: "Content-Length").flatMap { Int64($0) }
         var headers = HTTPFields()

@@ -108,7 +108,6 @@ final class UpstreamClient: Sendable {
         var config = HTTPClient.Configuration(redirectConfiguration: .disallow,
                                               timeout: .init(connect: .seconds(10), read: .seconds(30)))
         config.decompression = .disabled
-        config.connectionPool = .init(idleTimeout: .seconds(60))
         return HTTPClient(eventLoopGroup: HTTPClient.defaultEventLoopGroup, configuration: config)
     }()
 
@@ -143,13 +142,15 @@ final class UpstreamClient: Sendable {
     func fetch(_ method: HTTPMethod, _ url: String, source: FallbackSource, body: ByteBuffer? = nil,
                contentType: String? = nil) async throws -> UpstreamReply {
         await gate.acquire()
-        defer { Task { await gate.release() } }
         do {
             let response = try await Self.http.execute(request(method, url, source: source, body: body, contentType: contentType),
                                                        timeout: .milliseconds(Int64(timeout * 1000)))
-            let bytes = method == .HEAD ? ByteBuffer() : try await response.body.collect(upTo: Self.maxMetadataBody)
+            var bytes = ByteBuffer()
+            if method != .HEAD { bytes = try await response.body.collect(upTo: Self.maxMetadataBody) }
+            await gate.release()
             return UpstreamReply(status: Int(response.status.code), headers: response.headers, body: bytes)
         } catch {
+            await gate.release()
             throw UpstreamUnreachable(url: url, reason: Self.describe(error))
         }
     }
