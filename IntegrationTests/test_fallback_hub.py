@@ -167,3 +167,18 @@ def test_size_cap_evicts_least_recently_used_unpinned_copies(start_server, no_xe
     assert requests.get(f"{mirror.url}/carol/many/resolve/main/f2.bin", timeout=30).content == blobs["f2.bin"]
     assert requests.get(f"{mirror.url}/carol/many/resolve/main/f1.bin", timeout=30).content == blobs["f1.bin"]
     assert requests.get(f"{mirror.url}/carol/many/resolve/main/f0.bin", timeout=30).status_code == 502
+
+
+def test_user_profile_and_repo_lists_fall_back_with_source_tags(pair):
+    up, mirror, _, _ = pair
+    prof = requests.get(f"{mirror.url}/api/users/carol/profile", timeout=10)
+    assert prof.status_code == 200 and prof.json()["name"] == "carol" and prof.json()["_source"] == "peer"
+    assert requests.get(f"{up.url}/api/users/carol/profile", timeout=10).json()["_source"] == "local"
+    assert requests.get(f"{mirror.url}/api/users/nobody-at-all/profile", timeout=10).status_code == 404
+    token(mirror, "carol")  # now carol exists here too: the local profile wins
+    assert requests.get(f"{mirror.url}/api/users/carol/profile", timeout=10).json()["_source"] == "local"
+    repos = requests.get(f"{mirror.url}/api/users/carol/repos", timeout=10).json()
+    models = {m["id"]: m["_source"] for m in repos["models"]}
+    assert models["carol/peer"] == "peer" and models["carol/private"] == "peer"
+    items = requests.get(f"{mirror.url}/api/models?author=carol", timeout=10).json()
+    assert {i["id"]: i["_source"] for i in items} == {"carol/peer": "peer", "carol/private": "peer"}
