@@ -163,7 +163,7 @@ struct CommitStreamParser {
 
     private mutating func startStreaming() throws {
         guard writer == nil, streamed == nil else { throw CommitStreamError.malformed("a line holds two 'content' values") }
-        writer = try store.writer(expectedSize: nil)
+        writer = store.writer(expectedSize: nil)
         streaming = true
         quad = (0, 0)
         padding = 0

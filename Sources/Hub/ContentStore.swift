@@ -1,5 +1,8 @@
+import BlockStore
 import Foundation
+import Multiformats
 import NIOCore
+import UnixFS
 
 /// What the hub knows about stored bytes.
 public struct StoredContent: Sendable, Equatable {
@@ -21,148 +24,115 @@ public enum ContentStoreError: Error, CustomStringConvertible {
     }
 }
 
-/// The hub's view of the block store: files go in through a streaming writer and come out as
-/// ranged streams. (Interim layout until the UnixFS importer lands: one file per content.)
+/// The hub's view of the block store: every file is imported as UnixFS (profile unixfs-v1-2025:
+/// CIDv1, raw 1 MiB leaves), so identical content is stored once and has one CID; bytes come back
+/// through the exporter's ranged reads, a segment at a time.
 public final class ContentStore: Sendable {
-    let root: URL
+    public let blocks: any BlockStoring
+    let exporter: Exporter
     let tmp: URL
-    static let chunkSize = 256 * 1024
+    static let options = ImportOptions.unixfsV1_2025
+    /// Bytes read per exporter call when streaming a response; bounded memory per download.
+    static let segmentSize: Int64 = 4 << 20
+    static let chunkSize = 1 << 20
 
-    public init(dataDirectory: URL) throws {
-        root = dataDirectory.appendingPathComponent("hub-objects")
-        tmp = dataDirectory.appendingPathComponent("tmp")
+    public init(blocks: any BlockStoring, tmpDirectory: URL) throws {
+        self.blocks = blocks
+        self.exporter = Exporter(store: blocks)
+        self.tmp = tmpDirectory
         do {
-            try FileManager.default.createDirectory(at: root, withIntermediateDirectories: true)
             try FileManager.default.createDirectory(at: tmp, withIntermediateDirectories: true)
         } catch {
-            throw ContentStoreError.io("cannot create \(root.path): \(error.localizedDescription)")
+            throw ContentStoreError.io("cannot create \(tmp.path): \(error.localizedDescription)")
+        }
+    }
+
+    /// Removes upload leftovers of a previous run (multipart parts); blocks need no cleanup.
+    public func cleanTemporaryFiles() {
+        let fm = FileManager.default
+        for name in (try? fm.contentsOfDirectory(atPath: tmp.path)) ?? [] where name.hasPrefix("lfs-parts-") {
+            try? fm.removeItem(at: tmp.appendingPathComponent(name))
         }
     }
 
     /// Starts storing one file. `expectedSize`, when known, lets the git sha1 be computed in the same pass.
-    func writer(expectedSize: Int64?) throws -> ContentWriter {
-        try ContentWriter(store: self, expectedSize: expectedSize)
+    func writer(expectedSize: Int64?) -> ContentWriter {
+        ContentWriter(store: self, expectedSize: expectedSize)
     }
 
-    func path(cid: String) -> String {
-        root.appendingPathComponent(cid).path
+    func parse(_ cid: String) throws -> CID {
+        do { return try CID(cid) } catch { throw ContentStoreError.missing(cid) }
     }
 
     func size(cid: String) throws -> Int64 {
-        guard let attrs = try? FileManager.default.attributesOfItem(atPath: path(cid: cid)),
-              let size = attrs[.size] as? NSNumber else { throw ContentStoreError.missing(cid) }
-        return size.int64Value
+        Int64(try exporter.fileSize(try parse(cid)))
     }
 
-    func contains(cid: String) -> Bool { FileManager.default.fileExists(atPath: path(cid: cid)) }
+    func contains(cid: String) -> Bool {
+        guard let c = try? CID(cid) else { return false }
+        return (try? blocks.has(c)) ?? false
+    }
 
-    /// Streams `length` bytes from `offset`, in chunks, without loading the file.
-    func stream(cid: String, offset: Int64, length: Int64) -> AsyncThrowingStream<ByteBuffer, any Error> {
-        let path = path(cid: cid)
-        return AsyncThrowingStream { continuation in
-            let task = Task {
-                do {
-                    guard let handle = FileHandle(forReadingAtPath: path) else { throw ContentStoreError.missing(cid) }
-                    defer { try? handle.close() }
-                    try handle.seek(toOffset: UInt64(offset))
-                    var remaining = length
-                    while remaining > 0 {
-                        try Task.checkCancellation()
-                        let n = Int(min(Int64(Self.chunkSize), remaining))
-                        guard let data = try handle.read(upToCount: n), !data.isEmpty else {
-                            throw ContentStoreError.io("\(cid) ended early")
-                        }
-                        remaining -= Int64(data.count)
-                        continuation.yield(ByteBuffer(bytes: data))
-                    }
-                    continuation.finish()
-                } catch {
-                    continuation.finish(throwing: error)
-                }
-            }
-            continuation.onTermination = { _ in task.cancel() }
+    /// Bytes `offset ..< offset+length` as one buffer (callers keep `length` to a segment).
+    func read(cid: String, offset: Int64, length: Int64) throws -> ByteBuffer {
+        let c = try parse(cid)
+        var buffer = ByteBufferAllocator().buffer(capacity: Int(length))
+        try exporter.forEachChunk(c, offset: UInt64(offset), length: UInt64(length)) { slice in
+            buffer.writeBytes(slice)
         }
+        guard buffer.readableBytes == Int(length) else {
+            throw ContentStoreError.io("\(cid) ended after \(buffer.readableBytes) of \(length) bytes")
+        }
+        return buffer
     }
 
     /// The git blob sha1 of stored content, by reading it back (used when the size was unknown while writing).
     func gitSHA1(cid: String, size: Int64) throws -> String {
         var hasher = ContentHasher(expectedSize: size)
-        guard let handle = FileHandle(forReadingAtPath: path(cid: cid)) else { throw ContentStoreError.missing(cid) }
-        defer { try? handle.close() }
-        while let data = try handle.read(upToCount: Self.chunkSize), !data.isEmpty {
-            data.withUnsafeBytes { hasher.update($0) }
+        try exporter.forEachChunk(try parse(cid)) { slice in
+            slice.withUnsafeBytes { hasher.update($0) }
         }
         return hasher.finalize().gitSHA1 ?? ""
     }
 }
 
-/// Receives one file's bytes incrementally, hashing them on the way.
+/// Receives one file's bytes incrementally, hashing them on the way into the UnixFS importer.
 final class ContentWriter: @unchecked Sendable {
     private let store: ContentStore
     private let expectedSize: Int64?
     private var hasher: ContentHasher
-    private let tmpURL: URL
-    private let handle: FileHandle
-    private var pending = [UInt8]()
-    private var closed = false
+    private let builder: FileBuilder
 
-    init(store: ContentStore, expectedSize: Int64?) throws {
+    init(store: ContentStore, expectedSize: Int64?) {
         self.store = store
         self.expectedSize = expectedSize
         self.hasher = ContentHasher(expectedSize: expectedSize)
-        tmpURL = store.tmp.appendingPathComponent("upload-\(UUID().uuidString)")
-        guard FileManager.default.createFile(atPath: tmpURL.path, contents: nil),
-              let handle = FileHandle(forWritingAtPath: tmpURL.path) else {
-            throw ContentStoreError.io("cannot create \(tmpURL.path)")
-        }
-        self.handle = handle
-        pending.reserveCapacity(ContentStore.chunkSize)
+        self.builder = FileBuilder(options: ContentStore.options, store: store.blocks)
     }
 
     var count: Int64 { hasher.count }
 
     func append(_ bytes: UnsafeRawBufferPointer) throws {
         hasher.update(bytes)
-        pending.append(contentsOf: bytes)
-        if pending.count >= ContentStore.chunkSize { try flush() }
+        try builder.append(bytes.assumingMemoryBound(to: UInt8.self))
     }
 
     func append(_ buffer: ByteBuffer) throws {
         try buffer.withUnsafeReadableBytes { try append($0) }
     }
 
-    private func flush() throws {
-        guard !pending.isEmpty else { return }
-        do { try handle.write(contentsOf: pending) } catch { throw ContentStoreError.io("write failed: \(error.localizedDescription)") }
-        pending.removeAll(keepingCapacity: true)
-    }
-
-    /// Stores what was appended; identical content is stored once.
+    /// Completes the DAG and makes its blocks durable.
     func finish() throws -> StoredContent {
-        try flush()
-        try handle.close()
-        closed = true
+        let root = try builder.finish()
+        try store.blocks.sync()
         let (sha256, sha1) = hasher.finalize()
-        let cid = sha256
-        let dest = store.path(cid: cid)
-        if FileManager.default.fileExists(atPath: dest) {
-            try? FileManager.default.removeItem(at: tmpURL)
-        } else if rename(tmpURL.path, dest) != 0 {
-            throw ContentStoreError.io("cannot move upload into place: errno \(errno)")
-        }
+        let cid = root.cid.description
         let size = hasher.count
         let git: String
         if let sha1, expectedSize == size { git = sha1 } else { git = try store.gitSHA1(cid: cid, size: size) }
         return StoredContent(cid: cid, size: size, sha256: sha256, gitSHA1: git)
     }
 
-    /// Drops a partial upload.
-    func abort() {
-        if !closed { try? handle.close(); closed = true }
-        try? FileManager.default.removeItem(at: tmpURL)
-    }
-
-    deinit {
-        if !closed { try? handle.close(); try? FileManager.default.removeItem(at: tmpURL) }
-    }
+    /// Drops a partial upload: its blocks stay unreferenced (no repo or pin reaches them).
+    func abort() {}
 }

@@ -28,7 +28,7 @@ public final class HubServer: Sendable {
     let content: ContentStore
     let uploadMode: UploadMode
     let publicURL: String?
-    let signingKey: SymmetricKey
+    let signingSecret: [UInt8]
     let isPinned: @Sendable (String) async -> Bool
     let logger: Logger
     /// External-source fallback, set by `enableFallback` (Sources/Hub/Fallback).
@@ -48,7 +48,7 @@ public final class HubServer: Sendable {
         self.content = content
         self.uploadMode = uploadMode
         self.publicURL = publicURL.map { $0.hasSuffix("/") ? String($0.dropLast()) : $0 }
-        self.signingKey = SymmetricKey(data: signingSecret)
+        self.signingSecret = signingSecret
         self.isPinned = isPinned
         self.logger = logger
     }
@@ -104,7 +104,7 @@ public final class HubServer: Sendable {
 
     func origin(_ request: Request) -> String {
         if let publicURL { return publicURL }
-        let host = request.head.authority ?? request.headers[.host] ?? "127.0.0.1"
+        let host = request.head.authority ?? "127.0.0.1"
         let scheme = request.headers[HTTPField.Name("X-Forwarded-Proto")!] ?? "http"
         return "\(scheme)://\(host)"
     }
@@ -158,7 +158,7 @@ public final class HubServer: Sendable {
 }
 
 /// Splits and percent-decodes path parts (revisions arrive as `refs%2Fpr%2F1`).
-func decoded(_ part: Substring) -> String {
+func decoded<S: StringProtocol>(_ part: S) -> String {
     String(part).removingPercentEncoding ?? String(part)
 }
 

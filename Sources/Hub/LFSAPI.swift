@@ -14,7 +14,7 @@ extension HubServer {
 
     func signature(oid: String, size: Int64, user: String, expiry: Int64) -> String {
         let message = Array("lfs-upload\n\(oid)\n\(size)\n\(user)\n\(expiry)".utf8)
-        return hex(HMAC<SHA256>.authenticationCode(for: message, using: signingKey))
+        return hex(HMAC<SHA256>.authenticationCode(for: message, using: SymmetricKey(data: signingSecret)))
     }
 
     /// Checks the query's `u`, `e`, `s` and returns the uploader.
@@ -91,7 +91,7 @@ extension HubServer {
     /// Stores bytes from `source` as the LFS object `oid`, checking size and sha256 before recording it.
     func storeLFSObject<S: AsyncSequence>(oid: String, size: Int64, uploader: String, from source: S) async throws
     where S.Element == ByteBuffer {
-        let writer = try content.writer(expectedSize: size)
+        let writer = content.writer(expectedSize: size)
         do {
             for try await buffer in source {
                 guard writer.count + Int64(buffer.readableBytes) <= size else {

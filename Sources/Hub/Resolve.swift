@@ -97,9 +97,16 @@ extension HubServer {
             return Response(status: status, headers: headers, body: .init())
         }
         let content = self.content
+        let (first, total) = (start, length)
         let body = ResponseBody(contentLength: Int(length)) { writer in
-            for try await buffer in content.stream(cid: cid, offset: start, length: length) {
-                try await writer.write(buffer)
+            // One exporter read per segment, written before the next is read: memory stays bounded
+            // and a slow client slows the reads.
+            var position = first
+            let end = first + total
+            while position < end {
+                let n = min(ContentStore.segmentSize, end - position)
+                try await writer.write(try content.read(cid: cid, offset: position, length: n))
+                position += n
             }
             try await writer.finish(nil)
         }

@@ -1,6 +1,8 @@
 import ArgumentParser
+import BlockStore
 import Foundation
 import Hub
+import Multiformats
 import Hummingbird
 import Logging
 
@@ -34,11 +36,16 @@ struct ServeCommand: AsyncParsableCommand {
         // Each layer mounts its routes here (hub, gateway, Kubo RPC, model server).
 
         // Hub and gateway: metadata in hub.sqlite (or HUB_DATABASE_URL), content in the block store.
-        let dataDirectory = try HubSetup.dataDirectory(flag: dataDir)
+        let data = DataDirectory(flag: dataDir)
+        let dataDirectory = data.root
+        let blockStore = try data.openBlockStore()
+        let pins = try data.openPinStore()
         let hubDatabase = try await HubSetup.openDatabase(dataDirectory: dataDirectory)
-        let hubContent = try ContentStore(dataDirectory: dataDirectory)
+        let hubContent = try ContentStore(blocks: blockStore, tmpDirectory: data.tmp)
+        hubContent.cleanTemporaryFiles()
         let hub = HubServer(database: hubDatabase, content: hubContent, uploadMode: .from(environment: env),
                             publicURL: env["HUB_PUBLIC_URL"], signingSecret: try HubServer.loadSecret(dataDirectory: dataDirectory),
+                            isPinned: { cid in ((try? CID(cid)).flatMap { try? pins.kind(of: $0) }) != nil },
                             logger: Logger(label: "ipfs-accelerate.hub"))
         hub.addRoutes(to: router)
         try await hub.enableFallback(FallbackSettings.load(environment: env, dataDirectory: dataDirectory),
@@ -46,11 +53,12 @@ struct ServeCommand: AsyncParsableCommand {
 
         var quiet = logger
         quiet.logLevel = .warning
+        let announce = logger
         let app = Application(
             router: router, configuration: .init(address: .hostname(host, port: port)),
             onServerRunning: { channel in
                 let bound = channel.localAddress?.port ?? port
-                logger.info("ipfs-accelerate listening on http://\(host):\(bound) (data: \(dataDirectory.path))")
+                announce.info("ipfs-accelerate listening on http://\(host):\(bound) (data: \(dataDirectory.path))")
             },
             logger: quiet)
         // runService stops cleanly on SIGTERM and SIGINT.
