@@ -48,8 +48,7 @@ struct ServeCommand: AsyncParsableCommand {
                             isPinned: { cid in ((try? CID(cid)).flatMap { try? pins.kind(of: $0) }) != nil },
                             logger: Logger(label: "ipfs-accelerate.hub"))
         hub.addRoutes(to: router)
-        try await hub.enableFallback(FallbackSettings.load(environment: env, dataDirectory: dataDirectory),
-                                     secret: try HubServer.loadSecret(dataDirectory: dataDirectory))
+        try await hub.enableFallback(FallbackSettings.load(environment: env, dataDirectory: dataDirectory))
 
         var quiet = logger
         quiet.logLevel = .warning

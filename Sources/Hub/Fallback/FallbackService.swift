@@ -190,8 +190,9 @@ final class FallbackSlot: Sendable {
 
 extension HubServer {
     /// Turns the external-source fallback on with these settings (sources from the database are merged in).
-    public func enableFallback(_ settings: FallbackSettings, secret: [UInt8]) async throws {
-        let service = try await FallbackService(database: database, settings: settings, secret: secret, logger: logger)
+    /// Source tokens are sealed under a key derived from the hub's secret.
+    public func enableFallback(_ settings: FallbackSettings) async throws {
+        let service = try await FallbackService(database: database, settings: settings, secret: signingSecret, logger: logger)
         fallbackSlot.box.withLockedValue { $0 = service }
     }
 

@@ -3,9 +3,11 @@ import Foundation
 import HTTPTypes
 import Hummingbird
 import HubDatabase
+import Multiformats
 import NIOConcurrencyHelpers
 import NIOCore
 import NIOHTTP1
+import UnixFS
 
 /// What a source says about one file (from a HEAD, a 3xx or a GET's headers).
 struct UpstreamFileMeta: Sendable {
@@ -291,28 +293,22 @@ extension HubServer {
         headers[.cacheControl] = "private, max-age=0, must-revalidate"
         if let length { headers[.contentLength] = String(length) }
         sourceHeaders(&headers, name: source.name, url: source.url, started: started)
-        let writerResult = Result { try content.writer(expectedSize: length) }
+        let store = content.writer(expectedSize: length)
         let database = service.database, content = self.content, logger = self.logger
         let maxBytes = service.settings.cacheMaxBytes
         let body = ResponseBody(contentLength: length.map(Int.init)) { writer in
             defer { lease.end() }
-            let store = try? writerResult.get()
             var held: ByteBuffer?
             do {
                 for try await chunk in response.body {
-                    try store?.append(chunk)
+                    try store.append(chunk)
                     if let previous = held { try await writer.write(previous) }
                     held = chunk
                 }
             } catch {
-                store?.abort()
+                store.abort()
                 logger.warning("pull-through of \(ns)/\(name)/\(path) from \(source.name) cut: \(error)")
                 throw error
-            }
-            guard let store else {
-                if let held { try await writer.write(held) }
-                try await writer.finish(nil)
-                return
             }
             let stored: StoredContent
             do { stored = try store.finish() } catch {
@@ -354,8 +350,18 @@ extension HubServer {
 }
 
 extension ContentStore {
-    /// Drops content nothing references any more (pulled-through copies that were evicted or failed verification).
+    /// Drops a pulled-through file's blocks (evicted, or failed verification). Callers first check that
+    /// no hub commit, LFS object or pin holds the root. A leaf that another file happens to share
+    /// (an identical 1 MiB chunk) would go too; the next read of that file would report it missing.
     func removeContent(cid: String) {
-        try? FileManager.default.removeItem(atPath: path(cid: cid))
+        guard let root = try? CID(cid) else { return }
+        var seen = Set<CID>()
+        var stack = [root]
+        while let c = stack.popLast() {
+            guard seen.insert(c).inserted, let data = try? blocks.get(c) else { continue }
+            stack += (try? DagLinks.links(of: c, block: data)) ?? []
+            try? blocks.delete(c)
+        }
+        try? blocks.sync()
     }
 }
