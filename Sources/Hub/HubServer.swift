@@ -31,6 +31,8 @@ public final class HubServer: Sendable {
     let signingSecret: [UInt8]
     let isPinned: @Sendable (String) async -> Bool
     let logger: Logger
+    /// External-source fallback, set by `enableFallback` (Sources/Hub/Fallback).
+    let fallbackSlot = FallbackSlot()
     /// Longest JSON request body accepted (commit lines stream and are not bound by this).
     static let maxJSONBody = 16 * 1024 * 1024
 
@@ -71,13 +73,14 @@ public final class HubServer: Sendable {
             router.get("/api/\(plural)") { req, _ in try await self.listRepos(type, req) }
             for method in [HTTPRequest.Method.get, .head, .post, .put, .delete] {
                 router.on("/api/\(plural)/**", method: method) { req, ctx in
-                    try await self.repoAPI(type, req, ctx.parameters.getCatchAll())
+                    let parts = ctx.parameters.getCatchAll()
+                    return try await self.withFallback(type, req, apiParts: parts) { try await self.repoAPI(type, req, parts) }
                 }
             }
             let prefix = type == .model ? "" : "/\(plural)"
             for method in [HTTPRequest.Method.get, .head] {
                 router.on("\(prefix)/:ns/:name/resolve/**", method: method) { req, ctx in
-                    try await self.resolve(type, req, ctx)
+                    try await self.withFallback(type, req, resolve: ctx) { try await self.resolve(type, req, ctx) }
                 }
             }
             router.post("\(prefix)/:ns/{name}.git/info/lfs/objects/batch") { req, ctx in
@@ -93,6 +96,7 @@ public final class HubServer: Sendable {
         router.post("/hub-lfs/upload/:oid/:size") { req, ctx in try await self.lfsCompleteMultipart(req, ctx) }
         router.post("/hub-lfs/verify") { req, _ in try await self.lfsVerify(req) }
         addAdminRoutes(to: router)
+        addFallbackAdminRoutes(to: router)
         addGatewayRoutes(to: router)
     }
 

@@ -90,6 +90,7 @@ extension HubServer {
             if let sha = try await database.resolve(repoID: repo.id, revision: "main")?.id { item["sha"] = sha }
             items.append(item)
         }
+        items = await fallbackMergedList(type, request, items)
         var headers = HTTPFields()
         if repos.count > limit {
             headers[.link] = "<\(nextPageURL(request, cursor: offset + limit))>; rel=\"next\""

@@ -49,6 +49,7 @@ struct ServeCommand: AsyncParsableCommand {
                             isPinned: { cid in ((try? CID(cid)).flatMap { try? pins.kind(of: $0) }) != nil },
                             logger: Logger(label: "ipfs-accelerate.hub"))
         hub.addRoutes(to: router)
+        try await hub.enableFallback(FallbackSettings.load(environment: env, dataDirectory: dataDirectory))
         try KuboRPCRoutes.local(dataDirectory: data).addRoutes(to: router)
 
         var quiet = logger

@@ -1,0 +1,102 @@
+import Foundation
+import HTTPTypes
+import Hummingbird
+import HubDatabase
+
+/// `/admin/api/fallback-sources`: CRUD of database sources, the binding cache's stats and clear.
+/// Admin tokens only; a source's token goes in but never comes back out.
+extension HubServer {
+    func addFallbackAdminRoutes(to router: Router<BasicRequestContext>) {
+        addFallbackUserRoutes(to: router)
+        let base = "/admin/api/fallback-sources"
+        router.get("\(base)/cache/stats") { req, _ in
+            let service = try await self.fallbackAdmin(req)
+            let s = await service.binder.stats()
+            let total = s.hits + s.misses
+            let stats: [String: Any] = [
+                "size": s.size, "maxsize": s.maxsize, "ttl_seconds": s.ttlSeconds,
+                "usage_percent": Double(s.size) * 100 / Double(s.maxsize), "hits": s.hits, "misses": s.misses,
+                "hit_rate": total == 0 ? 0.0 : Double(s.hits) / Double(total)]
+            return self.json(stats)
+        }
+        router.delete("\(base)/cache/clear") { req, _ in
+            let service = try await self.fallbackAdmin(req)
+            await service.binder.clear()
+            service.headCache.withLockedValue { $0.removeAll() }
+            return self.json(["cleared": true] as [String: Any])
+        }
+        router.get("\(base)") { req, _ in
+            let service = try await self.fallbackAdmin(req)
+            let ns = req.uri.queryParameters["namespace"].map(String.init)
+            return self.json(service.sources.filter { ns == nil || $0.namespace == ns }.map(Self.sourceJSON))
+        }
+        router.post("\(base)") { req, _ in
+            let service = try await self.fallbackAdmin(req)
+            let body = try await self.jsonBody(req)
+            let source: FallbackSource
+            do { source = try FallbackSource.parse(body, index: 0, origin: "database") } catch { throw HubError.badRequest("\(error)") }
+            let record = FallbackSourceRecord(id: UUID().uuidString.lowercased(), name: body["name"] as? String ?? source.url,
+                                              url: source.url, sourceType: source.sourceType.rawValue, priority: Int64(source.priority),
+                                              namespace: source.namespace, sealedToken: try source.token.map(service.cipher.seal),
+                                              enabled: source.enabled, createdAt: FallbackService.now())
+            try await service.database.putFallbackSource(record)
+            try await service.reloadSources()
+            return self.json(Self.recordJSON(record), status: .created)
+        }
+        router.get("\(base)/:id") { req, ctx in
+            let service = try await self.fallbackAdmin(req)
+            guard let r = try await service.database.fallbackSource(id: ctx.parameters.get("id") ?? "") else {
+                throw HubError(.notFound, code: "EntryNotFound", "No fallback source with this id (sources from configuration cannot be edited here)")
+            }
+            return self.json(Self.recordJSON(r))
+        }
+        router.put("\(base)/:id") { req, ctx in
+            let service = try await self.fallbackAdmin(req)
+            guard var r = try await service.database.fallbackSource(id: ctx.parameters.get("id") ?? "") else {
+                throw HubError(.notFound, code: "EntryNotFound", "No fallback source with this id")
+            }
+            let body = try await self.jsonBody(req)
+            var merged: [String: Any] = ["url": r.url, "source_type": r.sourceType, "priority": Int(r.priority),
+                                         "namespace": r.namespace, "enabled": r.enabled, "name": r.name]
+            for (k, v) in body where k != "token" { merged[k] = v }
+            let parsed: FallbackSource
+            do { parsed = try FallbackSource.parse(merged, index: 0, origin: "database") } catch { throw HubError.badRequest("\(error)") }
+            r.name = merged["name"] as? String ?? r.name
+            r.url = parsed.url; r.sourceType = parsed.sourceType.rawValue; r.priority = Int64(parsed.priority)
+            r.namespace = parsed.namespace; r.enabled = parsed.enabled
+            // `token`: absent keeps it, "" or null removes it, a string replaces it.
+            if body.keys.contains("token") {
+                let t = body["token"] as? String ?? ""
+                if t.isEmpty { r.sealedToken = nil } else { r.sealedToken = try service.cipher.seal(t) }
+            }
+            try await service.database.putFallbackSource(r)
+            try await service.reloadSources()
+            return self.json(Self.recordJSON(r))
+        }
+        router.delete("\(base)/:id") { req, ctx in
+            let service = try await self.fallbackAdmin(req)
+            do { try await service.database.deleteFallbackSource(id: ctx.parameters.get("id") ?? "") } catch { throw HubError.from(error) }
+            try await service.reloadSources()
+            return self.json([String: Any]())
+        }
+    }
+
+    func fallbackAdmin(_ request: Request) async throws -> FallbackService {
+        _ = try await requireAdmin(request)
+        guard let service = fallbackSlot.service else {
+            throw HubError(.serviceUnavailable, code: "FallbackDisabled", "The external-source fallback is not set up on this server")
+        }
+        return service
+    }
+
+    static func sourceJSON(_ s: FallbackSource) -> [String: Any] {
+        ["id": s.id, "name": s.name, "url": s.url, "source_type": s.sourceType.rawValue, "priority": s.priority,
+         "namespace": s.namespace, "enabled": s.enabled, "has_token": s.token != nil, "origin": s.origin]
+    }
+
+    static func recordJSON(_ r: FallbackSourceRecord) -> [String: Any] {
+        ["id": r.id, "name": r.name, "url": r.url, "source_type": r.sourceType, "priority": r.priority,
+         "namespace": r.namespace, "enabled": r.enabled, "has_token": r.sealedToken != nil, "origin": "database",
+         "created_at": Self.iso8601(r.createdAt)]
+    }
+}

@@ -1,0 +1,186 @@
+import Crypto
+import Foundation
+import HTTPTypes
+import Hummingbird
+import HubDatabase
+import NIOCore
+import NIOHTTP1
+
+/// The hooks the hub's read routes call when a repo is not found locally, and the metadata proxy.
+extension HubServer {
+    /// The fallback service if this request may fall back (enabled, not `?fallback=false`).
+    func fallbackFor(_ request: Request) -> FallbackService? {
+        guard let service = fallbackSlot.service, service.settings.enabled else { return nil }
+        if let flag = request.uri.queryParameters["fallback"], ["false", "0", "no"].contains(flag.lowercased()) { return nil }
+        return service
+    }
+
+    /// Whether a local RepoNotFound should enter the chain: the repo really is absent here (not merely private),
+    /// and the allow/deny patterns let it be mirrored.
+    func mayFallBack(_ service: FallbackService, _ type: RepoType, _ ns: String, _ name: String) async -> Bool {
+        guard !ns.isEmpty, !name.isEmpty, service.settings.patterns.permits("\(ns)/\(name)"),
+              !service.candidates(namespace: ns).isEmpty else { return false }
+        return (try? await database.repo(type: type, namespace: ns, name: name)) == nil
+    }
+
+    /// `/api/{t}/{ns}/{name}[/...]`: repo info, revision info, tree and paths-info fall back; nothing else does.
+    func withFallback(_ type: RepoType, _ request: Request, apiParts parts: [Substring],
+                      local: () async throws -> Response) async throws -> Response {
+        do {
+            return try await local()
+        } catch let error as HubError where error.code == "RepoNotFound" && error.status == .notFound {
+            guard parts.count >= 2, let service = fallbackFor(request) else { throw error }
+            let ns = decoded(parts[0]), name = decoded(parts[1])
+            let rest = parts.dropFirst(2).map(decoded)
+            let op = rest.first ?? ""
+            let isRead: Bool
+            switch (request.method, op) {
+            case (.get, ""), (.head, ""), (.get, "revision"), (.head, "revision"), (.get, "tree"), (.post, "paths-info"): isRead = true
+            default: isRead = false
+            }
+            guard isRead, await mayFallBack(service, type, ns, name) else { throw error }
+            return try await fallbackMetadata(service, type, ns, name, rest: rest, request)
+        }
+    }
+
+    /// `HEAD|GET /{P}{ns}/{name}/resolve/{rev}/{path}` when the repo is not here.
+    func withFallback(_ type: RepoType, _ request: Request, resolve context: BasicRequestContext,
+                      local: () async throws -> Response) async throws -> Response {
+        do {
+            return try await local()
+        } catch let error as HubError where error.code == "RepoNotFound" && error.status == .notFound {
+            guard let service = fallbackFor(request) else { throw error }
+            let ns = decoded(context.parameters.get("ns") ?? ""), name = decoded(context.parameters.get("name") ?? "")
+            let rest = context.parameters.getCatchAll()
+            guard let revPart = rest.first, rest.count >= 2, await mayFallBack(service, type, ns, name) else { throw error }
+            let path = rest.dropFirst().map(decoded).joined(separator: "/")
+            try validateRepoPath(path)
+            return try await fallbackResolve(service, type, ns, name, revision: decoded(revPart), path: path, request)
+        }
+    }
+
+    // MARK: metadata
+
+    func fallbackMetadata(_ service: FallbackService, _ type: RepoType, _ ns: String, _ name: String,
+                          rest: [String], _ request: Request) async throws -> Response {
+        let started = ContinuousClock.now
+        var body: ByteBuffer?
+        if request.method == .post { body = try await collect(request, limit: Self.maxJSONBody) }
+        // Query without our own `fallback` flag; the rest travels as is so `Link` pages keep every parameter.
+        let query = (request.uri.query ?? "").split(separator: "&").filter { !$0.hasPrefix("fallback=") }.joined(separator: "&")
+        let subpath = rest.enumerated().map { i, part -> String in
+            // tree/{rev}/{path}: the revision is one encoded segment, the path keeps its slashes.
+            if rest.first == "tree" && i > 1 { return part.split(separator: "/", omittingEmptySubsequences: false).map { SourceURLs.enc(String($0)) }.joined(separator: "/") }
+            return SourceURLs.enc(part)
+        }.joined(separator: "/")
+        var key = "\(request.method.rawValue) \(subpath)?\(query)"
+        if let body { key += " " + hex(SHA256.hash(data: Array(body.readableBytesView))) }
+
+        let source: FallbackSource
+        switch await service.bind(type, ns, name) {
+        case .failed(let failure):
+            if failure.cause == .unavailable, let stored = try? await service.database.mirroredResponse(type: type, namespace: ns, name: name, key: key) {
+                return storedResponse(stored, request, started: started)
+            }
+            throw failure
+        case .bound(let s): source = s
+        }
+        let url = SourceURLs.api(source, type, ns, name) + (subpath.isEmpty ? "" : "/" + subpath) + (query.isEmpty ? "" : "?" + query)
+        let reply: UpstreamReply
+        do {
+            reply = try await service.upstream.fetch(HTTPMethod(rawValue: request.method.rawValue), url, source: source, body: body,
+                                                     contentType: request.headers[.contentType])
+        } catch {
+            if let stored = try? await service.database.mirroredResponse(type: type, namespace: ns, name: name, key: key) {
+                return storedResponse(stored, request, started: started)
+            }
+            throw HubError(.badGateway, code: "BadGateway", "\(source.name) (\(source.url)) could not be reached: \(error)")
+        }
+        guard (200..<300).contains(reply.status) else {
+            if reply.status >= 500, let stored = try? await service.database.mirroredResponse(type: type, namespace: ns, name: name, key: key) {
+                return storedResponse(stored, request, started: started)
+            }
+            throw FallbackService.passOn(reply, source)
+        }
+        var data = Data(reply.body.readableBytesView)
+        let parsed = try? JSONSerialization.jsonObject(with: data)
+        if var object = parsed as? [String: Any] {
+            object["_source"] = source.name
+            object["_source_url"] = source.url
+            data = (try? JSONSerialization.data(withJSONObject: object, options: [.withoutEscapingSlashes])) ?? data
+            // Remember what a revision names, so files of it can be served when the source is gone.
+            let op = rest.first ?? ""
+            if let sha = object["sha"] as? String, isHex(sha, count: 40), op == "" || op == "revision" {
+                let rev = op == "" ? "main" : rest.dropFirst().joined(separator: "/")
+                try? await service.database.recordMirroredRef(type: type, namespace: ns, name: name, revision: rev.isEmpty ? "main" : rev,
+                                                              MirroredRefRecord(commitID: sha, updatedAt: FallbackService.now(),
+                                                                                sourceName: source.name, sourceURL: source.url))
+            }
+        }
+        var kept: [String: String] = [:]
+        for name in ["X-Repo-Commit", "Link", "Content-Type"] { if let v = reply.headers.first(name: name) { kept[name] = v } }
+        let record = MirroredResponseRecord(body: String(decoding: data, as: UTF8.self),
+                                            headers: String(decoding: (try? JSONSerialization.data(withJSONObject: kept)) ?? Data("{}".utf8), as: UTF8.self),
+                                            sourceName: source.name, sourceURL: source.url, updatedAt: FallbackService.now())
+        try? await service.database.recordMirroredResponse(type: type, namespace: ns, name: name, key: key, record)
+        return storedResponse(record, request, started: started)
+    }
+
+    /// A metadata answer with `Link` moved to our host and the source named.
+    func storedResponse(_ r: MirroredResponseRecord, _ request: Request, started: ContinuousClock.Instant) -> Response {
+        let kept = ((try? JSONSerialization.jsonObject(with: Data(r.headers.utf8))) as? [String: String]) ?? [:]
+        var headers = HTTPFields()
+        headers[.contentType] = kept["Content-Type"] ?? "application/json"
+        if let commit = kept["X-Repo-Commit"] { headers[.xRepoCommit] = commit }
+        if let link = kept["Link"] { headers[.link] = rewriteOrigin(link, from: r.sourceURL, to: origin(request)) }
+        sourceHeaders(&headers, name: r.sourceName, url: r.sourceURL, started: started)
+        let bytes = Array(r.body.utf8)
+        headers[.contentLength] = String(bytes.count)
+        let body = request.method == .head ? ResponseBody() : ResponseBody(byteBuffer: ByteBuffer(bytes: bytes))
+        return Response(status: .ok, headers: headers, body: body)
+    }
+
+    func sourceHeaders(_ headers: inout HTTPFields, name: String, url: String, started: ContinuousClock.Instant) {
+        headers[.xSource] = String(name.map { $0.isASCII && !$0.isNewline ? $0 : "?" })
+        headers[.xSourceURL] = url
+        let d = ContinuousClock.now - started
+        let ms = Double(d.components.seconds) * 1000 + Double(d.components.attoseconds) / 1e15
+        headers[.serverTiming] = "fallback;dur=\(String(format: "%.3f", ms))"
+    }
+
+    /// Replaces every occurrence of the source's origin (and a huggingface.co host) with ours, so no client is
+    /// sent to the source with a URL that would carry the source's token or skip this mirror.
+    func rewriteOrigin(_ value: String, from sourceURL: String, to ours: String) -> String {
+        var out = value
+        if let o = SourceURLs.origin(sourceURL) {
+            out = out.replacingOccurrences(of: o, with: ours, options: .caseInsensitive)
+            out = out.replacingOccurrences(of: sourceURL, with: ours, options: .caseInsensitive)
+        }
+        for host in ["https://huggingface.co", "https://hf.co"] { out = out.replacingOccurrences(of: host, with: ours, options: .caseInsensitive) }
+        return out
+    }
+
+    // MARK: repo lists
+
+    /// `GET /api/{t}?author=`: local items first (tagged `local`), then each source's, de-duplicated by id.
+    func fallbackMergedList(_ type: RepoType, _ request: Request, _ local: [[String: Any]]) async -> [[String: Any]] {
+        guard let service = fallbackFor(request), let author = request.uri.queryParameters["author"].map(String.init),
+              !author.isEmpty else { return local }
+        var items = local.map { item -> [String: Any] in var i = item; i["_source"] = "local"; return i }
+        var seen = Set(items.compactMap { $0["id"] as? String })
+        let query = (request.uri.query ?? "").split(separator: "&")
+            .filter { !$0.hasPrefix("fallback=") && !$0.hasPrefix("cursor=") }.joined(separator: "&")
+        for source in service.candidates(namespace: author) {
+            guard let reply = try? await service.upstream.fetch(.GET, SourceURLs.list(source, type) + "?" + query, source: source),
+                  reply.status == 200,
+                  let list = (try? JSONSerialization.jsonObject(with: Data(reply.body.readableBytesView))) as? [[String: Any]] else { continue }
+            for var item in list {
+                guard let id = item["id"] as? String, service.settings.patterns.permits(id), seen.insert(id).inserted else { continue }
+                item["_source"] = source.name
+                item["_source_url"] = source.url
+                items.append(item)
+            }
+        }
+        return items
+    }
+}

@@ -1,0 +1,87 @@
+import Foundation
+import HTTPTypes
+import Hummingbird
+import HubDatabase
+import NIOCore
+import NIOHTTP1
+
+/// User profiles and user repo lists: local first, then the sources that serve the namespace.
+/// A `hub` source has `/api/users/{name}/profile|repos`; Hugging Face has `/overview` and no repo
+/// list, so its repos are gathered from `/api/{models,datasets,spaces}?author=`.
+extension HubServer {
+    func addFallbackUserRoutes(to router: Router<BasicRequestContext>) {
+        for suffix in ["profile", "overview"] {
+            router.get("/api/users/:name/\(suffix)") { req, ctx in
+                try await self.userProfile(ctx.parameters.get("name") ?? "", req)
+            }
+        }
+        router.get("/api/users/:name/repos") { req, ctx in
+            try await self.userRepos(ctx.parameters.get("name") ?? "", req)
+        }
+    }
+
+    func userProfile(_ name: String, _ request: Request) async throws -> Response {
+        let started = ContinuousClock.now
+        if let user = try await database.user(named: name) {
+            let profile: [String: Any] = ["name": user.name, "fullname": user.name, "type": "user",
+                                          "createdAt": Self.iso8601(user.createdAt), "_source": "local"]
+            return json(profile)
+        }
+        guard let service = fallbackFor(request) else { throw HubError(.notFound, code: "EntryNotFound", "No user '\(name)'") }
+        for source in service.candidates(namespace: name) {
+            let path = source.sourceType == .hub ? "profile" : "overview"
+            guard let reply = try? await service.upstream.fetch(.GET, "\(source.url)/api/users/\(SourceURLs.enc(name))/\(path)", source: source),
+                  reply.status == 200, var object = FallbackService.jsonObject(reply.body) else { continue }
+            object["_source"] = source.name
+            object["_source_url"] = source.url
+            if source.sourceType == .huggingface { object["_partial"] = true }
+            var response = json(object)
+            sourceHeaders(&response.headers, name: source.name, url: source.url, started: started)
+            return response
+        }
+        throw HubError(.notFound, code: "EntryNotFound", "No user '\(name)' here or at any fallback source")
+    }
+
+    func userRepos(_ name: String, _ request: Request) async throws -> Response {
+        let caller = try await caller(request)
+        var out: [String: [[String: Any]]] = [:]
+        var seen = Set<String>()
+        for type in RepoType.allCases {
+            let repos = try await database.listRepos(type: type, author: name, search: nil, limit: 1000, offset: 0,
+                                                     viewerNamespaces: caller.namespaces, allPrivate: caller.isAdmin)
+            out[type.plural] = repos.map { r in
+                seen.insert("\(type.rawValue):\(r.fullName)")
+                return ["id": r.fullName, "author": r.namespace, "private": r.isPrivate, "_source": "local"] as [String: Any]
+            }
+        }
+        if let service = fallbackFor(request) {
+            for source in service.candidates(namespace: name) {
+                var found: [String: [[String: Any]]] = [:]
+                if source.sourceType == .hub {
+                    if let reply = try? await service.upstream.fetch(.GET, "\(source.url)/api/users/\(SourceURLs.enc(name))/repos", source: source),
+                       reply.status == 200, let object = FallbackService.jsonObject(reply.body) {
+                        for type in RepoType.allCases { found[type.plural] = object[type.plural] as? [[String: Any]] ?? [] }
+                    }
+                } else {
+                    for type in RepoType.allCases {
+                        let url = SourceURLs.list(source, type) + "?author=\(SourceURLs.enc(name))&limit=1000"
+                        if let reply = try? await service.upstream.fetch(.GET, url, source: source), reply.status == 200,
+                           let list = (try? JSONSerialization.jsonObject(with: Data(reply.body.readableBytesView))) as? [[String: Any]] {
+                            found[type.plural] = list
+                        }
+                    }
+                }
+                for type in RepoType.allCases {
+                    for var item in found[type.plural] ?? [] {
+                        guard let id = item["id"] as? String, (item["_source"] as? String).map({ $0 == "local" }) ?? true,
+                              service.settings.patterns.permits(id), seen.insert("\(type.rawValue):\(id)").inserted else { continue }
+                        item["_source"] = source.name
+                        item["_source_url"] = source.url
+                        out[type.plural, default: []].append(item)
+                    }
+                }
+            }
+        }
+        return json(out)
+    }
+}

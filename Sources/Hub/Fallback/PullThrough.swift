@@ -1,0 +1,367 @@
+import AsyncHTTPClient
+import Foundation
+import HTTPTypes
+import Hummingbird
+import HubDatabase
+import Multiformats
+import NIOConcurrencyHelpers
+import NIOCore
+import NIOHTTP1
+import UnixFS
+
+/// What a source says about one file (from a HEAD, a 3xx or a GET's headers).
+struct UpstreamFileMeta: Sendable {
+    var commit: String?
+    var etag: String?
+    var linkedEtag: String?
+    var linkedSize: Int64?
+    var contentLength: Int64?
+    /// Where the bytes are: the resolve URL, or the other origin a source redirected to.
+    var downloadURL: String
+
+    var size: Int64? { linkedSize ?? contentLength }
+    var isLFS: Bool { linkedEtag != nil }
+    /// sha256 (64 hex) or git blob sha1 (40 hex) the bytes must hash to.
+    var expectedHash: String? { [linkedEtag, etag].compactMap { $0 }.first { isHex($0, count: 64) || isHex($0, count: 40) } }
+
+    static func strip(_ etag: String?) -> String? {
+        guard var e = etag?.trimmingCharacters(in: .whitespaces), !e.isEmpty else { return nil }
+        if e.hasPrefix("W/") { e.removeFirst(2) }
+        return e.trimmingCharacters(in: CharacterSet(charactersIn: "\"")).lowercased()
+    }
+
+    mutating func absorb(_ h: HTTPHeaders, status: Int) {
+        if let c = h.first(name: "X-Repo-Commit") { commit = c }
+        if let e = Self.strip(h.first(name: "X-Linked-Etag")) { linkedEtag = e }
+        if let s = h.first(name: "X-Linked-Size").flatMap({ Int64($0) }) { linkedSize = s }
+        // A 3xx's own ETag and length describe the redirect, not the file.
+        if (200..<300).contains(status) {
+            if let e = Self.strip(h.first(name: "ETag")) { etag = e }
+            if status == 200, let l = h.first(name: "Content-Length").flatMap({ Int64($0) }) { contentLength = l }
+        } else if etag == nil, let e = Self.strip(h.first(name: "ETag")), isHex(e, count: 64) || isHex(e, count: 40) {
+            etag = e
+        }
+    }
+}
+
+/// One upstream download per file at a time: the first request leads, the others wait for it and
+/// are then served from the store (or lead a new try if it failed).
+actor DownloadRegistry {
+    private var waiting: [String: [CheckedContinuation<Void, Never>]] = [:]
+
+    /// true: the caller leads and must call `done`. false: a leader finished; look again.
+    func claim(_ key: String) async -> Bool {
+        if waiting[key] == nil { waiting[key] = []; return true }
+        await withCheckedContinuation { waiting[key, default: []].append($0) }
+        return false
+    }
+
+    func done(_ key: String) {
+        for w in waiting.removeValue(forKey: key) ?? [] { w.resume() }
+    }
+}
+
+/// Ends a lead exactly once, even when the response body is never run (client gone before it started).
+final class DownloadLease: Sendable {
+    let registry: DownloadRegistry
+    let upstream: UpstreamClient
+    let key: String
+    let holdsGate = NIOLockedValueBox(false)
+    let ended = NIOLockedValueBox(false)
+
+    init(registry: DownloadRegistry, upstream: UpstreamClient, key: String) {
+        self.registry = registry; self.upstream = upstream; self.key = key
+    }
+
+    func end() {
+        let first = ended.withLockedValue { (was: inout Bool) -> Bool in defer { was = true }; return !was }
+        guard first else { return }
+        let gate = holdsGate.withLockedValue { (h: inout Bool) -> Bool in defer { h = false }; return h }
+        let registry = registry, upstream = upstream, key = key
+        Task {
+            if gate { await upstream.release() }
+            await registry.done(key)
+        }
+    }
+
+    deinit { end() }
+}
+
+extension HubServer {
+    func fallbackResolve(_ service: FallbackService, _ type: RepoType, _ ns: String, _ name: String,
+                         revision: String, path: String, _ request: Request) async throws -> Response {
+        let started = ContinuousClock.now
+        let ttl = Int64(service.settings.cacheTTL)
+        // 1. Served here without asking anyone: a commit id, or a revision looked up within the TTL.
+        var knownRef: MirroredRefRecord?
+        if !isHex(revision, count: 40) {
+            knownRef = try? await service.database.mirroredRef(type: type, namespace: ns, name: name, revision: revision)
+        }
+        if let commit = isHex(revision, count: 40) ? revision : knownRef.flatMap({ FallbackService.now() - $0.updatedAt < ttl ? $0.commitID : nil }),
+           let response = try await localMirrored(service, type, ns, name, commit, path, request, started) {
+            return response
+        }
+        // 2. Bind; with every source down, whatever the mirror holds still answers (offline).
+        let source: FallbackSource
+        switch await service.bind(type, ns, name) {
+        case .failed(let failure):
+            if failure.cause == .unavailable, let commit = knownRef?.commitID,
+               let response = try await localMirrored(service, type, ns, name, commit, path, request, started) {
+                return response
+            }
+            throw failure
+        case .bound(let s): source = s
+        }
+        let commit: String
+        do {
+            commit = try await service.commit(for: revision, source, type, ns, name)
+        } catch let error as UpstreamUnreachable {
+            if let stale = knownRef?.commitID, let response = try await localMirrored(service, type, ns, name, stale, path, request, started) {
+                return response
+            }
+            throw HubError(.badGateway, code: "BadGateway", "\(source.name) could not be reached: \(error)")
+        }
+        if let response = try await localMirrored(service, type, ns, name, commit, path, request, started) { return response }
+
+        let resolveURL = SourceURLs.resolve(source, type, ns, name, revision: commit, path: path)
+        if request.method == .head {
+            let meta = try await fileMeta(service, source, resolveURL)
+            return metaResponse(meta, commit: commit, source: source, request, started: started)
+        }
+        if let range = request.headers[.range] {
+            return try await proxyRange(service, source, resolveURL, range: range, commit: commit, request, started: started)
+        }
+        if service.settings.mode == .redirect {
+            let meta = try await fileMeta(service, source, resolveURL)
+            // Only to another origin the source itself chose (a signed URL); never to the source with our token.
+            if meta.downloadURL != resolveURL || (source.token == nil && source.sourceType == .hub) {
+                var headers = HTTPFields()
+                headers[.location] = meta.downloadURL
+                fileHeaders(&headers, meta, commit: commit)
+                sourceHeaders(&headers, name: source.name, url: source.url, started: started)
+                headers[.contentLength] = "0"
+                return Response(status: .found, headers: headers, body: .init())
+            }
+        }
+        // 3. Pull through: one download per file; followers are served from the store once it is in.
+        let key = "\(type.rawValue)|\(ns)/\(name)|\(commit)|\(path)"
+        for _ in 0..<3 {
+            if await service.downloads.claim(key) {
+                let lease = DownloadLease(registry: service.downloads, upstream: service.upstream, key: key)
+                return try await pullThrough(service, source, resolveURL, lease: lease, type, ns, name, commit, path, request, started)
+            }
+            if let response = try await localMirrored(service, type, ns, name, commit, path, request, started) { return response }
+        }
+        throw HubError(.badGateway, code: "BadGateway", "Downloading \(path) from \(source.name) failed; try again")
+    }
+
+    /// The mirrored copy of a file, if it was pulled through before and its content is still in the store.
+    func localMirrored(_ service: FallbackService, _ type: RepoType, _ ns: String, _ name: String, _ commit: String, _ path: String,
+                       _ request: Request, _ started: ContinuousClock.Instant) async throws -> Response? {
+        guard let m = try await service.database.mirroredFile(type: type, namespace: ns, name: name, commitID: commit, path: path),
+              content.contains(cid: m.cid) else { return nil }
+        // LRU order in milliseconds; written at most once a minute per file so hits stay read-only.
+        let now = FallbackService.nowMillis()
+        if now - m.lastAccess > 60_000 { try? await service.database.touchMirroredContent(cid: m.cid, at: now) }
+        let file = FileRecord(path: m.path, size: m.size, gitOID: m.gitOID, sha256: m.sha256, isLFS: m.isLFS, cid: m.cid)
+        var response = try fileResponse(file, commit: commit, request)
+        sourceHeaders(&response.headers, name: m.sourceName, url: m.sourceURL, started: started)
+        return response
+    }
+
+    func fileHeaders(_ headers: inout HTTPFields, _ meta: UpstreamFileMeta, commit: String) {
+        headers[.xRepoCommit] = meta.commit ?? commit
+        if let e = meta.linkedEtag ?? meta.etag { headers[.eTag] = "\"\(e)\"" }
+        if let l = meta.linkedEtag { headers[.xLinkedEtag] = "\"\(l)\"" }
+        if let s = meta.linkedSize { headers[.xLinkedSize] = String(s) }
+        headers[.acceptRanges] = "bytes"
+    }
+
+    /// The file's metadata at the source: a HEAD, following same-origin redirects; a redirect to another
+    /// origin carries the metadata itself. One HEAD per file at a time, remembered for the TTL.
+    func fileMeta(_ service: FallbackService, _ source: FallbackSource, _ resolveURL: String) async throws -> UpstreamFileMeta {
+        if let cached = service.headCache.withLockedValue({ $0[resolveURL] }), cached.1 > .now { return cached.0 }
+        let meta = try await service.heads.run(resolveURL) {
+            var meta = UpstreamFileMeta(downloadURL: resolveURL)
+            var url = resolveURL
+            for _ in 0..<5 {
+                let reply: UpstreamReply
+                do { reply = try await service.upstream.fetch(.HEAD, url, source: source) } catch {
+                    throw HubError(.badGateway, code: "BadGateway", "\(source.name) could not be reached: \(error)")
+                }
+                meta.absorb(reply.headers, status: reply.status)
+                if (300..<400).contains(reply.status), let loc = reply.headers.first(name: "Location"),
+                   let target = URL(string: loc, relativeTo: URL(string: url))?.absoluteString {
+                    meta.downloadURL = target
+                    if SourceURLs.origin(target) != SourceURLs.origin(source.url) { return meta }
+                    url = target
+                    continue
+                }
+                guard (200..<300).contains(reply.status) else { throw FallbackService.passOn(reply, source) }
+                return meta
+            }
+            throw HubError(.badGateway, code: "BadGateway", "\(source.name) redirected too often for \(resolveURL)")
+        }
+        let ttl = Duration.milliseconds(Int64(service.settings.cacheTTL * 1000))
+        service.headCache.withLockedValue { cache in
+            if cache.count > 10_000 { cache.removeAll() }
+            cache[resolveURL] = (meta, .now + ttl)
+        }
+        return meta
+    }
+
+    func metaResponse(_ meta: UpstreamFileMeta, commit: String, source: FallbackSource, _ request: Request,
+                      started: ContinuousClock.Instant) -> Response {
+        var headers = HTTPFields()
+        fileHeaders(&headers, meta, commit: commit)
+        headers[.contentType] = "application/octet-stream"
+        if let size = meta.size { headers[.contentLength] = String(size) }
+        sourceHeaders(&headers, name: source.name, url: source.url, started: started)
+        return Response(status: .ok, headers: headers, body: .init())
+    }
+
+    /// Opens the bytes of a file at a source, following redirects by hand so the token stays on the source's origin.
+    func openDownload(_ service: FallbackService, _ source: FallbackSource, _ resolveURL: String, range: String?)
+        async throws -> (HTTPClientResponse, UpstreamFileMeta) {
+        var meta = UpstreamFileMeta(downloadURL: resolveURL)
+        var url = resolveURL
+        for _ in 0..<5 {
+            let response: HTTPClientResponse
+            do { response = try await service.upstream.open(url, source: source, range: range) } catch {
+                throw HubError(.badGateway, code: "BadGateway", "\(source.name) could not be reached: \(error)")
+            }
+            let status = Int(response.status.code)
+            meta.absorb(response.headers, status: status)
+            if (200..<300).contains(status) { meta.downloadURL = url; return (response, meta) }
+            let body = (try? await response.body.collect(upTo: 1 << 20)) ?? ByteBuffer()
+            await service.upstream.release()
+            if (300..<400).contains(status), let loc = response.headers.first(name: "Location"),
+               let target = URL(string: loc, relativeTo: URL(string: url))?.absoluteString {
+                url = target
+                continue
+            }
+            throw FallbackService.passOn(UpstreamReply(status: status, headers: response.headers, body: body), source)
+        }
+        throw HubError(.badGateway, code: "BadGateway", "\(source.name) redirected too often for \(resolveURL)")
+    }
+
+    /// A byte range of a file not yet mirrored: passed through as is, nothing stored.
+    func proxyRange(_ service: FallbackService, _ source: FallbackSource, _ resolveURL: String, range: String, commit: String,
+                    _ request: Request, started: ContinuousClock.Instant) async throws -> Response {
+        let (response, meta) = try await openDownload(service, source, resolveURL, range: range)
+        let upstream = service.upstream
+        var headers = HTTPFields()
+        fileHeaders(&headers, meta, commit: commit)
+        headers[.contentType] = "application/octet-stream"
+        for name in ["Content-Range", "Content-Length"] {
+            if let v = response.headers.first(name: name) { headers[HTTPField.Name(name)!] = v }
+        }
+        sourceHeaders(&headers, name: source.name, url: source.url, started: started)
+        let length = response.headers.first(name: "Content-Length").flatMap { Int($0) }
+        let body = ResponseBody(contentLength: length) { writer in
+            do {
+                for try await chunk in response.body { try await writer.write(chunk) }
+                await upstream.release()
+                try await writer.finish(nil)
+            } catch {
+                await upstream.release()
+                throw error
+            }
+        }
+        return Response(status: HTTPResponse.Status(code: Int(response.status.code)), headers: headers, body: body)
+    }
+
+    /// Streams a file from the source to the client and into the store at once. The copy is recorded only
+    /// when every byte arrived and hashes to the source's ETag; the last chunk is held back until then, so a
+    /// client never receives a complete-looking file that failed verification.
+    func pullThrough(_ service: FallbackService, _ source: FallbackSource, _ resolveURL: String, lease: DownloadLease,
+                     _ type: RepoType, _ ns: String, _ name: String, _ commit: String, _ path: String,
+                     _ request: Request, _ started: ContinuousClock.Instant) async throws -> Response {
+        let opened: (HTTPClientResponse, UpstreamFileMeta)
+        do {
+            opened = try await openDownload(service, source, resolveURL, range: nil)
+        } catch {
+            lease.end()
+            throw error
+        }
+        let (response, meta) = opened
+        lease.holdsGate.withLockedValue { $0 = true }
+        let length = response.headers.first(name: "Content-Length").flatMap { Int64($0) }
+        var headers = HTTPFields()
+        fileHeaders(&headers, meta, commit: commit)
+        headers[.contentType] = "application/octet-stream"
+        headers[.cacheControl] = "private, max-age=0, must-revalidate"
+        if let length { headers[.contentLength] = String(length) }
+        sourceHeaders(&headers, name: source.name, url: source.url, started: started)
+        let store = content.writer(expectedSize: length)
+        let database = service.database, content = self.content, logger = self.logger
+        let maxBytes = service.settings.cacheMaxBytes
+        let body = ResponseBody(contentLength: length.map(Int.init)) { writer in
+            defer { lease.end() }
+            var held: ByteBuffer?
+            do {
+                for try await chunk in response.body {
+                    try store.append(chunk)
+                    if let previous = held { try await writer.write(previous) }
+                    held = chunk
+                }
+            } catch {
+                store.abort()
+                logger.warning("pull-through of \(ns)/\(name)/\(path) from \(source.name) cut: \(error)")
+                throw error
+            }
+            let stored: StoredContent
+            do { stored = try store.finish() } catch {
+                logger.error("pull-through of \(path): cannot store: \(error)")
+                if let held { try await writer.write(held) }
+                try await writer.finish(nil)
+                return
+            }
+            let expected = meta.expectedHash
+            let matches = stored.size == (length ?? stored.size) && (expected == stored.sha256 || expected == stored.gitSHA1)
+            guard matches else {
+                logger.error("pull-through of \(ns)/\(name)/\(path) from \(source.name): \(stored.size) bytes hash to sha256 \(stored.sha256) / git \(stored.gitSHA1), the source said \(expected ?? "nothing"); not kept")
+                if !((try? await database.isContentReferenced(cid: stored.cid)) ?? true) { content.removeContent(cid: stored.cid) }
+                throw HubError(.badGateway, code: "BadGateway", "\(path) from \(source.name) failed verification")
+            }
+            let record = MirroredFileRecord(sourceName: source.name, sourceURL: source.url, type: type, namespace: ns, name: name,
+                                            commitID: commit, path: path, size: stored.size, gitOID: stored.gitSHA1, sha256: stored.sha256,
+                                            isLFS: meta.isLFS, cid: stored.cid, lastAccess: FallbackService.nowMillis())
+            do { try await database.recordMirroredFile(record) } catch {
+                logger.error("pull-through of \(path): cannot record: \(error)")
+            }
+            lease.end()
+            if let maxBytes { await Self.enforceCap(maxBytes, keep: stored.cid, database: database, content: content) }
+            if let held { try await writer.write(held) }
+            try await writer.finish(nil)
+        }
+        return Response(status: .ok, headers: headers, body: body)
+    }
+
+    /// Evicts least recently used, unpinned pulled-through content until the total is under the cap.
+    static func enforceCap(_ cap: Int64, keep: String, database: HubDatabase, content: ContentStore) async {
+        guard var used = try? await database.mirroredUnpinnedBytes(), used > cap else { return }
+        guard let candidates = try? await database.mirroredEvictionCandidates(limit: 1000) else { return }
+        for (cid, size) in candidates where used > cap && cid != keep {
+            if (try? await database.forgetMirroredContent(cid: cid)) == true { content.removeContent(cid: cid) }
+            used -= size
+        }
+    }
+}
+
+extension ContentStore {
+    /// Drops a pulled-through file's blocks (evicted, or failed verification). Callers first check that
+    /// no hub commit, LFS object or pin holds the root. A leaf that another file happens to share
+    /// (an identical 1 MiB chunk) would go too; the next read of that file would report it missing.
+    func removeContent(cid: String) {
+        guard let root = try? CID(cid) else { return }
+        var seen = Set<CID>()
+        var stack = [root]
+        while let c = stack.popLast() {
+            guard seen.insert(c).inserted, let data = try? blocks.get(c) else { continue }
+            stack += (try? DagLinks.links(of: c, block: data)) ?? []
+            try? blocks.delete(c)
+        }
+        try? blocks.sync()
+    }
+}
