@@ -27,6 +27,18 @@ struct Harness {
 func body(_ object: Any) -> ByteBuffer { ByteBuffer(bytes: try! JSONSerialization.data(withJSONObject: object)) }
 func json(_ r: TestResponse) -> [String: Any] { (try? JSONSerialization.jsonObject(with: Data(r.body.readableBytesView))) as? [String: Any] ?? [:] }
 func errorOf(_ r: TestResponse) -> [String: Any] { json(r)["error"] as? [String: Any] ?? [:] }
+func littleEndianFloats(_ d: Data) -> [Float] {
+    let bytes = [UInt8](d)
+    var out: [Float] = []
+    for i in stride(from: 0, to: bytes.count - 3, by: 4) {
+        var bits = UInt32(bytes[i])
+        bits |= UInt32(bytes[i + 1]) << 8
+        bits |= UInt32(bytes[i + 2]) << 16
+        bits |= UInt32(bytes[i + 3]) << 24
+        out.append(Float(bitPattern: bits))
+    }
+    return out
+}
 let jsonHeaders: HTTPFields = [.contentType: "application/json"]
 
 @Suite struct OpenAIShapeTests {
@@ -129,9 +141,7 @@ let jsonHeaders: HTTPFields = [.contentType: "application/json"]
             let b = json(try await client.execute(uri: "/v1/embeddings", method: .post, headers: jsonHeaders,
                                                   body: body(["model": "embed", "input": "ab", "encoding_format": "base64"])))
             let encoded = ((b["data"] as? [[String: Any]])?.first?["embedding"] as? String).flatMap { Data(base64Encoded: $0) }
-            let floats = encoded.map { d in stride(from: 0, to: d.count, by: 4).map { i in
-                Float(bitPattern: UInt32(d[i]) | UInt32(d[i + 1]) << 8 | UInt32(d[i + 2]) << 16 | UInt32(d[i + 3]) << 24) } }
-            #expect(floats == FakeEmbedder.vector("ab"))
+            #expect(encoded.map(littleEndianFloats) == FakeEmbedder.vector("ab"))
             let dims = try await client.execute(uri: "/v1/embeddings", method: .post, headers: jsonHeaders,
                                                 body: body(["model": "embed", "input": "ab", "dimensions": 2]))
             #expect(dims.status == .badRequest)
