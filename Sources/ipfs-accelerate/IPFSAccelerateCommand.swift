@@ -10,6 +10,8 @@ struct IPFSAccelerateCommand: AsyncParsableCommand {
         subcommands: [
             // One line per command group (keep this list short; add yours here).
             ServeCommand.self,
+            AddCommand.self, CatCommand.self, LsCommand.self, GetCommand.self,
+            BlockCommand.self, PinCommand.self, GCCommand.self, DagCommand.self,
         ]
     )
 }

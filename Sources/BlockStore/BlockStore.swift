@@ -1,1 +1,0 @@
-// The BlockStore layer: see docs/architecture.md.

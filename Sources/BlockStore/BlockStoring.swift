@@ -1,0 +1,57 @@
+import Multiformats
+
+/// Errors of the block store; each names the CID or path involved.
+public enum BlockStoreError: Error, Sendable, CustomStringConvertible {
+    case notFound(CID)
+    case corrupt(CID)
+    case io(path: String, reason: String)
+    case unsupportedHash(CID)
+    case invalidPinFile(String)
+    case notPinned(CID)
+
+    public var description: String {
+        switch self {
+        case .notFound(let c): return "block \(c) is not in the local store"
+        case .corrupt(let c): return "block \(c) is corrupt on disk: its bytes do not match its hash (remove it and add the content again)"
+        case .io(let p, let r): return "\(p): \(r)"
+        case .unsupportedHash(let c): return "cannot verify \(c): unsupported hash function 0x\(String(c.multihash.code, radix: 16))"
+        case .invalidPinFile(let m): return "pin file is unreadable: \(m)"
+        case .notPinned(let c): return "\(c) is not pinned"
+        }
+    }
+}
+
+/// A store of blocks keyed by multihash (so a raw CIDv1 and a dag-pb CIDv0 with the same hash
+/// share one block, as in Kubo). Implementations are safe to call from several threads.
+public protocol BlockStoring: Sendable {
+    /// Stores `data` under `cid`'s multihash. The caller vouches that `data` hashes to `cid`
+    /// (importers compute the CID from the bytes); use `putVerified` for untrusted input.
+    func put(_ data: [UInt8], cid: CID) throws
+    /// The block's bytes, verified against the CID's hash. Throws `.notFound` / `.corrupt`.
+    func get(_ cid: CID) throws -> [UInt8]
+    func has(_ cid: CID) throws -> Bool
+    /// Removes the block (no error when absent).
+    func delete(_ cid: CID) throws
+    /// Every stored block, as raw CIDv1 (the store keeps multihashes, not codecs).
+    func allKeys() throws -> [CID]
+    /// Makes every `put` so far durable (called once at the end of an add, not per block).
+    func sync() throws
+}
+
+extension BlockStoring {
+    /// Verifies that `data` hashes to `cid` before storing it (for blocks from outside).
+    public func putVerified(_ data: [UInt8], cid: CID) throws {
+        let ok: Bool
+        do { ok = try cid.multihash.matches(data) } catch { throw BlockStoreError.unsupportedHash(cid) }
+        guard ok else { throw BlockStoreError.corrupt(cid) }
+        try put(data, cid: cid)
+    }
+}
+
+/// Verifies a block read from somewhere against its CID.
+@inline(__always)
+func verify(_ data: [UInt8], _ cid: CID) throws {
+    let ok: Bool
+    do { ok = try cid.multihash.matches(data) } catch { throw BlockStoreError.unsupportedHash(cid) }
+    guard ok else { throw BlockStoreError.corrupt(cid) }
+}

@@ -1,1 +1,0 @@
-// The Multiformats layer: see docs/architecture.md.

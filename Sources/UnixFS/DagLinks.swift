@@ -1,0 +1,30 @@
+import Multiformats
+import BlockStore
+
+/// The children of a block, for walks that are not UnixFS-aware (gc, CAR export): dag-pb links
+/// in stored order; raw blocks have none. Other codecs are treated as leaves.
+public enum DagLinks {
+    public static func links(of cid: CID, block: [UInt8]) throws -> [CID] {
+        guard cid.codec == .dagPB else { return [] }
+        return try PBNode(decoding: block).links.map(\.cid)
+    }
+}
+
+/// Removes every block not reachable from a pin (recursive pins walked through dag-pb links).
+public func collectGarbage(store: any BlockStoring, pins: PinStore) throws -> GarbageCollectionResult {
+    try collectGarbage(store: store, pins: pins, links: DagLinks.links(of:block:))
+}
+
+extension DagLinks {
+    /// Checks that every block of the DAG under `root` is in `store` (and intact), as a
+    /// recursive pin needs. Throws the store's `.notFound` / `.corrupt` for the first bad block.
+    public static func requireComplete(_ root: CID, in store: any BlockStoring) throws {
+        var seen = Set<CID>()
+        var stack = [root]
+        while let cid = stack.popLast() {
+            guard seen.insert(cid).inserted else { continue }
+            let data = try store.get(cid)
+            stack += try links(of: cid, block: data)
+        }
+    }
+}

@@ -1,1 +1,0 @@
-// The UnixFS layer: see docs/architecture.md.
