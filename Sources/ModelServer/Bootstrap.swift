@@ -15,11 +15,14 @@ extension ModelServer {
                             logger: Logger = Logger(label: "ipfs-accelerate.modelserver")) throws -> ModelServer {
         let config = try ModelServerConfig.fromEnvironment(environment)
         try FileManager.default.createDirectory(at: dataDir, withIntermediateDirectories: true)
-        let source = ModelSource(resolve: ModelSource.localResolver(dataDir: dataDir, hubRepo: hubRepo, fetchCID: fetchCID),
-                                 load: load, storeByCID: storeByCID,
+        let metrics = ServerMetrics()
+        let storage = IPFSModelStorage(dataDir: dataDir, metrics: metrics)
+        let source = ModelSource(resolve: ModelSource.localResolver(dataDir: dataDir, hubRepo: hubRepo,
+                                                                    fetchCID: fetchCID ?? { try await storage.fetch($0, to: $1) }),
+                                 load: load, storeByCID: storeByCID ?? { try await storage.store($0) },
                                  availableModels: availableModels ?? { EngineLoader.supportedModels(under: dataDir.appendingPathComponent("models")) })
         return try ModelServer(config: config, source: source, keysDatabase: dataDir.appendingPathComponent("hub.sqlite").path,
-                               logger: logger)
+                               metrics: metrics, logger: logger)
     }
 }
 

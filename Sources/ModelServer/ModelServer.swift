@@ -29,13 +29,13 @@ public final class ModelServer: Sendable {
     /// - Parameters:
     ///   - keysDatabase: the SQLite file holding API keys (the data directory's `hub.sqlite`); nil keeps no keys.
     public init(config: ModelServerConfig, source: ModelSource, keysDatabase: String?,
-                hardware: HardwareInfo = .detect(), logger: Logger = Logger(label: "ipfs-accelerate.modelserver")) throws {
+                hardware: HardwareInfo = .detect(), metrics: ServerMetrics = ServerMetrics(),
+                logger: Logger = Logger(label: "ipfs-accelerate.modelserver")) throws {
         self.config = config
         self.hardware = hardware
         self.logger = logger
         self.source = source
         keys = try keysDatabase.map { try KeyStore(path: $0) }
-        let metrics = ServerMetrics()
         self.metrics = metrics
         rateLimiter = RateLimiter()
         queue = RequestQueue(enabled: config.enableRequestQueue, maxSize: config.maxQueueSize,

@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import Hummingbird
 import Logging
+import ModelServer
 
 /// `ipfs-accelerate serve`: the hub, the gateway, the Kubo RPC subset and the model server on one port.
 struct ServeCommand: AsyncParsableCommand {
@@ -31,6 +32,12 @@ struct ServeCommand: AsyncParsableCommand {
         logger.logLevel = .info
         let router = Router()
         // Each layer mounts its routes here (hub, gateway, Kubo RPC, model server).
+        // Model server: /v1, /models, /admin, /health, /ready, /status, /metrics.
+        let modelServerDataDir = URL(fileURLWithPath: dataDir ?? env["IPFS_ACCELERATE_HOME"]
+            ?? ((env["HF_HOME"] ?? NSHomeDirectory() + "/.cache/huggingface") + "/ipfs_accelerate"))
+        let modelServer = try ModelServer.make(environment: env, dataDir: modelServerDataDir)
+        ModelServerRoutes(server: modelServer).addRoutes(to: router)
+        modelServer.startPreloading()
         let app = Application(router: router, configuration: .init(address: .hostname(host, port: port)), logger: logger)
         try await app.runService()
     }
