@@ -74,11 +74,16 @@ let package = Package(
         .target(name: "ModelServer", dependencies: [
             "Inference", "HubDatabase", "Multiformats", "BlockStore", "UnixFS",
             .product(name: "Hummingbird", package: "hummingbird"),
+            .product(name: "GRDB", package: "GRDB.swift"),
             .product(name: "Metrics", package: "swift-metrics"),
             .product(name: "Prometheus", package: "swift-prometheus"),
             .product(name: "Crypto", package: "swift-crypto"),
             .product(name: "Logging", package: "swift-log"),
         ]),
+
+        // Engine-only side of the model server's load benchmark (Benchmarks/modelserver/bench.py).
+        .executableTarget(name: "modelserver-bench", dependencies: ["Inference", "ModelServer"],
+                          path: "Benchmarks/modelserver/Sources"),
 
         // MARK: the command
         .executableTarget(name: "ipfs-accelerate", dependencies: [

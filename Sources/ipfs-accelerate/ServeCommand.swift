@@ -6,6 +6,7 @@ import Multiformats
 import Hummingbird
 import KuboRPC
 import Logging
+import ModelServer
 
 /// `ipfs-accelerate serve`: the hub, the gateway, the Kubo RPC subset and the model server on one port.
 struct ServeCommand: AsyncParsableCommand {
@@ -51,6 +52,11 @@ struct ServeCommand: AsyncParsableCommand {
         hub.addRoutes(to: router)
         try await hub.enableFallback(FallbackSettings.load(environment: env, dataDirectory: dataDirectory))
         try KuboRPCRoutes.local(dataDirectory: data).addRoutes(to: router)
+
+        // Model server: /v1, /models, /admin, /health, /ready, /status, /metrics.
+        let modelServer = try ModelServer.make(environment: env, dataDir: dataDirectory)
+        ModelServerRoutes(server: modelServer).addRoutes(to: router)
+        modelServer.startPreloading()
 
         var quiet = logger
         quiet.logLevel = .warning

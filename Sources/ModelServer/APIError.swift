@@ -1,0 +1,97 @@
+import Foundation
+import HTTPTypes
+import Hummingbird
+
+/// An error in OpenAI's shape: `{"error":{"message","type","param","code"}}` with an HTTP status.
+public struct APIError: Error, Sendable, Equatable, CustomStringConvertible {
+    public var status: HTTPResponse.Status
+    public var message: String
+    public var type: String
+    public var param: String?
+    public var code: String?
+    /// Extra response headers (WWW-Authenticate, Retry-After, X-RateLimit-*).
+    public var headers: [String: String] = [:]
+
+    public var description: String { "\(status.code) \(type): \(message)" }
+
+    public init(status: HTTPResponse.Status, message: String, type: String, param: String? = nil,
+                code: String? = nil, headers: [String: String] = [:]) {
+        self.status = status
+        self.message = message
+        self.type = type
+        self.param = param
+        self.code = code
+        self.headers = headers
+    }
+
+    public static func invalid(_ message: String, param: String? = nil, code: String? = "invalid_value") -> APIError {
+        APIError(status: .badRequest, message: message, type: "invalid_request_error", param: param, code: code)
+    }
+
+    public static func unknownParameter(_ name: String) -> APIError {
+        .invalid("Unrecognized request argument supplied: \(name)", param: name, code: "unknown_parameter")
+    }
+
+    public static func unsupported(_ name: String, _ why: String) -> APIError {
+        .invalid("Unsupported parameter: '\(name)' \(why)", param: name, code: "unsupported_parameter")
+    }
+
+    public static func modelNotFound(_ model: String, _ why: String) -> APIError {
+        APIError(status: .notFound, message: "The model '\(model)' does not exist or cannot be loaded: \(why)",
+                 type: "invalid_request_error", param: "model", code: "model_not_found")
+    }
+
+    public static func unavailable(_ message: String, code: String, retryAfter: Int? = nil) -> APIError {
+        var h: [String: String] = [:]
+        if let retryAfter { h["Retry-After"] = String(retryAfter) }
+        return APIError(status: .serviceUnavailable, message: message, type: "server_error", code: code, headers: h)
+    }
+
+    public static func server(_ message: String, code: String = "internal_error") -> APIError {
+        APIError(status: .internalServerError, message: message, type: "server_error", code: code)
+    }
+
+    var json: [String: Any] {
+        ["error": ["message": message, "type": type, "param": param as Any? ?? NSNull(), "code": code as Any? ?? NSNull()]]
+    }
+
+    /// The error as a response with its headers.
+    func response(extraHeaders: [String: String] = [:]) -> Response {
+        var r = JSON.response(json, status: status)
+        for (k, v) in headers.merging(extraHeaders, uniquingKeysWith: { a, _ in a }) {
+            if let name = HTTPField.Name(k) { r.headers[name] = v }
+        }
+        return r
+    }
+}
+
+/// JSON in and out through Foundation's serializer: the request shapes are validated key by key,
+/// which a Codable decoder would silently skip.
+enum JSON {
+    static func response(_ object: Any, status: HTTPResponse.Status = .ok) -> Response {
+        let data = (try? JSONSerialization.data(withJSONObject: object, options: [.withoutEscapingSlashes])) ?? Data("{}".utf8)
+        return Response(status: status, headers: [.contentType: "application/json"],
+                        body: .init(byteBuffer: ByteBuffer(bytes: data)))
+    }
+
+    static func encode(_ object: Any) -> Data {
+        (try? JSONSerialization.data(withJSONObject: object, options: [.withoutEscapingSlashes])) ?? Data("{}".utf8)
+    }
+
+    /// Canonical form (sorted keys) for cache keys.
+    static func canonical(_ object: Any) -> Data {
+        (try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys, .withoutEscapingSlashes])) ?? Data()
+    }
+
+    static func object(from buffer: ByteBuffer) throws(APIError) -> [String: Any] {
+        let data = Data(buffer.readableBytesView)
+        guard !data.isEmpty else { throw APIError.invalid("The request body is empty; send a JSON object.", code: "invalid_json") }
+        guard let any = try? JSONSerialization.jsonObject(with: data, options: [.fragmentsAllowed]) else {
+            throw APIError.invalid("The request body is not valid JSON.", code: "invalid_json")
+        }
+        guard let obj = any as? [String: Any] else {
+            throw APIError.invalid("The request body must be a JSON object.", code: "invalid_json")
+        }
+        return obj
+    }
+}

@@ -1,0 +1,196 @@
+import Foundation
+import Inference
+
+/// What a batcher reports after each forward pass (for the batch-size metric).
+typealias BatchObserver = @Sendable (_ kind: String, _ size: Int) -> Void
+
+struct BatchingOptions: Sendable {
+    var windowSeconds: Double
+    var maxBatchSize: Int
+    var tokenBudget: Int
+    static let off = BatchingOptions(windowSeconds: 0, maxBatchSize: 1, tokenBudget: .max)
+}
+
+/// Concurrent embedding requests for one model gathered into one `embed` call. Work runs on the
+/// model's own serial queue, never on the async executor, so HTTP keeps answering while the model
+/// computes. A failing batch is re-run member by member, so one bad input fails only its caller.
+final class EmbeddingBatcher: Sendable {
+    private struct Item {
+        let id: UInt64
+        let texts: [String]
+        let continuation: CheckedContinuation<[[Float]], any Error>
+    }
+    private struct State { var pending: [Item] = []; var running = false; var nextID: UInt64 = 0 }
+
+    private let model: any EmbeddingModel
+    private let queue: DispatchQueue
+    private let options: BatchingOptions
+    private let observe: BatchObserver
+    private let state = Locked(State())
+
+    init(model: any EmbeddingModel, queue: DispatchQueue, options: BatchingOptions, observe: @escaping BatchObserver) {
+        self.model = model
+        self.queue = queue
+        self.options = options
+        self.observe = observe
+    }
+
+    func embed(_ texts: [String]) async throws -> [[Float]] {
+        let id = state.withLock { s -> UInt64 in s.nextID += 1; return s.nextID }
+        return try await withTaskCancellationHandler {
+            try await withCheckedThrowingContinuation { c in
+                let start = state.withLock { s -> Bool in
+                    s.pending.append(Item(id: id, texts: texts, continuation: c))
+                    if s.running { return false }
+                    s.running = true
+                    return true
+                }
+                if start { queue.asyncAfter(deadline: .now() + options.windowSeconds) { self.drain() } }
+            }
+        } onCancel: {
+            let item = state.withLock { s -> Item? in
+                guard let i = s.pending.firstIndex(where: { $0.id == id }) else { return nil }
+                return s.pending.remove(at: i)
+            }
+            item?.continuation.resume(throwing: CancellationError())
+        }
+    }
+
+    /// Runs on `queue`: takes batches until nothing is pending.
+    private func drain() {
+        while true {
+            let batch: [Item] = state.withLock { s in
+                var taken: [Item] = []
+                var texts = 0
+                var tokens = 0
+                while let next = s.pending.first {
+                    let cost = next.texts.reduce(0) { $0 + $1.utf8.count / 3 + 2 }
+                    if !taken.isEmpty && (texts + next.texts.count > options.maxBatchSize || tokens + cost > options.tokenBudget) { break }
+                    taken.append(s.pending.removeFirst())
+                    texts += next.texts.count
+                    tokens += cost
+                }
+                if taken.isEmpty { s.running = false }
+                return taken
+            }
+            if batch.isEmpty { return }
+            let all = batch.flatMap(\.texts)
+            observe("embedding", batch.count)
+            do {
+                let vectors = try model.embed(all)
+                guard vectors.count == all.count else { throw ModelServerError.engine("the model returned \(vectors.count) vectors for \(all.count) texts") }
+                var offset = 0
+                for item in batch {
+                    item.continuation.resume(returning: Array(vectors[offset..<offset + item.texts.count]))
+                    offset += item.texts.count
+                }
+            } catch {
+                if batch.count == 1 {
+                    batch[0].continuation.resume(throwing: error)
+                } else {
+                    for item in batch {
+                        item.continuation.resume(with: Result { try model.embed(item.texts) })
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// One sequence to generate: a choice of a completion request.
+struct GenerationJob: Sendable {
+    var prompt: [Int]
+    var parameters: GenerationParameters
+    /// Called on the compute thread for each token; false stops this sequence (the caller left).
+    var onToken: @Sendable (GeneratedToken) -> Bool
+}
+
+/// Concurrent generation requests for one model advanced together through `generateBatch`
+/// (one batched forward pass per step), bounded by a batch size and a token budget.
+final class GenerationBatcher: Sendable {
+    private struct Item {
+        let id: UInt64
+        let job: GenerationJob
+        let continuation: CheckedContinuation<GenerationResult, any Error>
+    }
+    private struct State { var pending: [Item] = []; var running = false; var nextID: UInt64 = 0 }
+
+    private let model: any TextGenerationModel
+    private let queue: DispatchQueue
+    private let options: BatchingOptions
+    private let observe: BatchObserver
+    private let state = Locked(State())
+
+    init(model: any TextGenerationModel, queue: DispatchQueue, options: BatchingOptions, observe: @escaping BatchObserver) {
+        self.model = model
+        self.queue = queue
+        self.options = options
+        self.observe = observe
+    }
+
+    func generate(_ job: GenerationJob) async throws -> GenerationResult {
+        let id = state.withLock { s -> UInt64 in s.nextID += 1; return s.nextID }
+        return try await withTaskCancellationHandler {
+            try await withCheckedThrowingContinuation { c in
+                let start = state.withLock { s -> Bool in
+                    s.pending.append(Item(id: id, job: job, continuation: c))
+                    if s.running { return false }
+                    s.running = true
+                    return true
+                }
+                if start { queue.asyncAfter(deadline: .now() + options.windowSeconds) { self.drain() } }
+            }
+        } onCancel: {
+            let item = state.withLock { s -> Item? in
+                guard let i = s.pending.firstIndex(where: { $0.id == id }) else { return nil }
+                return s.pending.remove(at: i)
+            }
+            item?.continuation.resume(throwing: CancellationError())
+        }
+    }
+
+    private func drain() {
+        while true {
+            let batch: [Item] = state.withLock { s in
+                var taken: [Item] = []
+                var tokens = 0
+                while let next = s.pending.first {
+                    let cost = next.job.prompt.count + next.job.parameters.maxTokens
+                    if !taken.isEmpty && (taken.count >= options.maxBatchSize || tokens + cost > options.tokenBudget) { break }
+                    taken.append(s.pending.removeFirst())
+                    tokens += cost
+                }
+                if taken.isEmpty { s.running = false }
+                return taken
+            }
+            if batch.isEmpty { return }
+            observe("generation", batch.count)
+            if batch.count == 1 {
+                let job = batch[0].job
+                batch[0].continuation.resume(with: Result { try model.generate(prompt: job.prompt, parameters: job.parameters, onToken: job.onToken) })
+                continue
+            }
+            let emitted = Locked([Bool](repeating: false, count: batch.count))
+            do {
+                let results = try model.generateBatch(prompts: batch.map(\.job.prompt), parameters: batch.map(\.job.parameters)) { i, token in
+                    guard batch.indices.contains(i) else { return false }
+                    emitted.withLock { $0[i] = true }
+                    return batch[i].job.onToken(token)
+                }
+                guard results.count == batch.count else { throw ModelServerError.engine("the model returned \(results.count) results for \(batch.count) prompts") }
+                for (item, result) in zip(batch, results) { item.continuation.resume(returning: result) }
+            } catch {
+                // Members that streamed nothing yet are re-run alone; the others share the failure.
+                let sent = emitted.withLock { $0 }
+                for (i, item) in batch.enumerated() {
+                    if sent[i] {
+                        item.continuation.resume(throwing: error)
+                    } else {
+                        let job = item.job
+                        item.continuation.resume(with: Result { try model.generate(prompt: job.prompt, parameters: job.parameters, onToken: job.onToken) })
+                    }
+                }
+            }
+        }
+    }
+}

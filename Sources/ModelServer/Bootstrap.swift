@@ -1,0 +1,58 @@
+import Foundation
+import Inference
+import Logging
+
+extension ModelServer {
+    /// The server as `ipfs-accelerate serve` runs it: settings from the environment, keys in the
+    /// data directory's `hub.sqlite`, models resolved by `resolve` (paths, `org/name`, `ipfs://CID`)
+    /// and loaded by the engine.
+    public static func make(environment: [String: String], dataDir: URL,
+                            load: @escaping @Sendable (URL, String) throws -> LoadedModel = EngineLoader.load,
+                            hubRepo: (@Sendable (String) async throws -> URL?)? = nil,
+                            fetchCID: (@Sendable (String, URL) async throws -> Void)? = nil,
+                            storeByCID: (@Sendable (URL) async throws -> String)? = nil,
+                            availableModels: (@Sendable () async -> [String])? = nil,
+                            logger: Logger = Logger(label: "ipfs-accelerate.modelserver")) throws -> ModelServer {
+        let config = try ModelServerConfig.fromEnvironment(environment)
+        try FileManager.default.createDirectory(at: dataDir, withIntermediateDirectories: true)
+        let metrics = ServerMetrics()
+        let storage = IPFSModelStorage(dataDir: dataDir, metrics: metrics)
+        let source = ModelSource(resolve: ModelSource.localResolver(dataDir: dataDir, hubRepo: hubRepo,
+                                                                    fetchCID: fetchCID ?? { try await storage.fetch($0, to: $1) }),
+                                 load: load, storeByCID: storeByCID ?? { try await storage.store($0) },
+                                 availableModels: availableModels ?? { EngineLoader.supportedModels(under: dataDir.appendingPathComponent("models")) })
+        return try ModelServer(config: config, source: source, keysDatabase: dataDir.appendingPathComponent("hub.sqlite").path,
+                               metrics: metrics, logger: logger)
+    }
+}
+
+/// Picks the engine's implementation from the files: a `.gguf` file is a Llama-family generator,
+/// a folder with `config.json` goes to the engine's folder loader.
+public enum EngineLoader {
+    /// Architectures (config.json `model_type`) the engine implements.
+    public static let supportedArchitectures: Set<String> = ["bert", "llama"]
+
+    /// `org/name` folders under `root` whose files the engine can load: a config.json with a
+    /// supported `model_type`, or a GGUF file.
+    public static func supportedModels(under root: URL) -> [String] {
+        let fm = FileManager.default
+        var out: [String] = []
+        for org in ((try? fm.contentsOfDirectory(atPath: root.path)) ?? []).sorted() where org != "ipfs" && !org.hasPrefix(".") {
+            for name in ((try? fm.contentsOfDirectory(atPath: root.appendingPathComponent(org).path)) ?? []).sorted() where !name.hasPrefix(".") {
+                let dir = root.appendingPathComponent(org).appendingPathComponent(name)
+                let files = (try? fm.contentsOfDirectory(atPath: dir.path)) ?? []
+                if files.contains(where: { $0.hasSuffix(".gguf") }) { out.append("\(org)/\(name)"); continue }
+                if let data = fm.contents(atPath: dir.appendingPathComponent("config.json").path),
+                   let config = try? JSONSerialization.jsonObject(with: data) as? [String: Any],
+                   let type = config["model_type"] as? String, supportedArchitectures.contains(type) {
+                    out.append("\(org)/\(name)")
+                }
+            }
+        }
+        return out
+    }
+
+    public static let load: @Sendable (URL, String) throws -> LoadedModel = { url, id in
+        throw ModelServerError.loadFailed("the inference engine is not linked into this build yet (\(url.path))")
+    }
+}

@@ -1,0 +1,67 @@
+import Foundation
+import Hummingbird
+import Inference
+
+/// /v1/embeddings.
+extension ModelServer {
+    func embeddings(_ object: [String: Any], caller: Caller) async throws(APIError) -> Response {
+        let req = try EmbeddingRequest.parse(object)
+        try checkBreaker(req.model)
+        var cacheKey: String? = nil
+        if config.enableCaching {
+            let key = ResponseCache.key(endpoint: "embeddings", model: req.model, canonicalRequest: JSON.canonical(object))
+            if let hit = cache.get(key) {
+                metrics.count("hf_server_cache_hits_total", ["cache_type": "response"])
+                return Self.cachedResponse(hit)
+            }
+            metrics.count("hf_server_cache_misses_total", ["cache_type": "response"])
+            cacheKey = key
+        }
+        let slot = try await admit(model: req.model, priority: caller.priority)
+        defer { queue.release(slot) }
+        let handle = try await model(req.model)
+        guard case .embedding(let em) = handle.model, let embedder = handle.embedder else {
+            throw APIError.invalid("The model '\(req.model)' generates text; use /v1/completions or /v1/chat/completions.",
+                                   param: "model", code: "wrong_model_type")
+        }
+        if let d = req.dimensions, d != em.dimensions {
+            throw APIError.invalid("The model '\(req.model)' gives \(em.dimensions)-dimensional vectors and was not trained to be shortened; "
+                                   + "omit 'dimensions' or pass \(em.dimensions).", param: "dimensions")
+        }
+        let texts: [String] = req.inputs.map {
+            switch $0 {
+            case .text(let t): return t
+            case .tokens(let ids): return em.tokenizer.decode(ids, skipSpecialTokens: true)
+            }
+        }
+        let tokens = texts.reduce(0) { $0 + min(em.tokenizer.encode($1, addSpecialTokens: true).count, em.maxSequenceLength) }
+        let vectors: [[Float]]
+        do {
+            vectors = try await embedder.embed(texts)
+        } catch is CancellationError {
+            throw APIError(status: .init(code: 499, reasonPhrase: "Client Closed Request"), message: "The request was cancelled.",
+                           type: "invalid_request_error", code: "cancelled")
+        } catch {
+            recordOutcome(model: req.model, success: false, errorType: "inference_failed")
+            throw APIError.server("Embedding failed: \(error)", code: "inference_failed")
+        }
+        recordOutcome(model: req.model, success: true)
+        metrics.count("hf_server_prompt_tokens_total", ["model": req.model], by: tokens)
+        let data: [[String: Any]] = vectors.enumerated().map { i, v in
+            ["object": "embedding", "index": i, "embedding": req.base64 ? Self.base64(v) as Any : v.map(Double.init) as Any]
+        }
+        let body: [String: Any] = ["object": "list", "data": data, "model": req.model,
+                                   "usage": ["prompt_tokens": tokens, "total_tokens": tokens]]
+        let encoded = JSON.encode(body)
+        if let cacheKey { cache.put(cacheKey, encoded) }
+        return Self.jsonResponse(encoded)
+    }
+
+    /// Little-endian float32 bytes in base64, as OpenAI sends them.
+    static func base64(_ v: [Float]) -> String {
+        var bytes = [UInt8]()
+        bytes.reserveCapacity(v.count * 4)
+        for f in v { withUnsafeBytes(of: f.bitPattern.littleEndian) { bytes.append(contentsOf: $0) } }
+        return Data(bytes).base64EncodedString()
+    }
+}

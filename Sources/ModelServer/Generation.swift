@@ -1,0 +1,174 @@
+import Foundation
+import Hummingbird
+import Inference
+import NIOCore
+
+/// /v1/completions and /v1/chat/completions.
+extension ModelServer {
+    struct PreparedPrompt: Sendable {
+        var ids: [Int]
+        var characters: Int
+    }
+
+    func generation(_ object: [String: Any], chat: Bool, caller: Caller) async throws(APIError) -> Response {
+        let req = try GenerationRequest.parse(object, chat: chat)
+        let endpoint = chat ? "chat_completions" : "completions"
+        try checkBreaker(req.model)
+        var cacheKey: String? = nil
+        if config.enableCaching && req.cacheable {
+            let key = ResponseCache.key(endpoint: endpoint, model: req.model, canonicalRequest: JSON.canonical(object))
+            if let hit = cache.get(key) {
+                metrics.count("hf_server_cache_hits_total", ["cache_type": "response"])
+                return Self.cachedResponse(hit)
+            }
+            metrics.count("hf_server_cache_misses_total", ["cache_type": "response"])
+            cacheKey = key
+        }
+        let slot = try await admit(model: req.model, priority: caller.priority)
+        var handedOver = false
+        defer { if !handedOver { queue.release(slot) } }
+
+        let handle = try await model(req.model)
+        guard case .generation(let lm) = handle.model, let generator = handle.generator else {
+            throw APIError.invalid("The model '\(req.model)' is an embedding model; use /v1/embeddings.", param: "model", code: "wrong_model_type")
+        }
+        var prompts: [PreparedPrompt] = []
+        if chat {
+            let text: String
+            do { text = try lm.renderChat(req.messages, addGenerationPrompt: true) } catch {
+                throw APIError.invalid("The messages could not be rendered with the model's chat template: \(error)", param: "messages")
+            }
+            prompts = [PreparedPrompt(ids: lm.tokenizer.encode(text, addSpecialTokens: false), characters: text.count)]
+        } else {
+            for p in req.prompts {
+                switch p {
+                case .text(let t): prompts.append(PreparedPrompt(ids: lm.tokenizer.encode(t, addSpecialTokens: true), characters: t.count))
+                case .tokens(let ids):
+                    guard ids.allSatisfy({ $0 < lm.tokenizer.vocabularySize }) else {
+                        throw APIError.invalid("A token id in 'prompt' is outside the model's vocabulary of \(lm.tokenizer.vocabularySize).", param: "prompt")
+                    }
+                    prompts.append(PreparedPrompt(ids: ids, characters: lm.tokenizer.decode(ids, skipSpecialTokens: false).count))
+                }
+            }
+        }
+        var jobs: [(prompt: Int, choice: Int, parameters: GenerationParameters)] = []
+        for (pi, prompt) in prompts.enumerated() {
+            guard !prompt.ids.isEmpty else { throw APIError.invalid("The prompt is empty after tokenization.", param: chat ? "messages" : "prompt") }
+            let room = lm.contextLength - prompt.ids.count
+            guard room > 0 else {
+                throw APIError.invalid("This model's maximum context length is \(lm.contextLength) tokens; the prompt has \(prompt.ids.count).",
+                                       param: chat ? "messages" : "prompt", code: "context_length_exceeded")
+            }
+            for choice in 0..<req.n {
+                var p = req.parameters
+                if !req.maxTokensGiven { p.maxTokens = chat ? config.defaultMaxTokens : 16 }
+                p.maxTokens = min(p.maxTokens, room)
+                // Each choice its own seed, derived from the caller's so the whole answer repeats.
+                if let seed = req.parameters.seed { p.seed = seed &+ UInt64(pi * req.n + choice) }
+                jobs.append((pi, choice, p))
+            }
+        }
+        let promptTokens = prompts.reduce(0) { $0 + $1.ids.count }
+        metrics.count("hf_server_prompt_tokens_total", ["model": req.model], by: promptTokens)
+        let meta = ResponseMeta(id: (chat ? "chatcmpl-" : "cmpl-") + UUID().uuidString.replacingOccurrences(of: "-", with: "").lowercased(),
+                                created: Int(Date().timeIntervalSince1970), model: req.model, chat: chat)
+
+        if req.stream {
+            handedOver = true
+            return streamResponse(req: req, meta: meta, jobs: jobs, prompts: prompts, promptTokens: promptTokens,
+                                  generator: generator, slot: slot)
+        }
+
+        let started = systemMonotonicClock()
+        let firstToken = Locked<Double?>(nil)
+        let results: [GenerationResult]
+        do {
+            let cancelled = Locked(false)
+            results = try await withTaskCancellationHandler { try await withThrowingTaskGroup(of: (Int, GenerationResult).self) { group in
+                for (i, job) in jobs.enumerated() {
+                    let ids = prompts[job.prompt].ids
+                    let params = job.parameters
+                    group.addTask {
+                        let r = try await generator.generate(GenerationJob(prompt: ids, parameters: params, onToken: { _ in
+                            firstToken.withLock { if $0 == nil { $0 = systemMonotonicClock() } }
+                            return !cancelled.withLock { $0 }
+                        }))
+                        return (i, r)
+                    }
+                }
+                var out = [GenerationResult?](repeating: nil, count: jobs.count)
+                for try await (i, r) in group { out[i] = r }
+                return out.map { $0! }
+            } } onCancel: { cancelled.withLock { $0 = true } }
+        } catch is CancellationError {
+            throw APIError(status: .init(code: 499, reasonPhrase: "Client Closed Request"), message: "The request was cancelled.",
+                           type: "invalid_request_error", code: "cancelled")
+        } catch {
+            recordOutcome(model: req.model, success: false, errorType: "inference_failed")
+            throw APIError.server("Generation failed: \(error)", code: "inference_failed")
+        }
+        recordOutcome(model: req.model, success: true)
+        if let t = firstToken.withLock({ $0 }) { metrics.seconds("hf_server_time_to_first_token_seconds", ["model": req.model], t - started) }
+        let completionTokens = results.reduce(0) { $0 + $1.completionTokens }
+        metrics.count("hf_server_tokens_generated_total", ["model": req.model], by: completionTokens)
+
+        var choices: [[String: Any]] = []
+        for (i, r) in results.enumerated() {
+            let job = jobs[i]
+            var c: [String: Any] = ["index": i, "finish_reason": r.finishReason.rawValue]
+            if chat {
+                c["message"] = ["role": "assistant", "content": r.text, "refusal": NSNull()] as [String: Any]
+                c["logprobs"] = req.logprobs.map { _ in ["content": r.tokens.map(Self.chatLogprob), "refusal": NSNull()] as [String: Any] } as Any? ?? NSNull()
+            } else {
+                c["text"] = r.text
+                c["logprobs"] = req.logprobs.map { _ in Self.completionLogprobs(r.tokens, offset: prompts[job.prompt].characters) } as Any? ?? NSNull()
+            }
+            choices.append(c)
+        }
+        var body = meta.header(object: chat ? "chat.completion" : "text_completion")
+        body["choices"] = choices
+        body["usage"] = Self.usage(prompt: promptTokens, completion: completionTokens)
+        let data = JSON.encode(body)
+        if let cacheKey { cache.put(cacheKey, data) }
+        return Self.jsonResponse(data)
+    }
+
+    static func usage(prompt: Int, completion: Int) -> [String: Any] {
+        ["prompt_tokens": prompt, "completion_tokens": completion, "total_tokens": prompt + completion]
+    }
+
+    static func cachedResponse(_ data: Data) -> Response {
+        var r = jsonResponse(data)
+        r.headers[.init("X-Cache")!] = "HIT"
+        return r
+    }
+
+    static func jsonResponse(_ data: Data) -> Response {
+        Response(status: .ok, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(bytes: data)))
+    }
+
+    static func chatLogprob(_ t: GeneratedToken) -> [String: Any] {
+        ["token": t.text, "logprob": Double(t.logprob), "bytes": Array(t.text.utf8).map(Int.init),
+         "top_logprobs": t.topLogprobs.map { ["token": $0.text, "logprob": Double($0.logprob), "bytes": Array($0.text.utf8).map(Int.init)] as [String: Any] }]
+    }
+
+    static func completionLogprobs(_ tokens: [GeneratedToken], offset: Int) -> [String: Any] {
+        var offsets: [Int] = []
+        var at = offset
+        for t in tokens { offsets.append(at); at += t.text.count }
+        return ["tokens": tokens.map(\.text), "token_logprobs": tokens.map { Double($0.logprob) },
+                "top_logprobs": tokens.map { t in Dictionary(t.topLogprobs.map { ($0.text, Double($0.logprob)) }, uniquingKeysWith: { a, _ in a }) },
+                "text_offset": offsets]
+    }
+}
+
+struct ResponseMeta: Sendable {
+    var id: String
+    var created: Int
+    var model: String
+    var chat: Bool
+
+    func header(object: String) -> [String: Any] {
+        ["id": id, "object": object, "created": created, "model": model, "system_fingerprint": "ipfs-accelerate-\(ModelServer.version)"]
+    }
+}

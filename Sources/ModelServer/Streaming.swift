@@ -1,0 +1,97 @@
+import Foundation
+import Hummingbird
+import Inference
+import NIOCore
+
+/// Server-sent events for `stream: true`: one chunk per token per choice, a final chunk with
+/// the finish reason, the usage chunk when asked, then `data: [DONE]`.
+extension ModelServer {
+    func streamResponse(req: GenerationRequest, meta: ResponseMeta, jobs: [(prompt: Int, choice: Int, parameters: GenerationParameters)],
+                        prompts: [PreparedPrompt], promptTokens: Int, generator: GenerationBatcher, slot: RequestQueue.Slot) -> Response {
+        let (events, sink) = AsyncStream<Data>.makeStream()
+        let gone = Locked(false)
+        let chat = req.chat
+        let object = chat ? "chat.completion.chunk" : "text_completion"
+        let includeUsage = req.includeUsage
+        let wantLogprobs = req.logprobs != nil
+        let metrics = self.metrics
+
+        let chunk: @Sendable ([[String: Any]], [String: Any]?) -> Data = { choices, usage in
+            var body = meta.header(object: object)
+            body["choices"] = choices
+            if includeUsage { body["usage"] = usage as Any? ?? NSNull() }
+            return Self.sse(body)
+        }
+
+        let started = systemMonotonicClock()
+        let firstToken = Locked<Double?>(nil)
+        if chat {
+            for i in jobs.indices {
+                sink.yield(chunk([["index": i, "delta": ["role": "assistant", "content": ""], "logprobs": NSNull(), "finish_reason": NSNull()]], nil))
+            }
+        }
+        let jobInputs = jobs.map { (prompts[$0.prompt].ids, $0.parameters, prompts[$0.prompt].characters) }
+        Task {
+            defer { self.queue.release(slot) }
+            do {
+                let results = try await withThrowingTaskGroup(of: GenerationResult.self) { group in
+                    for (i, input) in jobInputs.enumerated() {
+                        let offset = Locked(input.2)
+                        group.addTask {
+                            let r = try await generator.generate(GenerationJob(prompt: input.0, parameters: input.1, onToken: { token in
+                                if gone.withLock({ $0 }) { return false }
+                                firstToken.withLock { if $0 == nil { $0 = systemMonotonicClock() } }
+                                if token.text.isEmpty && !wantLogprobs { return true }
+                                var c: [String: Any] = ["index": i, "finish_reason": NSNull()]
+                                if chat {
+                                    c["delta"] = ["content": token.text]
+                                    c["logprobs"] = wantLogprobs ? ["content": [Self.chatLogprob(token)], "refusal": NSNull()] as [String: Any] : NSNull()
+                                } else {
+                                    c["text"] = token.text
+                                    let at = offset.withLock { o -> Int in defer { o += token.text.count }; return o }
+                                    c["logprobs"] = wantLogprobs ? Self.completionLogprobs([token], offset: at) : NSNull()
+                                }
+                                sink.yield(chunk([c], nil))
+                                return true
+                            }))
+                            var c: [String: Any] = ["index": i, "finish_reason": r.finishReason.rawValue, "logprobs": NSNull()]
+                            if chat { c["delta"] = [String: Any]() } else { c["text"] = "" }
+                            sink.yield(chunk([c], nil))
+                            return r
+                        }
+                    }
+                    var all: [GenerationResult] = []
+                    for try await r in group { all.append(r) }
+                    return all
+                }
+                self.recordOutcome(model: req.model, success: true)
+                let completion = results.reduce(0) { $0 + $1.completionTokens }
+                metrics.count("hf_server_tokens_generated_total", ["model": req.model], by: completion)
+                if let t = firstToken.withLock({ $0 }) { metrics.seconds("hf_server_time_to_first_token_seconds", ["model": req.model], t - started) }
+                if includeUsage { sink.yield(chunk([], Self.usage(prompt: promptTokens, completion: completion))) }
+                sink.yield(Data("data: [DONE]\n\n".utf8))
+            } catch {
+                self.recordOutcome(model: req.model, success: false, errorType: "inference_failed")
+                sink.yield(Self.sse(APIError.server("Generation failed: \(error)", code: "inference_failed").json))
+            }
+            sink.finish()
+        }
+        let body = ResponseBody { writer in
+            do {
+                for await event in events { try await writer.write(ByteBuffer(bytes: event)) }
+                try await writer.finish(nil)
+            } catch {
+                gone.withLock { $0 = true }  // the client left: stop generating for it
+                throw error
+            }
+        }
+        return Response(status: .ok, headers: [.contentType: "text/event-stream", .cacheControl: "no-cache"], body: body)
+    }
+
+    static func sse(_ object: Any) -> Data {
+        var d = Data("data: ".utf8)
+        d.append(JSON.encode(object))
+        d.append(contentsOf: Array("\n\n".utf8))
+        return d
+    }
+}
