@@ -45,6 +45,27 @@ import Testing
         try await exerciseEveryOperation(kubo, inputs: try Vectors.inputs())
     }
 
+    @Test func everyOperationThroughIpfsKitWhenOnlyItsKuboEndpointAnswers() async throws {
+        let server = InProcessRPCServer(backend: try localBackend("kit"))
+        try await server.start()
+        defer { Task { await server.stop() } }
+        let kit = IPFSKitBackend(settings: try settings(["IPFS_KIT_KUBO_API": server.url, "IPFS_CLUSTER_API": "http://127.0.0.1:9"]))
+        let availability = await kit.availability()
+        #expect(availability.isAvailable)
+        #expect(availability.reason.contains("Kubo RPC at \(server.url)"))
+        #expect(availability.reason.contains("no IPFS Cluster at http://127.0.0.1:9"))
+        try await exerciseEveryOperation(kit, inputs: try Vectors.inputs())
+    }
+
+    @Test func ipfsKitIsUnavailableWithBothReasonsWhenNeitherEndpointAnswers() async throws {
+        let kit = IPFSKitBackend(settings: try settings(["KUBO_API": "http://127.0.0.1:9", "IPFS_CLUSTER_API": "http://127.0.0.1:9"]))
+        let t0 = Date()
+        let availability = await kit.availability()
+        #expect(Date().timeIntervalSince(t0) < 3, "a refused connection must not be retried until the deadline")
+        #expect(!availability.isAvailable)
+        #expect(availability.reason.contains("no Kubo RPC at http://127.0.0.1:9") && availability.reason.contains("no IPFS Cluster at http://127.0.0.1:9"))
+    }
+
     @Test func whenTheKuboNodeStopsMidRunTheRouterFailsOverToTheLocalStore() async throws {
         let server = InProcessRPCServer(backend: try localBackend("remote"))
         try await server.start()
