@@ -165,7 +165,7 @@ public struct KuboRPCRoutes: Sendable {
             for target in targets {
                 var isDir: ObjCBool = false
                 _ = FileManager.default.fileExists(atPath: target, isDirectory: &isDir)
-                for e in try local.addPathEntries(target, recursive: isDir.boolValue, pin: pin, options: o) {
+                for e in try await local.addPathEntries(target, recursive: isDir.boolValue, pin: pin, options: o) {
                     var name = e.path
                     if let strip { name = name == strip ? "" : String(name.dropFirst(strip.count + 1)) }
                     lines.append(["Name": name, "Hash": e.cid.description, "Size": "\(e.size)"])
@@ -189,7 +189,7 @@ public struct KuboRPCRoutes: Sendable {
 
     /// Kubo reports a node's cumulative size; without the local store's Tsize, block size plus children stands in.
     func size(_ cid: String) async throws -> UInt64 {
-        if let local = backend as? LocalBackend { return try local.cumulativeSize(cid) }
+        if let local = backend as? LocalBackend { return try await local.cumulativeSize(cid) }
         let block = UInt64((try? await backend.blockGet(cid).count) ?? 0)
         let children = (try? await backend.ls(cid).reduce(UInt64(0)) { $0 + $1.size }) ?? 0
         return block + children

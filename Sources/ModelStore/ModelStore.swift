@@ -74,9 +74,17 @@ public struct ModelStore: Sendable {
             if e.kind == .directory {
                 try await collect(cid: e.cid, prefix: rel, localRoot: localRoot, into: &files)
             } else {
-                let (size, sha) = try Self.fileDigest((localRoot as NSString).appendingPathComponent(rel))
+                let (size, sha) = try await Self.fileDigestOffPool((localRoot as NSString).appendingPathComponent(rel))
                 files.append(.init(path: rel, cid: e.cid, size: size, sha256: sha))
             }
+        }
+    }
+
+    /// `fileDigest` on a dispatch thread, so hashing a large weights file never blocks the
+    /// cooperative threads.
+    public static func fileDigestOffPool(_ path: String) async throws -> (UInt64, String) {
+        try await withCheckedThrowingContinuation { c in
+            DispatchQueue.global(qos: .userInitiated).async { c.resume(with: Result { try fileDigest(path) }) }
         }
     }
 

@@ -26,8 +26,9 @@ final class ScriptedBackend: IPFSBackend, @unchecked Sendable {
         switch behaviour {
         case .fail(let why): throw BackendError.failed(why)
         case .hang:
-            // Ignores cancellation on purpose: the router must answer anyway.
-            try? await Task.sleep(nanoseconds: 30_000_000_000)
+            // Ignores cancellation on purpose (like a stuck socket): the router must answer anyway.
+            let end = Date().addingTimeInterval(60)
+            while Date() < end { try? await Task.sleep(nanoseconds: 100_000_000) }
             return value
         case .notFound: throw BackendError.notFound("scripted")
         case .unavailable(let why): throw BackendError.unavailable(why)
