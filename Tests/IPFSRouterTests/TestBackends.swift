@@ -27,8 +27,10 @@ final class ScriptedBackend: IPFSBackend, @unchecked Sendable {
         case .fail(let why): throw BackendError.failed(why)
         case .hang:
             // Ignores cancellation on purpose (like a stuck socket): the router must answer anyway.
-            let end = Date().addingTimeInterval(60)
-            while Date() < end { try? await Task.sleep(nanoseconds: 100_000_000) }
+            // Suspended on something that only answers in 60 s and knows nothing of cancellation.
+            await withCheckedContinuation { (c: CheckedContinuation<Void, Never>) in
+                DispatchQueue.global().asyncAfter(deadline: .now() + 60) { c.resume() }
+            }
             return value
         case .notFound: throw BackendError.notFound("scripted")
         case .unavailable(let why): throw BackendError.unavailable(why)
