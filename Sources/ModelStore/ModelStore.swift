@@ -39,7 +39,14 @@ public struct ModelStore: Sendable {
     public func addModelWithStorage(metadata: [String: String], modelPath: String, modelID: String) async throws -> StoredModel {
         let root = try await storeModel(modelPath: modelPath, modelID: modelID)
         var files: [ModelManifest.File] = []
-        try await collect(cid: root.value, prefix: "", localRoot: modelPath, into: &files)
+        do {
+            try await collect(cid: root.value, prefix: "", localRoot: modelPath, into: &files)
+        } catch let e as RouterError {
+            // No backend can list the stored folder (a bare Kubo CLI, say): a file's CID does not
+            // depend on where it is stored, so hash each file the same way without storing it.
+            guard case .allBackendsFailed = e else { throw e }
+            files = try await hashEach(modelPath)
+        }
         let manifest = ModelManifest(modelID: modelID, rootCID: root.value, files: files.sorted { $0.path < $1.path },
                                      metadata: metadata, createdAt: ISO8601DateFormatter().string(from: Date()))
         let enc = JSONEncoder()
@@ -66,6 +73,25 @@ public struct ModelStore: Sendable {
                 throw ModelStoreError.mismatch(path: f.path, expected: f.sha256, got: sha)
             }
         }
+    }
+
+    private func hashEach(_ root: String) async throws -> [ModelManifest.File] {
+        var out: [ModelManifest.File] = []
+        let fm = FileManager.default
+        guard let walker = fm.enumerator(atPath: root) else { throw ModelStoreError.noSuchPath(root) }
+        var rels: [String] = []
+        while let rel = walker.nextObject() as? String {
+            var isDir: ObjCBool = false
+            _ = fm.fileExists(atPath: (root as NSString).appendingPathComponent(rel), isDirectory: &isDir)
+            if !isDir.boolValue { rels.append(rel) }
+        }
+        for rel in rels.sorted() {
+            let full = (root as NSString).appendingPathComponent(rel)
+            let cid = try await router.addPath(full, recursive: false, pin: false, options: AddOptions(onlyHash: true), backend: backend)
+            let (size, sha) = try await Self.fileDigestOffPool(full)
+            out.append(.init(path: rel, cid: cid.value, size: size, sha256: sha))
+        }
+        return out
     }
 
     private func collect(cid: String, prefix: String, localRoot: String, into files: inout [ModelManifest.File]) async throws {
