@@ -6,7 +6,9 @@ import BlockStore
 public struct DirectoryBuilder {
     public let options: ImportOptions
     private let store: any BlockStoring
-    private var entries: [String: ImportedNode] = [:]
+    // Keyed by UTF-8 bytes: Swift's String equality would merge "ä" and "a\u{308}", which are
+    // distinct names on disk and in Kubo.
+    private var entries: [[UInt8]: (name: String, node: ImportedNode)] = [:]
 
     public init(options: ImportOptions, store: any BlockStoring) {
         self.options = options
@@ -15,17 +17,18 @@ public struct DirectoryBuilder {
 
     /// Adds an entry; names must be unique, non-empty and free of "/".
     public mutating func add(name: String, node: ImportedNode) throws(UnixFSError) {
-        guard !name.isEmpty, !name.contains("/") else { throw .unsafeLinkName(name) }
-        guard entries[name] == nil else { throw .invalidOption("duplicate directory entry '\(name)'") }
-        entries[name] = node
+        guard !name.isEmpty, !name.utf8.contains(0x2f) else { throw .unsafeLinkName(name) }
+        let key = Array(name.utf8)
+        guard entries[key] == nil else { throw .invalidOption("duplicate directory entry '\(name)'") }
+        entries[key] = (name, node)
     }
 
     /// Writes the directory (and any shards) to the store; returns its root.
     public func finish() throws -> ImportedNode {
-        let sorted = entries.sorted { $0.key.utf8.lexicographicallyPrecedes($1.key.utf8) }
-        let links = sorted.map { PBLink(cid: $0.value.cid, name: $0.key, tsize: $0.value.tsize) }
+        let sorted = entries.sorted { $0.key.lexicographicallyPrecedes($1.key) }.map(\.value)
+        let links = sorted.map { PBLink(cid: $0.node.cid, name: $0.name, tsize: $0.node.tsize) }
         if estimate(links) > options.hamtThreshold {
-            return try HAMTBuilder(options: options, store: store).build(sorted.map { ($0.key, $0.value) })
+            return try HAMTBuilder(options: options, store: store).build(sorted.map { ($0.name, $0.node) })
         }
         return try Self.store(PBNode(links: links, data: UnixFSData(type: .directory).encode()),
                               options: options, store: store)

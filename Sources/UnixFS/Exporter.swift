@@ -191,7 +191,7 @@ public struct Exporter: Sendable {
     public func child(named name: String, of cid: CID) throws -> CID {
         switch try node(cid) {
         case .directory(let pb):
-            guard let l = pb.links.first(where: { $0.name == name }) else { throw UnixFSError.noSuchLink(name: name, in: cid) }
+            guard let l = pb.links.first(where: { $0.name.utf8.elementsEqual(name.utf8) }) else { throw UnixFSError.noSuchLink(name: name, in: cid) }
             return l.cid
         case .hamtShard(let pb, _):
             let hash = Murmur3.hamtHash(name)
@@ -199,8 +199,9 @@ public struct Exporter: Sendable {
             var shardCID = cid
             for depth in 0..<hash.count {
                 let prefix = HAMTBuilder.hex(Int(hash[depth]))
-                if let l = shard.links.first(where: { $0.name == prefix + name }) { return l.cid }
-                guard let sub = shard.links.first(where: { $0.name == prefix }) else { break }
+                let full = prefix + name
+                if let l = shard.links.first(where: { $0.name.utf8.elementsEqual(full.utf8) }) { return l.cid }
+                guard let sub = shard.links.first(where: { $0.name.utf8.elementsEqual(prefix.utf8) }) else { break }
                 guard case .hamtShard(let next, _) = try node(sub.cid) else {
                     throw UnixFSError.malformedUnixFS("HAMT link '\(prefix)' in \(shardCID) is not a shard")
                 }
@@ -224,7 +225,9 @@ public struct Exporter: Sendable {
 
     /// True for names that are safe to create inside a folder.
     public static func isSafeName(_ name: String) -> Bool {
-        !name.isEmpty && name != "." && name != ".." && !name.contains("/") && !name.utf8.contains(0)
+        // Byte comparisons: Character-level ones would miss a "/" followed by a combining mark.
+        let b = Array(name.utf8)
+        return !b.isEmpty && b != [0x2e] && b != [0x2e, 0x2e] && !b.contains(0x2f) && !b.contains(0)
     }
 
     private func write(_ cid: CID, to path: String, topLevel: Bool) throws {

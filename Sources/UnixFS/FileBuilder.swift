@@ -8,8 +8,11 @@ import BlockStore
 /// The layout is Kubo's balanced one: fixed-size chunks become leaves; leaves are grouped by
 /// `maxLinks` into file nodes, those again by `maxLinks`, until one root remains; a one-chunk
 /// file's root is the leaf itself. A level is only closed when more data arrives, which
-/// reproduces Kubo's "fill to the same depth" tree exactly. Leaves are hashed (and stored) on
-/// all cores a batch at a time.
+/// reproduces Kubo's "fill to the same depth" tree exactly.
+///
+/// Leaves are hashed (and stored) on all cores a batch at a time, in the background: while one
+/// batch is hashed the caller fills the next, so reading and hashing overlap. At most two
+/// batches (a few MiB) are held.
 ///
 ///     let b = FileBuilder(options: .unixfsV0_2015, store: store)
 ///     try b.append(body1); try b.append(body2)
@@ -19,11 +22,13 @@ public final class FileBuilder {
     private let store: any BlockStoring
     private var pending: [UInt8] = []
     private var batch: [[UInt8]] = []
+    private var inflight: LeafBatch?
     private var levels: [[ImportedNode]] = [[]]
     private var leafCount = 0
     private var finished = false
+    private var hashedBytes: UInt64 = 0
     public private(set) var bytesAppended: UInt64 = 0
-    /// Called with the running byte count after each batch (for progress bars).
+    /// Called with the running count of bytes hashed (for progress bars).
     public var progress: ((UInt64) -> Void)?
 
     private let batchSize: Int
@@ -32,13 +37,15 @@ public final class FileBuilder {
         self.options = options
         self.store = store
         // A few MiB per batch keeps both cores busy without holding much memory.
-        batchSize = max(2, min(16, (4 << 20) / max(1, options.chunkSize)))
+        batchSize = max(2, min(64, (4 << 20) / max(1, options.chunkSize)))
         pending.reserveCapacity(options.chunkSize)
     }
 
+    deinit { inflight?.wait() }
+
     /// Adds the next bytes of the file.
     public func append(_ bytes: some Collection<UInt8>) throws {
-        precondition(!finished, "FileBuilder.append after finish")
+        guard !finished else { throw UnixFSError.invalidOption("FileBuilder.append called after finish") }
         bytesAppended += UInt64(bytes.count)
         let chunk = options.chunkSize
         var rest = bytes[...]
@@ -51,20 +58,21 @@ public final class FileBuilder {
                 batch.append(pending)
                 pending = []
                 pending.reserveCapacity(chunk)
-                if batch.count >= batchSize { try flushBatch() }
+                if batch.count >= batchSize { try startBatch() }
             }
         }
     }
 
     /// Completes the DAG and returns its root. Blocks are in the store (not yet synced).
     public func finish() throws -> ImportedNode {
-        precondition(!finished, "FileBuilder.finish called twice")
+        guard !finished else { throw UnixFSError.invalidOption("FileBuilder.finish called twice") }
         finished = true
-        if !pending.isEmpty || (leafCount == 0 && batch.isEmpty) {
+        if !pending.isEmpty || (leafCount == 0 && batch.isEmpty && inflight == nil) {
             batch.append(pending)  // the last partial chunk, or the one empty leaf of an empty file
             pending = []
         }
-        try flushBatch()
+        try startBatch()
+        try collectInflight()
         var k = 0
         while true {
             if k == levels.count - 1 {
@@ -81,32 +89,23 @@ public final class FileBuilder {
 
     // MARK: leaves
 
-    private func flushBatch() throws {
+    /// Hands the current batch to the background and takes in the previous batch's results.
+    private func startBatch() throws {
         guard !batch.isEmpty else { return }
-        let chunks = batch
+        let next = LeafBatch(chunks: batch, raw: options.rawLeaves, version: options.cidVersion, store: store)
         batch.removeAll(keepingCapacity: true)
-        let raw = options.rawLeaves
-        let version = options.cidVersion
-        let store = self.store
-        var results = [ImportedNode?](repeating: nil, count: chunks.count)
-        var failures = [(any Error)?](repeating: nil, count: chunks.count)
-        results.withUnsafeMutableBufferPointer { res in
-            failures.withUnsafeMutableBufferPointer { fail in
-                nonisolated(unsafe) let res = res
-                nonisolated(unsafe) let fail = fail
-                DispatchQueue.concurrentPerform(iterations: chunks.count) { i in
-                    do {
-                        res[i] = try FileBuilder.storeLeaf(chunks[i], raw: raw, version: version, store: store)
-                    } catch {
-                        fail[i] = error
-                    }
-                }
-            }
-        }
-        if let e = failures.lazy.compactMap({ $0 }).first { throw e }
-        for r in results { try push(r!, level: 0) }
-        leafCount += chunks.count
-        progress?(bytesAppended - UInt64(pending.count))
+        try collectInflight()
+        inflight = next
+    }
+
+    private func collectInflight() throws {
+        guard let b = inflight else { return }
+        inflight = nil
+        let results = try b.results()
+        for r in results { try push(r, level: 0) }
+        leafCount += results.count
+        hashedBytes += results.reduce(0) { $0 + $1.size }
+        progress?(hashedBytes)
     }
 
     static func storeLeaf(_ chunk: [UInt8], raw: Bool, version: CID.Version, store: any BlockStoring) throws -> ImportedNode {
@@ -162,5 +161,51 @@ public final class FileBuilder {
         let cid = CID.hashing(block, codec: .dagPB, version: options.cidVersion)
         try store.put(block, cid: cid)
         return ImportedNode(cid: cid, size: fileSize, tsize: UInt64(block.count) + tsizes)
+    }
+}
+
+/// One batch of leaves being hashed and stored on all cores in the background. Each worker
+/// writes only its own slot, and the owner reads the slots only after `wait()`.
+private final class LeafBatch: @unchecked Sendable {
+    private let count: Int
+    private let nodes: UnsafeMutablePointer<ImportedNode?>
+    private let errors: UnsafeMutablePointer<(any Error)?>
+    private let group = DispatchGroup()
+    private var waited = false
+
+    init(chunks: [[UInt8]], raw: Bool, version: CID.Version, store: any BlockStoring) {
+        count = chunks.count
+        nodes = .allocate(capacity: count)
+        nodes.initialize(repeating: nil, count: count)
+        errors = .allocate(capacity: count)
+        errors.initialize(repeating: nil, count: count)
+        DispatchQueue.global().async(group: group) { [self] in
+            DispatchQueue.concurrentPerform(iterations: count) { i in
+                do {
+                    nodes[i] = try FileBuilder.storeLeaf(chunks[i], raw: raw, version: version, store: store)
+                } catch {
+                    errors[i] = error
+                }
+            }
+        }
+    }
+
+    func wait() {
+        if !waited { group.wait(); waited = true }
+    }
+
+    /// Waits, then returns the leaves in order (or the first error).
+    func results() throws -> [ImportedNode] {
+        wait()
+        for i in 0..<count { if let e = errors[i] { throw e } }
+        return (0..<count).map { nodes[$0]! }
+    }
+
+    deinit {
+        wait()
+        nodes.deinitialize(count: count)
+        nodes.deallocate()
+        errors.deinitialize(count: count)
+        errors.deallocate()
     }
 }

@@ -13,6 +13,13 @@ public struct AddedEntry: Sendable, Equatable {
     /// Cumulative DAG size (Kubo's "Size").
     public let size: UInt64
     public let isDirectory: Bool
+
+    public init(path: String, cid: CID, size: UInt64, isDirectory: Bool) {
+        self.path = path
+        self.cid = cid
+        self.size = size
+        self.isDirectory = isDirectory
+    }
 }
 
 /// Turns bytes, files and folders into UnixFS DAGs in a block store, as `ipfs add` does.

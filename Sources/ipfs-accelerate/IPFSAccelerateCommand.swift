@@ -12,6 +12,8 @@ struct IPFSAccelerateCommand: AsyncParsableCommand {
             ServeCommand.self,
             BackendsCommand.self,
             ModelCommand.self,
+            AddCommand.self, CatCommand.self, LsCommand.self, GetCommand.self,
+            BlockCommand.self, PinCommand.self, GCCommand.self, DagCommand.self,
         ]
     )
 }

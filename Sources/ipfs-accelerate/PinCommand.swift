@@ -1,0 +1,90 @@
+import ArgumentParser
+import BlockStore
+import Foundation
+import Multiformats
+import UnixFS
+
+/// `ipfs-accelerate pin add|rm|ls` and `gc`: what the store keeps.
+struct PinCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "pin", abstract: "Keep content in the local store (pins survive gc).",
+        subcommands: [Add.self, Rm.self, Ls.self])
+
+    struct Add: ParsableCommand {
+        static let configuration = CommandConfiguration(commandName: "add", abstract: "Pin CIDs (recursively by default; the whole DAG must be present).")
+
+        @Argument var cids: [String]
+        @Option(help: "Pin the whole DAG (true) or only the block (false).")
+        var recursive = true
+        @OptionGroup var data: DataDirOptions
+
+        func run() throws {
+            try reportingErrors {
+                let store = try data.directory.openBlockStore()
+                let pins = try data.directory.openPinStore()
+                for s in cids {
+                    let cid = try Exporter(store: store).resolve(path: s)
+                    if recursive { try DagLinks.requireComplete(cid, in: store) } else { _ = try store.get(cid) }
+                    try pins.pin(cid, recursive: recursive)
+                    StandardOutput.shared.line("pinned \(cid) \(recursive ? "recursively" : "directly")")
+                }
+            }
+        }
+    }
+
+    struct Rm: ParsableCommand {
+        static let configuration = CommandConfiguration(commandName: "rm", abstract: "Remove pins (the blocks go at the next gc).")
+
+        @Argument var cids: [String]
+        @OptionGroup var data: DataDirOptions
+
+        func run() throws {
+            try reportingErrors {
+                let pins = try data.directory.openPinStore()
+                for s in cids {
+                    let cid = try CID(s)
+                    try pins.unpin(cid)
+                    StandardOutput.shared.line("unpinned \(cid)")
+                }
+            }
+        }
+    }
+
+    struct Ls: ParsableCommand {
+        static let configuration = CommandConfiguration(commandName: "ls", abstract: "List pins: `<cid> <type>`.")
+
+        @Option(name: [.short, .long], help: "all, recursive or direct.")
+        var type = "all"
+        @Flag(name: [.short, .long], help: "Print only the CIDs.")
+        var quiet = false
+        @OptionGroup var data: DataDirOptions
+
+        func run() throws {
+            try reportingErrors {
+                guard ["all", "recursive", "direct"].contains(type) else {
+                    throw ValidationError("--type must be all, recursive or direct")
+                }
+                for p in try data.directory.openPinStore().list() where type == "all" || p.kind.rawValue == type {
+                    StandardOutput.shared.line(quiet ? p.cid.description : "\(p.cid) \(p.kind.rawValue)")
+                }
+            }
+        }
+    }
+}
+
+/// `ipfs-accelerate gc`: delete every block no pin reaches.
+struct GCCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "gc", abstract: "Remove every block that no pin reaches.")
+
+    @Flag(name: [.short, .long], help: "Print only the count.")
+    var quiet = false
+    @OptionGroup var data: DataDirOptions
+
+    func run() throws {
+        try reportingErrors {
+            let result = try collectGarbage(store: try data.directory.openBlockStore(), pins: try data.directory.openPinStore())
+            if !quiet { for c in result.removed { StandardOutput.shared.line("removed \(c)") } }
+            StandardOutput.shared.line("removed \(result.removed.count) blocks, kept \(result.kept)")
+        }
+    }
+}
