@@ -21,7 +21,7 @@ public struct KuboRPCClient: Sendable {
     /// with back-off until the deadline (AsyncHTTPClient's default), so a dead node is noticed fast.
     public static let sharedClient: HTTPClient = {
         var config = HTTPClient.Configuration()
-        config.retryConnectionEstablishment = false
+        config.connectionPool.retryConnectionEstablishment = false
         config.timeout.connect = .seconds(5)
         return HTTPClient(eventLoopGroupProvider: .singleton, configuration: config)
     }()

@@ -35,8 +35,18 @@ public final class LocalBackend: IPFSBackend, @unchecked Sendable {
         do { return try CID(s) } catch { throw BackendError.invalidInput("'\(s)' is not a CID: \(error)") }
     }
 
-    /// Runs store work, mapping "not here" to `.notFound` and everything else to a failure.
-    func local<T>(_ cid: String?, _ body: () throws -> T) throws -> T {
+    /// Runs store work on a dispatch thread (the store and importer block on file I/O, which must
+    /// not starve the few cooperative threads timers and servers need), mapping "not here" to
+    /// `.notFound` and everything else to a failure.
+    func local<T: Sendable>(_ cid: String?, _ body: @escaping @Sendable () throws -> T) async throws -> T {
+        try await withCheckedThrowingContinuation { (c: CheckedContinuation<T, any Error>) in
+            DispatchQueue.global(qos: .userInitiated).async {
+                c.resume(with: Result { try Self.mapErrors(cid, body) })
+            }
+        }
+    }
+
+    static func mapErrors<T>(_ cid: String?, _ body: () throws -> T) throws -> T {
         do { return try body() } catch let e as BackendError { throw e } catch BlockStoreError.notFound(let c) {
             throw BackendError.notFound(cid ?? c.description)
         } catch BlockStoreError.notPinned(_) {
@@ -70,7 +80,7 @@ public final class LocalBackend: IPFSBackend, @unchecked Sendable {
     }
 
     public func addBytes(_ data: Data, pin: Bool) async throws -> String {
-        try local(nil) {
+        try await local(nil) { [self] in
             let node = try Importer(store: store).addBytes([UInt8](data))
             if pin { try pinStore.pin(node.cid, recursive: true) }
             return node.cid.description
@@ -78,10 +88,10 @@ public final class LocalBackend: IPFSBackend, @unchecked Sendable {
     }
 
     /// Every entry of an add (Kubo's output lines), the root last.
-    public func addPathEntries(_ path: String, recursive: Bool, pin: Bool, options: AddOptions) throws -> [AddedEntry] {
+    public func addPathEntries(_ path: String, recursive: Bool, pin: Bool, options: AddOptions) async throws -> [AddedEntry] {
         let io = try Self.importOptions(options)
         let target: any BlockStoring = options.onlyHash ? MemoryBlockStore() : store
-        return try local(nil) {
+        return try await local(nil) { [self] in
             let entries = try Importer(options: io, store: target).addPath(URL(fileURLWithPath: path), recursive: recursive)
             guard let root = entries.last else { throw BackendError.failed("the importer returned nothing for \(path)") }
             if pin && !options.onlyHash { try pinStore.pin(root.cid, recursive: true) }
@@ -90,19 +100,19 @@ public final class LocalBackend: IPFSBackend, @unchecked Sendable {
     }
 
     public func addPath(_ path: String, recursive: Bool, pin: Bool, options: AddOptions) async throws -> String {
-        try addPathEntries(path, recursive: recursive, pin: pin, options: options).last!.cid.description
+        try await addPathEntries(path, recursive: recursive, pin: pin, options: options).last!.cid.description
     }
 
     public func cat(_ cid: String) async throws -> Data {
         let c = try self.cid(cid)
-        return try local(cid) { Data(try Exporter(store: store).read(c)) }
+        return try await local(cid) { [self] in Data(try Exporter(store: store).read(c)) }
     }
 
     public func catStream(_ cid: String, range: ByteRange?) async throws -> AsyncThrowingStream<Data, any Error> {
         let c = try self.cid(cid)
         let exporter = Exporter(store: store)
         // Fail before the first byte (so the router can fail over) when the root is missing.
-        let size = try local(cid) { try exporter.fileSize(c) }
+        let size = try await local(cid) { [self] in try exporter.fileSize(c) }
         if let r = range, r.offset > size { throw BackendError.invalidInput("offset \(r.offset) is beyond the end of the file (\(size) bytes)") }
         return boundedStream { emit in
             try exporter.forEachChunk(c, offset: range?.offset ?? 0, length: range?.length) { chunk in try emit(Data(chunk)) }
@@ -111,7 +121,7 @@ public final class LocalBackend: IPFSBackend, @unchecked Sendable {
 
     public func pin(_ cid: String) async throws {
         let c = try self.cid(cid)
-        try local(cid) {
+        try await local(cid) { [self] in
             try DagLinks.requireComplete(c, in: store)
             try pinStore.pin(c, recursive: true)
         }
@@ -119,18 +129,18 @@ public final class LocalBackend: IPFSBackend, @unchecked Sendable {
 
     public func unpin(_ cid: String) async throws {
         let c = try self.cid(cid)
-        try local(cid) { try pinStore.unpin(c) }
+        try await local(cid) { [self] in try pinStore.unpin(c) }
     }
 
     public func pins() async throws -> [String] {
-        try local(nil) { try pinStore.list().filter { $0.kind == .recursive }.map(\.cid.description) }
+        try await local(nil) { [self] in try pinStore.list().filter { $0.kind == .recursive }.map(\.cid.description) }
     }
 
     public func blockPut(_ data: Data, codec: String) async throws -> String {
         guard let mc = Multicodec(name: codec), [Multicodec.raw, .dagPB, .dagCBOR, .dagJSON].contains(mc) else {
             throw BackendError.invalidInput("unknown block codec '\(codec)': use raw, dag-pb, dag-cbor or dag-json")
         }
-        return try local(nil) {
+        return try await local(nil) { [self] in
             let cid = CID.hashing([UInt8](data), codec: mc, version: .v1)
             try store.put([UInt8](data), cid: cid)
             try store.sync()
@@ -140,20 +150,20 @@ public final class LocalBackend: IPFSBackend, @unchecked Sendable {
 
     public func blockGet(_ cid: String) async throws -> Data {
         let c = try self.cid(cid)
-        return try local(cid) { Data(try store.get(c)) }
+        return try await local(cid) { [self] in Data(try store.get(c)) }
     }
 
     public func getToPath(_ cid: String, outputPath: String) async throws {
         let c = try self.cid(cid)
         try await writeAtomically(outputPath) { tmp in
-            try local(cid) { try Exporter(store: store).get(c, to: URL(fileURLWithPath: tmp)) }
+            try await local(cid) { [self] in try Exporter(store: store).get(c, to: URL(fileURLWithPath: tmp)) }
         }
     }
 
     public func ls(_ cid: String) async throws -> [LsEntry] {
         let c = try self.cid(cid)
         let exporter = Exporter(store: store)
-        return try local(cid) {
+        return try await local(cid) { [self] in
             guard try exporter.type(of: c) == .directory else { return [] }  // Kubo: a file lists no links
             return try exporter.ls(c).map { e in
                 let kind: LsEntry.Kind
@@ -166,14 +176,14 @@ public final class LocalBackend: IPFSBackend, @unchecked Sendable {
     public func dagExport(_ cid: String) async throws -> AsyncThrowingStream<Data, any Error> {
         let c = try self.cid(cid)
         let s = store
-        _ = try local(cid) { try store.get(c) }  // missing root: not found, before any byte
+        _ = try await local(cid) { [self] in try store.get(c) }  // missing root: not found, before any byte
         return boundedStream { emit in
             try CARWriter(store: s).export(root: c) { bytes in try emit(Data(bytes)) }
         }
     }
 
     public func dagImport(_ car: Data) async throws -> [String] {
-        try local(nil) {
+        try await local(nil) { [self] in
             let result = try importCAR(CARReader(bytes: [UInt8](car)), into: store)
             // Like Kubo, pin the roots whose DAG arrived complete.
             for root in result.roots where (try? DagLinks.requireComplete(root, in: store)) != nil {
@@ -184,9 +194,9 @@ public final class LocalBackend: IPFSBackend, @unchecked Sendable {
     }
 
     /// Cumulative size of a node (Kubo's `Size` in add and ls output).
-    public func cumulativeSize(_ cid: String) throws -> UInt64 {
+    public func cumulativeSize(_ cid: String) async throws -> UInt64 {
         let c = try self.cid(cid)
-        return try local(cid) {
+        return try await local(cid) { [self] in
             let block = try store.get(c)
             guard c.codec == .dagPB else { return UInt64(block.count) }
             return try PBNode(decoding: block).links.reduce(UInt64(block.count)) { $0 + ($1.tsize ?? 0) }

@@ -54,7 +54,7 @@ enum KuboJSON {
     static func response(lines: [[String: Any]]) -> Response {
         var headers = HTTPFields()
         headers[.contentType] = "application/json"
-        if lines.count > 1 { headers[HTTPField.Name("X-Chunked-Output")!] = "1" }
+        if lines.count > 1 { headers[.init("X-Chunked-Output")!] = "1" }
         var body = Data()
         for l in lines { body.append(line(l)) }
         return Response(status: .ok, headers: headers, body: ResponseBody(byteBuffer: ByteBuffer(bytes: body)))

@@ -32,7 +32,7 @@ public struct KuboRPCRoutes: Sendable {
         ]
         for (path, handler) in routes {
             let log = logger
-            router.post("api/v0/" + path) { request, _ -> Response in
+            router.post(RouterPath("api/v0/" + path)) { request, _ -> Response in
                 do { return try await handler(request) } catch {
                     let e = KuboRPCError.from(error)
                     log.debug("kubo rpc \(path) failed: \(e.message)")
@@ -108,7 +108,7 @@ public struct KuboRPCRoutes: Sendable {
     static func stream(_ s: AsyncThrowingStream<Data, any Error>, contentType: String = "application/octet-stream") -> Response {
         var headers = HTTPFields()
         headers[.contentType] = contentType
-        headers[HTTPField.Name("X-Stream-Output")!] = "1"
+        headers[.init("X-Stream-Output")!] = "1"
         let body = ResponseBody(asyncSequence: s.map { ByteBuffer(bytes: $0) })
         return Response(status: .ok, headers: headers, body: body)
     }
@@ -164,8 +164,8 @@ public struct KuboRPCRoutes: Sendable {
             let strip = options.wrapWithDirectory ? (work as NSString).lastPathComponent : nil
             for target in targets {
                 var isDir: ObjCBool = false
-                FileManager.default.fileExists(atPath: target, isDirectory: &isDir)
-                for e in try local.addPathEntries(target, recursive: isDir.boolValue, pin: pin, options: o) {
+                _ = FileManager.default.fileExists(atPath: target, isDirectory: &isDir)
+                for e in try await local.addPathEntries(target, recursive: isDir.boolValue, pin: pin, options: o) {
                     var name = e.path
                     if let strip { name = name == strip ? "" : String(name.dropFirst(strip.count + 1)) }
                     lines.append(["Name": name, "Hash": e.cid.description, "Size": "\(e.size)"])
@@ -175,7 +175,7 @@ public struct KuboRPCRoutes: Sendable {
             for top in tops {
                 let path = (work as NSString).appendingPathComponent(top)
                 var isDir: ObjCBool = false
-                FileManager.default.fileExists(atPath: path, isDirectory: &isDir)
+                _ = FileManager.default.fileExists(atPath: path, isDirectory: &isDir)
                 let cid = try await backend.addPath(path, recursive: isDir.boolValue, pin: pin, options: options)
                 if isDir.boolValue { lines += try await entryLines(cid: cid, prefix: top) }
                 let total = try await size(cid)
@@ -189,7 +189,7 @@ public struct KuboRPCRoutes: Sendable {
 
     /// Kubo reports a node's cumulative size; without the local store's Tsize, block size plus children stands in.
     func size(_ cid: String) async throws -> UInt64 {
-        if let local = backend as? LocalBackend { return try local.cumulativeSize(cid) }
+        if let local = backend as? LocalBackend { return try await local.cumulativeSize(cid) }
         let block = UInt64((try? await backend.blockGet(cid).count) ?? 0)
         let children = (try? await backend.ls(cid).reduce(UInt64(0)) { $0 + $1.size }) ?? 0
         return block + children

@@ -52,8 +52,16 @@ struct MultipartBody {
         return data.withUnsafeBytes { raw -> Int? in
             guard let base = raw.baseAddress else { return nil }
             return needle.withUnsafeBytes { n -> Int? in
-                guard let p = memmem(base + from, raw.count - from, n.baseAddress, n.count) else { return nil }
-                return base.distance(to: UnsafeRawPointer(p))
+                // memchr for the first byte, memcmp for the rest (glibc's memmem needs _GNU_SOURCE).
+                let first = Int32(needle[0])
+                var start = from
+                while start + needle.count <= raw.count {
+                    guard let hit = memchr(base + start, first, raw.count - start - needle.count + 1) else { return nil }
+                    let offset = base.distance(to: UnsafeRawPointer(hit))
+                    if memcmp(base + offset, n.baseAddress!, needle.count) == 0 { return offset }
+                    start = offset + 1
+                }
+                return nil
             }
         }
     }

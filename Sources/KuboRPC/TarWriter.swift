@@ -57,7 +57,7 @@ enum TarWriter {
     static func entries(root: String, name: String) -> [(String, String, Bool)] {
         let fm = FileManager.default
         var isDir: ObjCBool = false
-        fm.fileExists(atPath: root, isDirectory: &isDir)
+        _ = fm.fileExists(atPath: root, isDirectory: &isDir)
         guard isDir.boolValue else { return [(name, root, false)] }
         var out: [(String, String, Bool)] = [(name, root, true)]
         let children = ((try? fm.contentsOfDirectory(atPath: root)) ?? []).sorted()

@@ -41,7 +41,7 @@ public struct HFCachePlacement: Sendable {
         var files: [String] = []
         while let rel = walker.nextObject() as? String {
             var isDir: ObjCBool = false
-            fm.fileExists(atPath: (folder as NSString).appendingPathComponent(rel), isDirectory: &isDir)
+            _ = fm.fileExists(atPath: (folder as NSString).appendingPathComponent(rel), isDirectory: &isDir)
             if !isDir.boolValue { files.append(rel) }
         }
         for rel in files.sorted() {

