@@ -25,7 +25,7 @@ def api(hub, token=None):
 def test_client_version_and_xet_installed():
     # The default client path (hf_xet installed, Xet not disabled) is what these tests exercise.
     assert huggingface_hub.__version__ == "2.4.0"
-    from huggingface_hub.utils import is_xet_available
+    from huggingface_hub.utils._runtime import is_xet_available
     assert is_xet_available(), "pip install hf_xet: the default client must be tested with Xet available"
 
 
