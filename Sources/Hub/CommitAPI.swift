@@ -7,7 +7,7 @@ extension HubServer {
     /// `POST /api/{t}/{ns}/{name}/commit/{rev}`: all of it lands, or none of it.
     func commit(_ type: RepoType, _ ns: String, _ name: String, revision rawRev: String, _ request: Request, _ caller: Caller) async throws -> Response {
         let repo = try await writableRepo(type, ns, name, caller: caller)
-        let createPR = request.uri.queryParameters["create_pr"].map { $0 == "1" || $0 == "true" } ?? false
+        let createPR = request.uri.queryParameters["create_pr"].map(isTrue) ?? false
         var revision = rawRev.isEmpty ? "main" : rawRev
         if revision.hasPrefix("refs/heads/") { revision = String(revision.dropFirst("refs/heads/".count)) }
         let refs = try await database.refs(repoID: repo.id)

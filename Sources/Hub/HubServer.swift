@@ -183,3 +183,9 @@ func validateRepoName(_ name: String, what: String) throws {
         && !name.contains("..")
     if !ok { throw HubError.badRequest("Invalid \(what) '\(name)': use letters, digits, '-', '_' and '.'") }
 }
+
+/// Query flags as clients send them: `true`, `True` (Python's str(True)), `1`.
+func isTrue<S: StringProtocol>(_ value: S) -> Bool {
+    let v = value.lowercased()
+    return v == "true" || v == "1" || v == "yes"
+}

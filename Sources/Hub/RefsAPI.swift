@@ -33,7 +33,7 @@ extension HubServer {
     func listRefs(_ type: RepoType, _ ns: String, _ name: String, _ request: Request, _ caller: Caller) async throws -> Response {
         let repo = try await readableRepo(type, ns, name, caller: caller)
         let refs = try await database.refs(repoID: repo.id)
-        let withPRs = request.uri.queryParameters["include_prs"].map { $0 == "1" || $0 == "true" } ?? false
+        let withPRs = request.uri.queryParameters["include_prs"].map(isTrue) ?? false
         let branches = refs.filter { !$0.name.hasPrefix("refs/") }
             .map { ["name": $0.name, "ref": "refs/heads/\($0.name)", "targetCommit": $0.commitID] }
         var answer: [String: Any] = ["branches": branches, "tags": [] as [Any], "converts": [] as [Any]]

@@ -111,7 +111,7 @@ extension HubServer {
         let repo = try await readableRepo(type, ns, name, caller: caller)
         let commit = try await resolveRevision(repo, revision)
         let files = try await database.files(commitID: commit.id)
-        let blobs = request.uri.queryParameters["blobs"].map { $0 == "true" || $0 == "1" } ?? false
+        let blobs = request.uri.queryParameters["blobs"].map(isTrue) ?? false
         let siblings: [[String: Any]] = files.map { f in
             var s: [String: Any] = ["rfilename": f.path]
             if blobs {
@@ -166,8 +166,8 @@ extension HubServer {
         let commit = try await resolveRevision(repo, revision)
         let files = try await database.files(commitID: commit.id)
         let q = request.uri.queryParameters
-        let recursive = q["recursive"].map { $0 == "true" || $0 == "1" } ?? false
-        let expand = q["expand"].map { $0 == "true" || $0 == "1" } ?? false
+        let recursive = q["recursive"].map(isTrue) ?? false
+        let expand = q["expand"].map(isTrue) ?? false
         let path = rawPath.hasSuffix("/") ? String(rawPath.dropLast()) : rawPath
         let prefix = path.isEmpty ? "" : path + "/"
         let under = files.filter { $0.path.hasPrefix(prefix) }
@@ -214,7 +214,7 @@ extension HubServer {
             expand = obj["expand"] as? Bool ?? false
         } else {
             for (k, v) in parseForm(String(buffer: body)) {
-                if k == "paths" { paths.append(v) } else if k == "expand" { expand = v == "true" || v == "1" }
+                if k == "paths" { paths.append(v) } else if k == "expand" { expand = isTrue(v) }
             }
         }
         let files = try await database.files(commitID: commit.id)

@@ -111,7 +111,7 @@ extension HubServer {
 
     func preupload(_ type: RepoType, _ ns: String, _ name: String, revision: String, _ request: Request, _ caller: Caller) async throws -> Response {
         let repo = try await writableRepo(type, ns, name, caller: caller)
-        let createPR = request.uri.queryParameters["create_pr"].map { $0 == "1" || $0 == "true" } ?? false
+        let createPR = request.uri.queryParameters["create_pr"].map(isTrue) ?? false
         let commit = try await resolveRevision(repo, createPR ? "main" : revision)
         let body = try await jsonBody(request)
         guard let files = body["files"] as? [[String: Any]] else { throw HubError.badRequest("'files' must be a list") }
