@@ -47,13 +47,12 @@ def user_token(server, name="alice"):
     return server.cli("token", "create", name, "--write").stdout.decode().strip().splitlines()[-1]
 
 
-def test_hf_client_reads_upstream_only_repo_then_serves_it_offline(start_server, tmp_path, no_xet, monkeypatch):
+def test_hf_client_reads_upstream_only_repo_then_serves_it_offline(start_server, tmp_path, no_xet):
     files = files_of_tiny()
     rec = Recorder([Repo("org/tiny", files, lfs={"model.safetensors"})])
     mirror = start_mirror(start_server, rec)
     alice = user_token(mirror)
     api = HfApi(endpoint=mirror.url, token=alice)
-    monkeypatch.setattr(hf_constants, "ENDPOINT", mirror.url)
 
     info = api.model_info("org/tiny")
     assert info.id == "org/tiny" and info.sha == rec.repos["org/tiny"].sha

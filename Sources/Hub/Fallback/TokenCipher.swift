@@ -4,11 +4,14 @@ import Foundation
 /// Seals source tokens at rest with AES-GCM under a key derived from the server's secret, so a
 /// copied database file does not give away the admin's upstream tokens.
 public struct TokenCipher: Sendable {
-    let key: SymmetricKey
+    /// The derived key's bytes (SymmetricKey itself is not Sendable).
+    private let keyBytes: [UInt8]
+    private var key: SymmetricKey { SymmetricKey(data: keyBytes) }
 
     public init(secret: [UInt8]) {
-        key = HKDF<SHA256>.deriveKey(inputKeyMaterial: SymmetricKey(data: secret),
-                                     info: Data("ipfs-accelerate fallback source token v1".utf8), outputByteCount: 32)
+        let derived = HKDF<SHA256>.deriveKey(inputKeyMaterial: SymmetricKey(data: secret),
+                                             info: Data("ipfs-accelerate fallback source token v1".utf8), outputByteCount: 32)
+        keyBytes = derived.withUnsafeBytes { Array($0) }
     }
 
     public func seal(_ token: String) throws -> String {
