@@ -1,4 +1,5 @@
 import ArgumentParser
+import BlockStore
 import Foundation
 import Hummingbird
 import Logging
@@ -33,9 +34,7 @@ struct ServeCommand: AsyncParsableCommand {
         let router = Router()
         // Each layer mounts its routes here (hub, gateway, Kubo RPC, model server).
         // Model server: /v1, /models, /admin, /health, /ready, /status, /metrics.
-        let modelServerDataDir = URL(fileURLWithPath: dataDir ?? env["IPFS_ACCELERATE_HOME"]
-            ?? ((env["HF_HOME"] ?? NSHomeDirectory() + "/.cache/huggingface") + "/ipfs_accelerate"))
-        let modelServer = try ModelServer.make(environment: env, dataDir: modelServerDataDir)
+        let modelServer = try ModelServer.make(environment: env, dataDir: DataDirectory(flag: dataDir).root)
         ModelServerRoutes(server: modelServer).addRoutes(to: router)
         modelServer.startPreloading()
         let app = Application(router: router, configuration: .init(address: .hostname(host, port: port)), logger: logger)
