@@ -53,6 +53,6 @@ public enum EngineLoader {
     }
 
     public static let load: @Sendable (URL, String) throws -> LoadedModel = { url, id in
-        throw ModelServerError.loadFailed("the inference engine is not linked into this build yet (\(url.path))")
+        try ModelLoader.load(path: url, id: id)
     }
 }
