@@ -93,7 +93,7 @@ let package = Package(
         .testTarget(name: "BlockStoreTests", dependencies: ["BlockStore", "Multiformats"]),
         .testTarget(name: "UnixFSTests", dependencies: ["UnixFS", "BlockStore", "Multiformats"]),
         .testTarget(name: "IPFSRouterTests", dependencies: ["IPFSRouter", "ModelStore", "KuboRPC", "UnixFS", "BlockStore", "Multiformats"]),
-        .testTarget(name: "InferenceTests", dependencies: ["Inference", "CKernels"]),
+        .testTarget(name: "InferenceTests", dependencies: ["Inference", "CKernels"], resources: [.copy("Fixtures")]),
         .testTarget(name: "HubTests", dependencies: ["Hub", "HubDatabase", "UnixFS", "BlockStore", "Multiformats",
             .product(name: "HummingbirdTesting", package: "hummingbird"),
         ]),
