@@ -29,6 +29,12 @@ struct GenerateCommand: ParsableCommand {
     @Option(name: .long, help: "Stop sequence (repeatable).")
     var stop: [String] = []
 
+    @Flag(name: .long, help: "Print timing and memory figures as JSON on stderr (for Benchmarks/generation).")
+    var stats = false
+
+    @Flag(name: .long, help: "Do not print the generated text.")
+    var quiet = false
+
     @Argument(help: "The prompt.")
     var prompt: String
 
@@ -47,11 +53,29 @@ struct GenerateCommand: ParsableCommand {
         params.stop = stop
         let ids = llm.tokenizer.encode(text, addSpecialTokens: true)
         let out = FileHandle.standardOutput
+        let clock = ContinuousClock()
+        let start = clock.now
+        var first: ContinuousClock.Instant?
+        var last = start
         let result = try llm.generate(prompt: ids, parameters: params) { token in
-            out.write(Data(token.text.utf8))
+            last = clock.now
+            if first == nil { first = last }
+            if !quiet { out.write(Data(token.text.utf8)) }
             return true
         }
-        out.write(Data("\n".utf8))
+        if !quiet { out.write(Data("\n".utf8)) }
         FileHandle.standardError.write(Data("[\(result.promptTokens) prompt tokens, \(result.completionTokens) generated, finish: \(result.finishReason.rawValue)]\n".utf8))
+        if stats {
+            func secs(_ d: Duration) -> Double { Double(d.components.seconds) + Double(d.components.attoseconds) * 1e-18 }
+            let ttft = first.map { secs($0 - start) } ?? 0
+            let decode = first.map { secs(last - $0) } ?? 0
+            var usage = rusage()
+            getrusage(RUSAGE_SELF, &usage)
+            let json = "{\"prompt_tokens\": \(result.promptTokens), \"generated_tokens\": \(result.completionTokens), "
+                + "\"ttft_s\": \(ttft), \"prompt_tok_s\": \(Double(result.promptTokens) / max(ttft, 1e-9)), "
+                + "\"gen_tok_s\": \(Double(max(result.completionTokens - 1, 0)) / max(decode, 1e-9)), "
+                + "\"peak_rss_mb\": \(Double(usage.ru_maxrss) / 1024)}\n"
+            FileHandle.standardError.write(Data(json.utf8))
+        }
     }
 }

@@ -20,7 +20,9 @@ public struct ChatMLTemplate: Sendable, Equatable {
     public init(defaultSystemPrompt: String?) { self.defaultSystemPrompt = defaultSystemPrompt }
 
     /// Recognises a ChatML Jinja template; throws for any other template.
-    public init(jinja: String) throws {
+    public init(jinja source: String) throws {
+        // Jinja string literals may hold a real newline or the escape `\n`; compare one form.
+        let jinja = source.replacingOccurrences(of: "\n", with: "\\n")
         guard jinja.contains("<|im_start|>"), jinja.contains("<|im_end|>"),
               jinja.contains("'<|im_start|>' + message['role'] + '\\n' + message['content'] + '<|im_end|>'"),
               jinja.contains("add_generation_prompt"), jinja.contains("'<|im_start|>assistant\\n'")
