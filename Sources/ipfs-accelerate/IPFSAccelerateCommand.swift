@@ -12,6 +12,7 @@ struct IPFSAccelerateCommand: AsyncParsableCommand {
             ServeCommand.self,
             AddCommand.self, CatCommand.self, LsCommand.self, GetCommand.self,
             BlockCommand.self, PinCommand.self, GCCommand.self, DagCommand.self,
+            GenerateCommand.self,
         ]
     )
 }
