@@ -1,1 +1,456 @@
+// Quantised dot products and the few element-wise ops of a Llama decoder.
+//
+// Why the odd accumulation pattern: llama.cpp (the reference this engine is checked against)
+// sums each 32-weight block as 8 lanes of 4 integer products, accumulates lane-wise with FMA and
+// reduces the 8 lanes in a fixed tree. Doing exactly that (in AVX2 and in the portable lane
+// emulation) makes our logits bit-identical to it, so greedy decoding agrees token for token.
+#pragma STDC FP_CONTRACT OFF
 #include "ckernels.h"
+#include <math.h>
+#include <string.h>
+#if defined(__x86_64__) || defined(__i386__)
+#include <immintrin.h>
+#define CK_X86 1
+#endif
+
+// ---------------------------------------------------------------- F16 conversion (exact, RNE)
+
+static inline uint32_t f2u(float f) { uint32_t u; memcpy(&u, &f, 4); return u; }
+static inline float u2f(uint32_t u) { float f; memcpy(&f, &u, 4); return f; }
+
+float ck_fp16_to_fp32(uint16_t h) {
+    uint32_t sign = (uint32_t)(h & 0x8000) << 16;
+    uint32_t exp = (h >> 10) & 0x1f, mant = h & 0x3ff;
+    if (exp == 0) {
+        if (mant == 0) return u2f(sign);
+        int e = 0;
+        while (!(mant & 0x400)) { mant <<= 1; e++; }
+        mant &= 0x3ff;
+        return u2f(sign | ((uint32_t)(113 - e) << 23) | (mant << 13));
+    }
+    if (exp == 31) return u2f(sign | 0x7f800000u | (mant << 13));
+    return u2f(sign | ((exp + 112) << 23) | (mant << 13));
+}
+
+uint16_t ck_fp32_to_fp16(float f) {
+    // Scale into the F16 range so the FPU does the round-to-nearest-even for us.
+    float base = (fabsf(f) * 0x1.0p+112f) * 0x1.0p-110f;
+    const uint32_t w = f2u(f);
+    const uint32_t shl1_w = w + w;
+    const uint32_t sign = w & 0x80000000u;
+    uint32_t bias = shl1_w & 0xFF000000u;
+    if (bias < 0x71000000u) bias = 0x71000000u;
+    base = u2f((bias >> 1) + 0x07800000u) + base;
+    const uint32_t bits = f2u(base);
+    const uint32_t exp_bits = (bits >> 13) & 0x00007C00u;
+    const uint32_t mantissa_bits = bits & 0x00000FFFu;
+    const uint32_t nonsign = exp_bits + mantissa_bits;
+    return (uint16_t)((sign >> 16) | (shl1_w > 0xFF000000u ? 0x7E00u : nonsign));
+}
+
+void ck_fp32_to_fp16_row(const float *x, uint16_t *y, int n) {
+    for (int i = 0; i < n; i++) y[i] = ck_fp32_to_fp16(x[i]);
+}
+
+static inline uint16_t rd16(const uint8_t *p) { uint16_t v; memcpy(&v, p, 2); return v; }
+static inline float h2f(const uint8_t *p) { return ck_fp16_to_fp32(rd16(p)); }
+
+// ---------------------------------------------------------------- CPU dispatch
+
+static int g_mode = -1;   // -1 unknown, 0 portable, 1 avx2 (benign race: every writer stores the same)
+static int g_force_portable = 0;
+
+int ck_has_avx2(void) {
+    if (g_force_portable) return 0;
+    if (g_mode < 0) {
+#if CK_X86
+        __builtin_cpu_init();
+        g_mode = (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma")
+                  && __builtin_cpu_supports("f16c")) ? 1 : 0;
+#else
+        g_mode = 0;
+#endif
+    }
+    return g_mode;
+}
+
+void ck_force_portable(int on) { g_force_portable = on; }
+
+// ---------------------------------------------------------------- layouts
+
+int ck_vec_dot_type(int t) {
+    switch (t) {
+    case CK_TYPE_F32: return CK_TYPE_F32;
+    case CK_TYPE_F16: return CK_TYPE_F16;
+    case CK_TYPE_Q4_0: return CK_TYPE_Q8_0;
+    case CK_TYPE_Q4_1: return CK_TYPE_Q8_1;
+    case CK_TYPE_Q8_0: return CK_TYPE_Q8_0;
+    default: return -1;
+    }
+}
+
+size_t ck_row_bytes(int t, int n) {
+    switch (t) {
+    case CK_TYPE_F32: return (size_t)n * 4;
+    case CK_TYPE_F16: return (size_t)n * 2;
+    case CK_TYPE_Q4_0: return (size_t)(n / 32) * 18;
+    case CK_TYPE_Q4_1: return (size_t)(n / 32) * 20;
+    case CK_TYPE_Q8_0: return (size_t)(n / 32) * 34;
+    case CK_TYPE_Q8_1: return (size_t)(n / 32) * 36;
+    default: return 0;
+    }
+}
+
+// Q8_0 / Q8_1 activation blocks as llama.cpp's x86 quantize_row_q8_x: scale max|x|/127,
+// multiplier 127/max, round half to even.
+static void quantize_q8(const float *x, uint8_t *y, int n, int with_sum) {
+    const size_t bs = with_sum ? 36 : 34;
+    for (int b = 0; b < n / 32; b++) {
+        const float *xb = x + b * 32;
+        uint8_t *yb = y + b * bs;
+        float amax = 0.0f;
+        for (int j = 0; j < 32; j++) { float a = fabsf(xb[j]); amax = a > amax ? a : amax; }
+        const float d = amax / 127.f;
+        const float id = amax != 0.0f ? 127.f / amax : 0.0f;
+        uint16_t dh = ck_fp32_to_fp16(d);
+        memcpy(yb, &dh, 2);
+        int8_t *qs = (int8_t *)(yb + (with_sum ? 4 : 2));
+        int sum = 0;
+        for (int j = 0; j < 32; j++) {
+            int q = (int)nearbyintf(xb[j] * id);
+            q = q > 127 ? 127 : (q < -128 ? -128 : q);
+            qs[j] = (int8_t)q;
+            sum += q;
+        }
+        if (with_sum) {
+            uint16_t sh = ck_fp32_to_fp16(d * (float)sum);
+            memcpy(yb + 2, &sh, 2);
+        }
+    }
+}
+
+void ck_quantize_row(int t, const float *x, void *dst, int n) {
+    switch (t) {
+    case CK_TYPE_F32: memcpy(dst, x, (size_t)n * 4); break;
+    case CK_TYPE_F16: ck_fp32_to_fp16_row(x, (uint16_t *)dst, n); break;
+    case CK_TYPE_Q8_0: quantize_q8(x, (uint8_t *)dst, n, 0); break;
+    case CK_TYPE_Q8_1: quantize_q8(x, (uint8_t *)dst, n, 1); break;
+    default: break;
+    }
+}
+
+void ck_dequantize_row(int t, const void *w, size_t rb, int row, int n, float *out) {
+    const uint8_t *p = (const uint8_t *)w + (size_t)row * rb;
+    switch (t) {
+    case CK_TYPE_F32: memcpy(out, p, (size_t)n * 4); break;
+    case CK_TYPE_F16: for (int i = 0; i < n; i++) out[i] = h2f(p + 2 * i); break;
+    case CK_TYPE_Q8_0:
+        for (int b = 0; b < n / 32; b++) {
+            const uint8_t *blk = p + b * 34; const float d = h2f(blk);
+            for (int j = 0; j < 32; j++) out[b * 32 + j] = (float)((const int8_t *)(blk + 2))[j] * d;
+        }
+        break;
+    case CK_TYPE_Q4_0:
+        for (int b = 0; b < n / 32; b++) {
+            const uint8_t *blk = p + b * 18; const float d = h2f(blk);
+            for (int j = 0; j < 16; j++) {
+                out[b * 32 + j] = (float)((blk[2 + j] & 0xF) - 8) * d;
+                out[b * 32 + j + 16] = (float)((blk[2 + j] >> 4) - 8) * d;
+            }
+        }
+        break;
+    case CK_TYPE_Q4_1:
+        for (int b = 0; b < n / 32; b++) {
+            const uint8_t *blk = p + b * 20; const float d = h2f(blk), m = h2f(blk + 2);
+            for (int j = 0; j < 16; j++) {
+                out[b * 32 + j] = (float)(blk[4 + j] & 0xF) * d + m;
+                out[b * 32 + j + 16] = (float)(blk[4 + j] >> 4) * d + m;
+            }
+        }
+        break;
+    default: memset(out, 0, (size_t)n * 4); break;
+    }
+}
+
+// ---------------------------------------------------------------- portable dot products
+
+// The 8-lane reduction tree of llama.cpp's hsum_float_8.
+static inline float hsum8(const float a[8]) {
+    float r0 = a[4] + a[0], r1 = a[5] + a[1], r2 = a[6] + a[2], r3 = a[7] + a[3];
+    r0 = r0 + r2; r1 = r1 + r3;
+    return r0 + r1;
+}
+
+static float dot_q4_1_q8_1_portable(int n, const uint8_t *x, const uint8_t *y) {
+    float acc[8] = {0}; float summs = 0;
+    for (int b = 0; b < n / 32; b++) {
+        const uint8_t *xb = x + b * 20, *yb = y + b * 36;
+        const float d0 = h2f(xb), m0 = h2f(xb + 2), d1 = h2f(yb), s1 = h2f(yb + 2);
+        summs = fmaf(m0, s1, summs);
+        const float dd = d0 * d1;
+        const int8_t *qy = (const int8_t *)(yb + 4);
+        int q[32];
+        for (int j = 0; j < 16; j++) { q[j] = xb[4 + j] & 0xF; q[j + 16] = xb[4 + j] >> 4; }
+        for (int l = 0; l < 8; l++) {
+            int s = q[4*l] * qy[4*l] + q[4*l+1] * qy[4*l+1] + q[4*l+2] * qy[4*l+2] + q[4*l+3] * qy[4*l+3];
+            acc[l] = fmaf(dd, (float)s, acc[l]);
+        }
+    }
+    return hsum8(acc) + summs;
+}
+
+static float dot_q8_0_q8_0_portable(int n, const uint8_t *x, const uint8_t *y) {
+    float acc[8] = {0};
+    for (int b = 0; b < n / 32; b++) {
+        const uint8_t *xb = x + b * 34, *yb = y + b * 34;
+        const float dd = h2f(xb) * h2f(yb);
+        const int8_t *qx = (const int8_t *)(xb + 2), *qy = (const int8_t *)(yb + 2);
+        for (int l = 0; l < 8; l++) {
+            int s = qx[4*l] * qy[4*l] + qx[4*l+1] * qy[4*l+1] + qx[4*l+2] * qy[4*l+2] + qx[4*l+3] * qy[4*l+3];
+            acc[l] = fmaf(dd, (float)s, acc[l]);
+        }
+    }
+    return hsum8(acc);
+}
+
+static float dot_q4_0_q8_0_portable(int n, const uint8_t *x, const uint8_t *y) {
+    float acc[8] = {0};
+    for (int b = 0; b < n / 32; b++) {
+        const uint8_t *xb = x + b * 18, *yb = y + b * 34;
+        const float dd = h2f(xb) * h2f(yb);
+        const int8_t *qy = (const int8_t *)(yb + 2);
+        int q[32];
+        for (int j = 0; j < 16; j++) { q[j] = (xb[2 + j] & 0xF) - 8; q[j + 16] = (xb[2 + j] >> 4) - 8; }
+        for (int l = 0; l < 8; l++) {
+            int s = q[4*l] * qy[4*l] + q[4*l+1] * qy[4*l+1] + q[4*l+2] * qy[4*l+2] + q[4*l+3] * qy[4*l+3];
+            acc[l] = fmaf(dd, (float)s, acc[l]);
+        }
+    }
+    return hsum8(acc);
+}
+
+// F32 and F16: 8 FMA lanes, the same tree, then a scalar FMA tail.
+static float dot_f32_portable(int n, const float *x, const float *y) {
+    float acc[8] = {0}; int i = 0;
+    for (; i + 8 <= n; i += 8) for (int l = 0; l < 8; l++) acc[l] = fmaf(x[i + l], y[i + l], acc[l]);
+    float s = hsum8(acc);
+    for (; i < n; i++) s = fmaf(x[i], y[i], s);
+    return s;
+}
+
+static float dot_f16_portable(int n, const uint16_t *x, const uint16_t *y) {
+    float acc[8] = {0}; int i = 0;
+    for (; i + 8 <= n; i += 8)
+        for (int l = 0; l < 8; l++) acc[l] = fmaf(ck_fp16_to_fp32(x[i + l]), ck_fp16_to_fp32(y[i + l]), acc[l]);
+    float s = hsum8(acc);
+    for (; i < n; i++) s = fmaf(ck_fp16_to_fp32(x[i]), ck_fp16_to_fp32(y[i]), s);
+    return s;
+}
+
+// ---------------------------------------------------------------- AVX2 dot products
+
+#if CK_X86
+#define TGT __attribute__((target("avx2,fma,f16c")))
+
+TGT static inline float hsum_float_8(__m256 x) {
+    __m128 res = _mm256_extractf128_ps(x, 1);
+    res = _mm_add_ps(res, _mm256_castps256_ps128(x));
+    res = _mm_add_ps(res, _mm_movehl_ps(res, res));
+    res = _mm_add_ss(res, _mm_movehdup_ps(res));
+    return _mm_cvtss_f32(res);
+}
+
+TGT static inline __m256i bytes_from_nibbles_32(const uint8_t *p) {
+    const __m128i tmp = _mm_loadu_si128((const __m128i *)p);
+    const __m256i bytes = _mm256_insertf128_si256(_mm256_castsi128_si256(tmp), _mm_srli_epi16(tmp, 4), 1);
+    return _mm256_and_si256(_mm256_set1_epi8(0xF), bytes);
+}
+
+// unsigned x signed bytes: 8 lanes, each the sum of 4 neighbouring products, as floats.
+TGT static inline __m256 mul_sum_us8_pairs_float(__m256i ax, __m256i sy) {
+    const __m256i dot = _mm256_maddubs_epi16(ax, sy);
+    return _mm256_cvtepi32_ps(_mm256_madd_epi16(_mm256_set1_epi16(1), dot));
+}
+
+TGT static inline __m256 mul_sum_i8_pairs_float(__m256i x, __m256i y) {
+    return mul_sum_us8_pairs_float(_mm256_sign_epi8(x, x), _mm256_sign_epi8(y, x));
+}
+
+TGT static inline float h2f_hw(const uint8_t *p) { return _cvtsh_ss(rd16(p)); }
+
+TGT static float dot_q4_1_q8_1_avx2(int n, const uint8_t *x, const uint8_t *y) {
+    __m256 acc = _mm256_setzero_ps(); float summs = 0;
+    for (int b = 0; b < n / 32; b++) {
+        const uint8_t *xb = x + b * 20, *yb = y + b * 36;
+        const float d0 = h2f_hw(xb), d1 = h2f_hw(yb);
+        summs = fmaf(h2f_hw(xb + 2), h2f_hw(yb + 2), summs);
+        const __m256 dd = _mm256_set1_ps(d0 * d1);
+        const __m256i qx = bytes_from_nibbles_32(xb + 4);
+        const __m256i qy = _mm256_loadu_si256((const __m256i *)(yb + 4));
+        acc = _mm256_fmadd_ps(dd, mul_sum_us8_pairs_float(qx, qy), acc);
+    }
+    return hsum_float_8(acc) + summs;
+}
+
+TGT static float dot_q8_0_q8_0_avx2(int n, const uint8_t *x, const uint8_t *y) {
+    __m256 acc = _mm256_setzero_ps();
+    for (int b = 0; b < n / 32; b++) {
+        const uint8_t *xb = x + b * 34, *yb = y + b * 34;
+        const __m256 dd = _mm256_set1_ps(h2f_hw(xb) * h2f_hw(yb));
+        const __m256i qx = _mm256_loadu_si256((const __m256i *)(xb + 2));
+        const __m256i qy = _mm256_loadu_si256((const __m256i *)(yb + 2));
+        acc = _mm256_fmadd_ps(dd, mul_sum_i8_pairs_float(qx, qy), acc);
+    }
+    return hsum_float_8(acc);
+}
+
+TGT static float dot_q4_0_q8_0_avx2(int n, const uint8_t *x, const uint8_t *y) {
+    __m256 acc = _mm256_setzero_ps();
+    for (int b = 0; b < n / 32; b++) {
+        const uint8_t *xb = x + b * 18, *yb = y + b * 34;
+        const __m256 dd = _mm256_set1_ps(h2f_hw(xb) * h2f_hw(yb));
+        const __m256i qx = _mm256_sub_epi8(bytes_from_nibbles_32(xb + 2), _mm256_set1_epi8(8));
+        const __m256i qy = _mm256_loadu_si256((const __m256i *)(yb + 2));
+        acc = _mm256_fmadd_ps(dd, mul_sum_i8_pairs_float(qx, qy), acc);
+    }
+    return hsum_float_8(acc);
+}
+
+TGT static float dot_f32_avx2(int n, const float *x, const float *y) {
+    __m256 acc = _mm256_setzero_ps(); int i = 0;
+    for (; i + 8 <= n; i += 8) acc = _mm256_fmadd_ps(_mm256_loadu_ps(x + i), _mm256_loadu_ps(y + i), acc);
+    float s = hsum_float_8(acc);
+    for (; i < n; i++) s = fmaf(x[i], y[i], s);
+    return s;
+}
+
+TGT static float dot_f16_avx2(int n, const uint16_t *x, const uint16_t *y) {
+    __m256 acc = _mm256_setzero_ps(); int i = 0;
+    for (; i + 8 <= n; i += 8)
+        acc = _mm256_fmadd_ps(_mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)(x + i))),
+                              _mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)(y + i))), acc);
+    float s = hsum_float_8(acc);
+    for (; i < n; i++) s = fmaf(_cvtsh_ss(x[i]), _cvtsh_ss(y[i]), s);
+    return s;
+}
+#endif
+
+typedef float (*dot_fn)(int, const void *, const void *);
+
+static dot_fn pick_dot(int t) {
+#if CK_X86
+    if (ck_has_avx2()) {
+        switch (t) {
+        case CK_TYPE_F32: return (dot_fn)dot_f32_avx2;
+        case CK_TYPE_F16: return (dot_fn)dot_f16_avx2;
+        case CK_TYPE_Q4_0: return (dot_fn)dot_q4_0_q8_0_avx2;
+        case CK_TYPE_Q4_1: return (dot_fn)dot_q4_1_q8_1_avx2;
+        case CK_TYPE_Q8_0: return (dot_fn)dot_q8_0_q8_0_avx2;
+        default: return 0;
+        }
+    }
+#endif
+    switch (t) {
+    case CK_TYPE_F32: return (dot_fn)dot_f32_portable;
+    case CK_TYPE_F16: return (dot_fn)dot_f16_portable;
+    case CK_TYPE_Q4_0: return (dot_fn)dot_q4_0_q8_0_portable;
+    case CK_TYPE_Q4_1: return (dot_fn)dot_q4_1_q8_1_portable;
+    case CK_TYPE_Q8_0: return (dot_fn)dot_q8_0_q8_0_portable;
+    default: return 0;
+    }
+}
+
+void ck_matmul(int t, const void *w, size_t rb, int n, int row0, int row1,
+               const void *xq, size_t xs, int ntok, float *out, size_t os) {
+    const dot_fn f = pick_dot(t);
+    if (!f) return;
+    const uint8_t *wb = (const uint8_t *)w, *xb = (const uint8_t *)xq;
+    // Tiles of 16 rows stay in L1 while every activation passes over them.
+    for (int r0 = row0; r0 < row1; r0 += 16) {
+        const int r1 = r0 + 16 < row1 ? r0 + 16 : row1;
+        for (int tk = 0; tk < ntok; tk++) {
+            const void *x = xb + (size_t)tk * xs;
+            float *o = out + (size_t)tk * os;
+            for (int r = r0; r < r1; r++) o[r] = f(n, wb + (size_t)r * rb, x);
+        }
+    }
+}
+
+// ---------------------------------------------------------------- element-wise ops
+
+void ck_rms_norm(const float *x, const float *w, float *y, int n, float eps) {
+    double sum = 0.0;
+    for (int i = 0; i < n; i++) sum += (double)(x[i] * x[i]);
+    const float mean = (float)(sum / n);
+    const float scale = 1.0f / sqrtf(mean + eps);
+    for (int i = 0; i < n; i++) y[i] = (x[i] * scale) * w[i];
+}
+
+void ck_rope_norm(float *x, int nheads, int hd, int pos, float base) {
+    float cache[512];
+    const float theta_scale = powf(base, -2.0f / (float)hd);
+    float theta = (float)pos;
+    for (int i = 0; i < hd && i < 512; i += 2) {
+        cache[i] = cosf(theta); cache[i + 1] = sinf(theta);
+        theta *= theta_scale;
+    }
+    for (int h = 0; h < nheads; h++) {
+        float *v = x + (size_t)h * hd;
+        for (int i = 0; i < hd; i += 2) {
+            const float c = cache[i], s = cache[i + 1], x0 = v[i], x1 = v[i + 1];
+            v[i] = x0 * c - x1 * s;
+            v[i + 1] = x0 * s + x1 * c;
+        }
+    }
+}
+
+void ck_swiglu(float *g, const float *u, int n) {
+    for (int i = 0; i < n; i++) { const float x = g[i]; g[i] = (x / (1.0f + expf(-x))) * u[i]; }
+}
+
+void ck_add(float *x, const float *y, int n) { for (int i = 0; i < n; i++) x[i] += y[i]; }
+
+// ---------------------------------------------------------------- attention
+
+// K and V are F16 in the cache; this engine keeps them as F32 values already rounded to F16,
+// which is numerically the same and spares a conversion per use.
+static inline __attribute__((always_inline)) void attention_body(
+        const float *q, const float *k, const float *v, size_t kst, int npos, int hd,
+        float scale, float *s, float *out) {
+    float qr[256];
+    for (int d = 0; d < hd; d++) qr[d] = ck_fp16_to_fp32(ck_fp32_to_fp16(q[d]));
+    float mx = -INFINITY;
+    for (int i = 0; i < npos; i++) {
+        const float *kr = k + (size_t)i * kst;
+        float acc[8] = {0};
+        for (int d = 0; d + 8 <= hd; d += 8)
+            for (int l = 0; l < 8; l++) acc[l] = fmaf(kr[d + l], qr[d + l], acc[l]);
+        const float dot = hsum8(acc) * scale;
+        s[i] = dot; mx = dot > mx ? dot : mx;
+    }
+    double sum = 0.0;
+    for (int i = 0; i < npos; i++) { const float e = expf(s[i] - mx); s[i] = e; sum += (double)e; }
+    const float inv = (float)(1.0 / sum);
+    for (int i = 0; i < npos; i++) s[i] = ck_fp16_to_fp32(ck_fp32_to_fp16(s[i] * inv));
+    for (int d = 0; d < hd; d++) out[d] = 0.0f;
+    for (int i = 0; i < npos; i++) {
+        const float *vr = v + (size_t)i * kst; const float p = s[i];
+        for (int d = 0; d < hd; d++) out[d] = fmaf(p, vr[d], out[d]);
+    }
+}
+
+#if CK_X86
+TGT static void attention_avx2(const float *q, const float *k, const float *v, size_t kst, int npos,
+                               int hd, float scale, float *s, float *out) {
+    attention_body(q, k, v, kst, npos, hd, scale, s, out);
+}
+#endif
+
+void ck_attention_head_f32(const float *q, const float *k, const float *v, size_t kst,
+                           int npos, int hd, float scale, float *scratch, float *out) {
+    if (hd > 256) return;
+#if CK_X86
+    if (ck_has_avx2()) { attention_avx2(q, k, v, kst, npos, hd, scale, scratch, out); return; }
+#endif
+    attention_body(q, k, v, kst, npos, hd, scale, scratch, out);
+}

@@ -53,6 +53,18 @@ public enum EngineLoader {
     }
 
     public static let load: @Sendable (URL, String) throws -> LoadedModel = { url, id in
-        throw ModelServerError.loadFailed("the inference engine is not linked into this build yet (\(url.path))")
+        if let gguf = ggufFile(url) { return .generation(try LlamaModel.load(gguf: gguf, id: id)) }
+        return try ModelLoader.load(path: url, id: id)
+    }
+
+    /// The GGUF file `url` is, or the one a folder without config.json holds.
+    static func ggufFile(_ url: URL) -> URL? {
+        let fm = FileManager.default
+        var isDir: ObjCBool = false
+        guard fm.fileExists(atPath: url.path, isDirectory: &isDir) else { return nil }
+        if !isDir.boolValue { return url.pathExtension.lowercased() == "gguf" ? url : nil }
+        if fm.fileExists(atPath: url.appendingPathComponent("config.json").path) { return nil }
+        let names = (try? fm.contentsOfDirectory(atPath: url.path)) ?? []
+        return names.sorted().first { $0.lowercased().hasSuffix(".gguf") }.map { url.appendingPathComponent($0) }
     }
 }

@@ -36,7 +36,8 @@ extension ModelServer {
         if chat {
             let text: String
             do { text = try lm.renderChat(req.messages, addGenerationPrompt: true) } catch {
-                throw APIError.invalid("The messages could not be rendered with the model's chat template: \(error)", param: "messages")
+                // A model without a usable template gets the documented default: ChatML.
+                text = Self.defaultChatML(req.messages)
             }
             prompts = [PreparedPrompt(ids: lm.tokenizer.encode(text, addSpecialTokens: false), characters: text.count)]
         } else {
@@ -131,6 +132,11 @@ extension ModelServer {
         let data = JSON.encode(body)
         if let cacheKey { cache.put(cacheKey, data) }
         return Self.jsonResponse(data)
+    }
+
+    /// The default chat rendering for models whose files carry no template (ChatML, as SmolLM2 and Qwen use).
+    static func defaultChatML(_ messages: [ChatMessage]) -> String {
+        messages.map { "<|im_start|>\($0.role)\n\($0.content)<|im_end|>\n" }.joined() + "<|im_start|>assistant\n"
     }
 
     static func usage(prompt: Int, completion: Int) -> [String: Any] {

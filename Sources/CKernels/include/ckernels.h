@@ -1,4 +1,69 @@
 #ifndef CKERNELS_H
 #define CKERNELS_H
-// Hand-vectorised kernels for quantised weights; see Sources/CKernels.
+// Hand-vectorised kernels for quantised weights (GGML block layouts). Every kernel has an
+// AVX2/FMA/F16C variant chosen at run time and a portable fallback that computes the very same
+// floating-point operations in the same order, so results do not depend on the CPU.
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+// GGML tensor type numbers (as stored in GGUF).
+enum {
+    CK_TYPE_F32 = 0,
+    CK_TYPE_F16 = 1,
+    CK_TYPE_Q4_0 = 2,
+    CK_TYPE_Q4_1 = 3,
+    CK_TYPE_Q8_0 = 8,
+    CK_TYPE_Q8_1 = 9,
+};
+
+/// 1 when the AVX2+FMA+F16C kernels are in use.
+int ck_has_avx2(void);
+/// Force the portable kernels (for tests comparing both paths); 0 restores auto-detection.
+void ck_force_portable(int on);
+
+/// Type the activation vector is converted to before a dot product with weights of `type`
+/// (-1 when `type` is unsupported).
+int ck_vec_dot_type(int weight_type);
+/// Bytes of one row of `n` elements of `type` (n a multiple of the block size).
+size_t ck_row_bytes(int type, int n);
+/// Converts an F32 activation row to `vec_dot_type` (F32: copy, F16: rounding, Q8_0/Q8_1: blocks).
+void ck_quantize_row(int vec_dot_type, const float *x, void *dst, int n);
+
+/// out[t * out_stride + r] = dot(row r of w, activation t) for r in [row0, row1), t in [0, ntok).
+/// `xq` holds ntok activation rows already converted with ck_quantize_row, `xq_stride` bytes apart.
+void ck_matmul(int weight_type, const void *w, size_t w_row_bytes, int n,
+               int row0, int row1, const void *xq, size_t xq_stride, int ntok,
+               float *out, size_t out_stride);
+
+/// Dequantises row `row` of `w` into `out` (n floats).
+void ck_dequantize_row(int type, const void *w, size_t w_row_bytes, int row, int n, float *out);
+
+uint16_t ck_fp32_to_fp16(float f);
+float ck_fp16_to_fp32(uint16_t h);
+void ck_fp32_to_fp16_row(const float *x, uint16_t *y, int n);
+
+/// y = (x / rms(x)) * w, the sum of squares in double as GGML does.
+void ck_rms_norm(const float *x, const float *w, float *y, int n, float eps);
+/// In-place normal (non-NeoX) RoPE on `nheads` heads of `head_dim` at position `pos`:
+/// pairs (2i, 2i+1) rotate by pos * base^(-2i/head_dim), angles built as GGML builds them.
+void ck_rope_norm(float *x, int nheads, int head_dim, int pos, float freq_base);
+/// gate[i] = silu(gate[i]) * up[i]
+void ck_swiglu(float *gate, const float *up, int n);
+/// x[i] += y[i]
+void ck_add(float *x, const float *y, int n);
+
+/// Causal attention of one query head over `npos` cached positions. K and V rows are `kv_stride`
+/// floats apart and hold values already rounded to F16 (the cache type llama.cpp uses).
+/// GGML's non-flash path: q rounded to F16, softmax in F32 with a double sum, probabilities
+/// rounded to F16 before multiplying V. `scratch` holds npos floats; head_dim <= 256.
+void ck_attention_head_f32(const float *q, const float *k, const float *v, size_t kv_stride,
+                           int npos, int head_dim, float scale, float *scratch, float *out);
+
+#ifdef __cplusplus
+}
+#endif
 #endif

@@ -1,0 +1,106 @@
+import Foundation
+
+/// xoshiro256** seeded through SplitMix64: same seed, same draws, on every platform.
+struct SeededRandom: RandomNumberGenerator {
+    private var s: (UInt64, UInt64, UInt64, UInt64)
+
+    init(seed: UInt64) {
+        var z = seed
+        func next() -> UInt64 {
+            z &+= 0x9E37_79B9_7F4A_7C15
+            var x = z
+            x = (x ^ (x >> 30)) &* 0xBF58_476D_1CE4_E5B9
+            x = (x ^ (x >> 27)) &* 0x94D0_49BB_1331_11EB
+            return x ^ (x >> 31)
+        }
+        s = (next(), next(), next(), next())
+    }
+
+    mutating func next() -> UInt64 {
+        let result = ((s.1 &* 5) << 7 | (s.1 &* 5) >> 57) &* 9
+        let t = s.1 << 17
+        s.2 ^= s.0; s.3 ^= s.1; s.1 ^= s.2; s.0 ^= s.3
+        s.2 ^= t
+        s.3 = s.3 << 45 | s.3 >> 19
+        return result
+    }
+
+    /// Uniform in [0, 1).
+    mutating func unit() -> Double { Double(next() >> 11) * 0x1.0p-53 }
+}
+
+/// Picks the next token from logits: penalties, then greedy or temperature + top-p sampling.
+struct TokenSampler {
+    let parameters: GenerationParameters
+    private var rng: SeededRandom
+    /// How often each token has been generated so far (for presence/frequency penalties).
+    private var counts: [Int: Int] = [:]
+
+    init(parameters: GenerationParameters) {
+        self.parameters = parameters
+        rng = SeededRandom(seed: parameters.seed ?? UInt64.random(in: 0...UInt64.max))
+    }
+
+    mutating func record(_ token: Int) { counts[token, default: 0] += 1 }
+
+    /// The chosen token, from `logits` (modified in place by the penalties).
+    mutating func sample(_ logits: UnsafeMutableBufferPointer<Float>) -> Int {
+        let p = parameters
+        if p.presencePenalty != 0 || p.frequencyPenalty != 0 {
+            for (t, c) in counts where t < logits.count {
+                logits[t] -= p.presencePenalty + p.frequencyPenalty * Float(c)
+            }
+        }
+        if p.temperature <= 0 { return Self.argmax(logits) }
+        // Candidates sorted by logit, softmax at the temperature, nucleus cut, draw.
+        var idx = Array(0..<logits.count)
+        idx.sort { logits[$0] > logits[$1] || (logits[$0] == logits[$1] && $0 < $1) }
+        let maxL = logits[idx[0]]
+        var probs = [Double](repeating: 0, count: idx.count)
+        var sum = 0.0
+        for (i, t) in idx.enumerated() {
+            let e = exp(Double(logits[t] - maxL) / Double(p.temperature))
+            probs[i] = e; sum += e
+        }
+        var keep = idx.count
+        if p.topP < 1 {
+            var cum = 0.0
+            for i in 0..<idx.count {
+                cum += probs[i] / sum
+                if cum >= Double(p.topP) { keep = i + 1; break }
+            }
+        }
+        let total = probs[0..<keep].reduce(0, +)
+        var r = rng.unit() * total
+        for i in 0..<keep {
+            r -= probs[i]
+            if r < 0 { return idx[i] }
+        }
+        return idx[keep - 1]
+    }
+
+    static func argmax(_ x: UnsafeMutableBufferPointer<Float>) -> Int {
+        var best = 0
+        var bv = -Float.infinity
+        for i in 0..<x.count where x[i] > bv { bv = x[i]; best = i }
+        return best
+    }
+}
+
+/// log-softmax value of `token` and the `k` most likely alternatives.
+func logprobs(_ logits: UnsafeBufferPointer<Float>, token: Int, top k: Int) -> (Float, [(Int, Float)]) {
+    var mx = -Float.infinity
+    for v in logits where v > mx { mx = v }
+    var sum = 0.0
+    for v in logits { sum += exp(Double(v - mx)) }
+    let lse = Double(mx) + log(sum)
+    let lp = Float(Double(logits[token]) - lse)
+    guard k > 0 else { return (lp, []) }
+    // partial selection of the k largest
+    var top: [(Int, Float)] = []
+    for (i, v) in logits.enumerated() {
+        if top.count < k { top.append((i, v)); top.sort { $0.1 > $1.1 }; continue }
+        if v > top[k - 1].1 { top[k - 1] = (i, v); top.sort { $0.1 > $1.1 } }
+    }
+    return (lp, top.map { ($0.0, Float(Double($0.1) - lse)) })
+}

@@ -1,0 +1,183 @@
+import CKernels
+import Dispatch
+import Foundation
+
+/// Keys and values of one sequence, per layer, as F32 values rounded to F16 (llama.cpp's cache type).
+final class LlamaKVCache {
+    let layers: Int
+    let capacity: Int
+    let kvDim: Int
+    let k: UnsafeMutablePointer<Float>
+    let v: UnsafeMutablePointer<Float>
+    /// Positions filled so far.
+    var count = 0
+
+    init(layers: Int, capacity: Int, kvDim: Int) {
+        self.layers = layers
+        self.capacity = capacity
+        self.kvDim = kvDim
+        let n = layers * capacity * kvDim
+        k = .allocate(capacity: n)
+        v = .allocate(capacity: n)
+    }
+
+    deinit { k.deallocate(); v.deallocate() }
+
+    func keys(layer: Int, pos: Int) -> UnsafeMutablePointer<Float> { k + (layer * capacity + pos) * kvDim }
+    func values(layer: Int, pos: Int) -> UnsafeMutablePointer<Float> { v + (layer * capacity + pos) * kvDim }
+}
+
+/// Splits `count` items over the worker threads (both cores here).
+@inline(__always)
+func parallelChunks(_ count: Int, threads: Int, _ body: (_ chunk: Int, _ range: Range<Int>) -> Void) {
+    let t = max(1, min(threads, count))
+    if t == 1 { body(0, 0..<count); return }
+    // Every chunk writes disjoint output rows; the closure never outlives this call.
+    nonisolated(unsafe) let work = body
+    DispatchQueue.concurrentPerform(iterations: t) { i in
+        work(i, (count * i / t)..<(count * (i + 1) / t))
+    }
+}
+
+/// Scratch buffers for one forward pass over `rows` tokens.
+final class LlamaWorkspace {
+    let rows: Int
+    let x, xn, q, k, v, att, gate, up, logits, scratch: UnsafeMutablePointer<Float>
+    let quant: UnsafeMutableRawPointer
+    let quantStride: Int
+    let scratchStride: Int
+    private var buffers: [UnsafeMutablePointer<Float>] = []
+
+    init(config c: LlamaConfig, rows: Int, logitRows: Int, maxPositions: Int, threads: Int) {
+        self.rows = rows
+        func f(_ n: Int) -> UnsafeMutablePointer<Float> {
+            let p = UnsafeMutablePointer<Float>.allocate(capacity: max(n, 1))
+            p.initialize(repeating: 0, count: max(n, 1))
+            return p
+        }
+        x = f(rows * c.dim); xn = f(rows * c.dim); q = f(rows * c.dim)
+        k = f(rows * c.kvDim); v = f(rows * c.kvDim); att = f(rows * c.dim)
+        gate = f(rows * c.ffnDim); up = f(rows * c.ffnDim)
+        logits = f(logitRows * c.vocab)
+        scratchStride = maxPositions
+        scratch = f(max(threads, 1) * maxPositions)
+        // Largest converted activation row: F32 copy of the widest input.
+        quantStride = (max(c.dim, c.ffnDim) * 4 + 63) / 64 * 64
+        quant = .allocate(byteCount: rows * quantStride, alignment: 64)
+        buffers = [x, xn, q, k, v, att, gate, up, logits, scratch]
+    }
+
+    deinit {
+        for b in buffers { b.deallocate() }
+        quant.deallocate()
+    }
+}
+
+/// One row of a batched forward pass: a token of some sequence at some position.
+struct LlamaBatchRow {
+    var token: Int
+    var cache: LlamaKVCache
+    var position: Int
+    var wantLogits: Bool
+}
+
+struct LlamaForward {
+    let config: LlamaConfig
+    let weights: LlamaWeights
+    let threads: Int
+
+    /// Converts `rows` activation rows (`stride` floats apart) for a product with `m`.
+    private func quantize(_ src: UnsafeMutablePointer<Float>, stride: Int, rows: Int, for m: LlamaMatrix, into ws: LlamaWorkspace) {
+        let vt = m.vecDotType
+        for r in 0..<rows {
+            ck_quantize_row(vt, src + r * stride, ws.quant + r * ws.quantStride, Int32(m.cols))
+        }
+    }
+
+    /// Products of the converted activations in `ws.quant` with several matrices sharing them,
+    /// rows of all matrices split over the threads in one go.
+    private func matmuls(_ jobs: [(LlamaMatrix, UnsafeMutablePointer<Float>)], rows: Int, ws: LlamaWorkspace) {
+        let total = jobs.reduce(0) { $0 + $1.0.rows }
+        let quant = UnsafeRawPointer(ws.quant), qs = ws.quantStride
+        parallelChunks(total, threads: threads) { _, range in
+            var base = 0
+            for (m, out) in jobs {
+                let lo = max(range.lowerBound - base, 0), hi = min(range.upperBound - base, m.rows)
+                if lo < hi {
+                    ck_matmul(Int32(m.type.rawValue), m.data, m.rowBytes, Int32(m.cols), Int32(lo), Int32(hi),
+                              quant, qs, Int32(rows), out, m.rows)
+                }
+                base += m.rows
+            }
+        }
+    }
+
+    /// Runs `batch` through the model, appending keys/values to each row's cache.
+    /// Returns logits (vocab floats) for rows that want them, in batch order, inside `ws.logits`.
+    func run(_ batch: [LlamaBatchRow], ws: LlamaWorkspace) {
+        let c = config, n = batch.count
+        precondition(n <= ws.rows)
+        for (r, row) in batch.enumerated() {
+            ck_dequantize_row(Int32(weights.embedding.type.rawValue), weights.embedding.data,
+                              weights.embedding.rowBytes, Int32(row.token), Int32(c.dim), ws.x + r * c.dim)
+        }
+        let scale = 1 / Float(c.headDim).squareRoot()
+        let group = c.heads / c.kvHeads
+        for (li, layer) in weights.layers.enumerated() {
+            // attention
+            layer.attnNorm.withUnsafeBufferPointer { w in
+                for r in 0..<n { ck_rms_norm(ws.x + r * c.dim, w.baseAddress, ws.xn + r * c.dim, Int32(c.dim), c.rmsEps) }
+            }
+            quantize(ws.xn, stride: c.dim, rows: n, for: layer.q, into: ws)
+            matmuls([(layer.q, ws.q), (layer.k, ws.k), (layer.v, ws.v)], rows: n, ws: ws)
+            for (r, row) in batch.enumerated() {
+                ck_rope_norm(ws.q + r * c.dim, Int32(c.heads), Int32(c.headDim), Int32(row.position), c.ropeBase)
+                ck_rope_norm(ws.k + r * c.kvDim, Int32(c.kvHeads), Int32(c.headDim), Int32(row.position), c.ropeBase)
+                let kd = row.cache.keys(layer: li, pos: row.position), vd = row.cache.values(layer: li, pos: row.position)
+                for j in 0..<c.kvDim {
+                    kd[j] = ck_fp16_to_fp32(ck_fp32_to_fp16(ws.k[r * c.kvDim + j]))
+                    vd[j] = ck_fp16_to_fp32(ck_fp32_to_fp16(ws.v[r * c.kvDim + j]))
+                }
+            }
+            let caches = batch.map { ($0.cache, $0.position) }
+            parallelChunks(n * c.heads, threads: threads) { chunk, range in
+                let scratch = ws.scratch + chunk * ws.scratchStride
+                for item in range {
+                    let r = item / c.heads, h = item % c.heads
+                    let (cache, pos) = caches[r]
+                    let kvh = h / group
+                    ck_attention_head_f32(ws.q + r * c.dim + h * c.headDim,
+                                          cache.keys(layer: li, pos: 0) + kvh * c.headDim,
+                                          cache.values(layer: li, pos: 0) + kvh * c.headDim,
+                                          c.kvDim, Int32(pos + 1), Int32(c.headDim), scale, scratch,
+                                          ws.att + r * c.dim + h * c.headDim)
+                }
+            }
+            quantize(ws.att, stride: c.dim, rows: n, for: layer.o, into: ws)
+            matmuls([(layer.o, ws.xn)], rows: n, ws: ws)
+            ck_add(ws.x, ws.xn, Int32(n * c.dim))
+            // feed-forward
+            layer.ffnNorm.withUnsafeBufferPointer { w in
+                for r in 0..<n { ck_rms_norm(ws.x + r * c.dim, w.baseAddress, ws.xn + r * c.dim, Int32(c.dim), c.rmsEps) }
+            }
+            quantize(ws.xn, stride: c.dim, rows: n, for: layer.gate, into: ws)
+            matmuls([(layer.gate, ws.gate), (layer.up, ws.up)], rows: n, ws: ws)
+            ck_swiglu(ws.gate, ws.up, Int32(n * c.ffnDim))
+            quantize(ws.gate, stride: c.ffnDim, rows: n, for: layer.down, into: ws)
+            matmuls([(layer.down, ws.xn)], rows: n, ws: ws)
+            ck_add(ws.x, ws.xn, Int32(n * c.dim))
+        }
+        for row in batch { row.cache.count = max(row.cache.count, row.position + 1) }
+        // logits for the rows that need them
+        var m = 0
+        weights.outputNorm.withUnsafeBufferPointer { w in
+            for (r, row) in batch.enumerated() where row.wantLogits {
+                ck_rms_norm(ws.x + r * c.dim, w.baseAddress, ws.xn + m * c.dim, Int32(c.dim), c.rmsEps)
+                m += 1
+            }
+        }
+        guard m > 0 else { return }
+        quantize(ws.xn, stride: c.dim, rows: m, for: weights.output, into: ws)
+        matmuls([(weights.output, ws.logits)], rows: m, ws: ws)
+    }
+}

@@ -1,0 +1,102 @@
+import CKernels
+import Foundation
+
+public enum LlamaError: Error, CustomStringConvertible, Equatable {
+    case emptyPrompt
+    case promptTooLong(tokens: Int, context: Int)
+    case invalidToken(Int)
+    case invalidParameters(String)
+
+    public var description: String {
+        switch self {
+        case .emptyPrompt: return "the prompt is empty: give at least one token"
+        case .promptTooLong(let t, let c): return "the prompt has \(t) tokens but the model's context holds \(c); shorten it"
+        case .invalidToken(let t): return "token id \(t) is outside the vocabulary"
+        case .invalidParameters(let m): return "invalid generation parameters: \(m)"
+        }
+    }
+}
+
+/// A Llama-architecture decoder from a GGUF file, computing directly on its quantised weights.
+public final class LlamaModel: TextGenerationModel, @unchecked Sendable {   // immutable after load
+    public let id: String
+    public let config: LlamaConfig
+    public let bpe: BPETokenizer
+    public let chatTemplate: ChatMLTemplate?
+    /// The raw Jinja chat template from the file, if any.
+    public let chatTemplateSource: String?
+    let gguf: GGUFFile
+    let weights: LlamaWeights
+    /// Worker threads for matrix products and attention (all cores, at most 8).
+    public let threads: Int
+
+    public var contextLength: Int { config.contextLength }
+    public var tokenizer: any TextTokenizer { bpe }
+    public var memoryBytes: Int { gguf.fileSize }
+
+    init(gguf: GGUFFile, id: String) throws {
+        self.gguf = gguf
+        self.id = id
+        config = try LlamaConfig(gguf: gguf)
+        weights = try LlamaWeights(gguf: gguf, config: config)
+        bpe = try BPETokenizer(gguf: gguf)
+        chatTemplateSource = gguf.metadata["tokenizer.chat_template"]?.string
+        chatTemplate = try chatTemplateSource.map { try ChatMLTemplate(jinja: $0) }
+        threads = max(1, min(ProcessInfo.processInfo.activeProcessorCount, 8))
+    }
+
+    /// Loads a GGUF file. `id` defaults to the file name without extension.
+    public static func load(gguf url: URL, id: String?) throws -> LlamaModel {
+        let file = try GGUFFile(path: url.path)
+        return try LlamaModel(gguf: file, id: id ?? url.deletingPathExtension().lastPathComponent)
+    }
+
+    public func renderChat(_ messages: [ChatMessage], addGenerationPrompt: Bool) throws -> String {
+        guard let chatTemplate else {
+            if chatTemplateSource == nil { throw ChatTemplateError.unsupported("the GGUF file carries no chat template") }
+            throw ChatTemplateError.unsupported("unrecognised template")
+        }
+        return chatTemplate.render(messages, addGenerationPrompt: addGenerationPrompt)
+    }
+
+    /// Logits after `tokens` (a fresh sequence), for tests and tools.
+    public func logits(for tokens: [Int]) throws -> [Float] {
+        try validate(prompt: tokens, maxTokens: 0)
+        let cache = LlamaKVCache(layers: config.layers, capacity: tokens.count, kvDim: config.kvDim)
+        let ws = makeWorkspace(rows: min(tokens.count, Self.prefillChunk), logitRows: 1, positions: tokens.count)
+        prefill(tokens, cache: cache, ws: ws)
+        return Array(UnsafeBufferPointer(start: ws.logits, count: config.vocab))
+    }
+
+    static let prefillChunk = 64
+
+    func makeWorkspace(rows: Int, logitRows: Int, positions: Int) -> LlamaWorkspace {
+        LlamaWorkspace(config: config, rows: max(rows, 1), logitRows: max(logitRows, 1), maxPositions: positions, threads: threads)
+    }
+
+    var forward: LlamaForward { LlamaForward(config: config, weights: weights, threads: threads) }
+
+    func validate(prompt: [Int], maxTokens: Int) throws {
+        guard !prompt.isEmpty else { throw LlamaError.emptyPrompt }
+        guard prompt.count <= config.contextLength else {
+            throw LlamaError.promptTooLong(tokens: prompt.count, context: config.contextLength)
+        }
+        for t in prompt where t < 0 || t >= config.vocab { throw LlamaError.invalidToken(t) }
+        guard maxTokens >= 0 else { throw LlamaError.invalidParameters("maxTokens must not be negative") }
+    }
+
+    /// Runs `tokens` from position `cache.count`; logits of the last one land in `ws.logits`.
+    func prefill(_ tokens: [Int], cache: LlamaKVCache, ws: LlamaWorkspace) {
+        var start = 0
+        let f = forward
+        while start < tokens.count {
+            let end = min(start + ws.rows, tokens.count)
+            let base = cache.count
+            let rows = (start..<end).map { i in
+                LlamaBatchRow(token: tokens[i], cache: cache, position: base + (i - start), wantLogits: i == tokens.count - 1)
+            }
+            f.run(rows, ws: ws)
+            start = end
+        }
+    }
+}

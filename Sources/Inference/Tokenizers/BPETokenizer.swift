@@ -1,0 +1,190 @@
+import Foundation
+
+public enum BPETokenizerError: Error, CustomStringConvertible {
+    case unsupportedModel(String)
+    case missing(String)
+    case badMerge(String)
+
+    public var description: String {
+        switch self {
+        case .unsupportedModel(let m): return "tokenizer model '\(m)' is not supported (only byte-level BPE, 'gpt2')"
+        case .missing(let k): return "tokenizer metadata \(k) is missing"
+        case .badMerge(let m): return "tokenizer merge '\(m)' is not two known tokens"
+        }
+    }
+}
+
+/// Byte-level BPE (GPT-2 style) as llama.cpp runs it: special tokens are matched in the text
+/// first, the rest is pre-tokenized into words, each word's UTF-8 bytes are mapped to the
+/// GPT-2 byte alphabet and merged pairwise by merge rank.
+public final class BPETokenizer: TextTokenizer, @unchecked Sendable {   // immutable after init
+    public let tokens: [String]
+    public let bosId: Int?
+    public let eosId: Int?
+    public let addBOS: Bool
+    /// Tokens that end a generation (end of sequence, end of turn).
+    public let endOfGenerationIds: Set<Int>
+    let specialIds: Set<Int>
+    private let vocab: [String: Int]
+    /// (left id, right id) -> (rank, merged id)
+    private let merges: [UInt64: (rank: Int, id: Int)]
+    private let specials: [(text: String, id: Int)]   // longest first
+    private let pre: BPEPreTokenizer
+    private let byteToChar: [Character]
+    private let charToByte: [UInt32: UInt8]
+    private let byteTokenIds: [Int?]
+
+    public var vocabularySize: Int { tokens.count }
+
+    public init(tokens: [String], tokenTypes: [Int], merges mergeLines: [String], bos: Int?, eos: Int?,
+                addBOS: Bool, isolateDigits: Bool) throws {
+        self.tokens = tokens
+        var v: [String: Int] = [:]
+        v.reserveCapacity(tokens.count)
+        for (i, t) in tokens.enumerated() where v[t] == nil { v[t] = i }
+        vocab = v
+        var m: [UInt64: (Int, Int)] = [:]
+        m.reserveCapacity(mergeLines.count)
+        for (rank, line) in mergeLines.enumerated() {
+            guard let sp = line.firstIndex(of: " ") else { throw BPETokenizerError.badMerge(line) }
+            let a = String(line[..<sp]), b = String(line[line.index(after: sp)...])
+            guard let ia = v[a], let ib = v[b], let im = v[a + b] else { continue }
+            let key = UInt64(ia) << 32 | UInt64(ib)
+            if m[key] == nil { m[key] = (rank, im) }
+        }
+        merges = m
+        // Control (3) and user-defined (4) tokens are matched verbatim in text.
+        var sp: [(String, Int)] = []
+        var special = Set<Int>()
+        for (i, t) in tokens.enumerated() where i < tokenTypes.count && (tokenTypes[i] == 3 || tokenTypes[i] == 4) {
+            if tokenTypes[i] == 3 { special.insert(i) }
+            if !t.isEmpty { sp.append((t, i)) }
+        }
+        specials = sp.sorted { $0.0.utf8.count > $1.0.utf8.count }
+        specialIds = special
+        bosId = bos
+        eosId = eos
+        self.addBOS = addBOS
+        var eog = Set<Int>()
+        if let eos { eog.insert(eos) }
+        for name in ["<|endoftext|>", "<|im_end|>", "<|eot_id|>", "<end_of_turn>", "<|end|>", "<|eom_id|>"] {
+            if let id = v[name], special.contains(id) { eog.insert(id) }
+        }
+        endOfGenerationIds = eog
+        pre = BPEPreTokenizer(isolateDigits: isolateDigits)
+        let table = BPETokenizer.gpt2ByteTable()
+        byteToChar = table
+        var inv: [UInt32: UInt8] = [:]
+        for (b, c) in table.enumerated() { inv[c.unicodeScalars.first!.value] = UInt8(b) }
+        charToByte = inv
+        byteTokenIds = table.map { v[String($0)] }
+    }
+
+    /// Builds the tokenizer from GGUF `tokenizer.ggml.*` metadata.
+    public convenience init(gguf: GGUFFile) throws {
+        let model = gguf.metadata["tokenizer.ggml.model"]?.string ?? ""
+        guard model == "gpt2" else { throw BPETokenizerError.unsupportedModel(model) }
+        guard let toks = gguf.metadata["tokenizer.ggml.tokens"]?.array?.compactMap(\.string) else {
+            throw BPETokenizerError.missing("tokenizer.ggml.tokens")
+        }
+        let types = gguf.metadata["tokenizer.ggml.token_type"]?.array?.compactMap(\.int) ?? []
+        guard let merges = gguf.metadata["tokenizer.ggml.merges"]?.array?.compactMap(\.string) else {
+            throw BPETokenizerError.missing("tokenizer.ggml.merges")
+        }
+        let pre = gguf.metadata["tokenizer.ggml.pre"]?.string ?? "gpt2"
+        try self.init(tokens: toks, tokenTypes: types, merges: merges,
+                      bos: gguf.metadata["tokenizer.ggml.bos_token_id"]?.int,
+                      eos: gguf.metadata["tokenizer.ggml.eos_token_id"]?.int,
+                      addBOS: gguf.metadata["tokenizer.ggml.add_bos_token"]?.bool ?? false,
+                      isolateDigits: ["smollm", "starcoder", "refact", "command-r", "codeshell", "exaone", "minerva"].contains(pre))
+    }
+
+    /// GPT-2's reversible map from bytes to printable characters.
+    static func gpt2ByteTable() -> [Character] {
+        var table = [Character](repeating: " ", count: 256)
+        var n = 0
+        for b in 0..<256 {
+            let printable = (33...126).contains(b) || (161...172).contains(b) || (174...255).contains(b)
+            if printable {
+                table[b] = Character(Unicode.Scalar(UInt32(b))!)
+            } else {
+                table[b] = Character(Unicode.Scalar(UInt32(256 + n))!)
+                n += 1
+            }
+        }
+        return table
+    }
+
+    public func id(of token: String) -> Int? { vocab[token] }
+
+    public func encode(_ text: String, addSpecialTokens: Bool) -> [Int] {
+        var out: [Int] = []
+        if addSpecialTokens && addBOS, let bosId { out.append(bosId) }
+        for (segment, special) in splitSpecial(text) {
+            if let special { out.append(special); continue }
+            for word in pre.split(segment) { encodeWord(Substring(word), into: &out) }
+        }
+        return out
+    }
+
+    /// Text pieces and the special tokens between them.
+    private func splitSpecial(_ text: String) -> [(String, Int?)] {
+        guard !specials.isEmpty else { return [(text, nil)] }
+        var out: [(String, Int?)] = []
+        var rest = Substring(text)
+        outer: while !rest.isEmpty {
+            var best: (Range<Substring.Index>, Int)? = nil
+            for (t, id) in specials {
+                if let r = rest.range(of: t), best == nil || r.lowerBound < best!.0.lowerBound {
+                    best = (r, id)
+                }
+            }
+            guard let (r, id) = best else { out.append((String(rest), nil)); break outer }
+            if r.lowerBound > rest.startIndex { out.append((String(rest[..<r.lowerBound]), nil)) }
+            out.append(("", id))
+            rest = rest[r.upperBound...]
+        }
+        return out
+    }
+
+    private func encodeWord(_ word: Substring, into out: inout [Int]) {
+        var syms: [Int] = []
+        for b in word.utf8 {
+            guard let id = byteTokenIds[Int(b)] else { return }
+            syms.append(id)
+        }
+        // Repeatedly merge the lowest-ranked adjacent pair (leftmost on ties).
+        while syms.count > 1 {
+            var bestRank = Int.max, bestAt = -1, bestId = 0
+            for i in 0..<(syms.count - 1) {
+                if let m = merges[UInt64(syms[i]) << 32 | UInt64(syms[i + 1])], m.rank < bestRank {
+                    bestRank = m.rank; bestAt = i; bestId = m.id
+                }
+            }
+            if bestAt < 0 { break }
+            syms[bestAt] = bestId
+            syms.remove(at: bestAt + 1)
+        }
+        out.append(contentsOf: syms)
+    }
+
+    /// Raw bytes a token stands for (control tokens: their text).
+    public func bytes(of id: Int) -> [UInt8] {
+        guard id >= 0, id < tokens.count else { return [] }
+        if specialIds.contains(id) { return Array(tokens[id].utf8) }
+        var out: [UInt8] = []
+        for sc in tokens[id].unicodeScalars {
+            if let b = charToByte[sc.value] { out.append(b) } else { out.append(contentsOf: Array(String(sc).utf8)) }
+        }
+        return out
+    }
+
+    public func decode(_ ids: [Int], skipSpecialTokens: Bool) -> String {
+        var bytes: [UInt8] = []
+        for id in ids {
+            if skipSpecialTokens && specialIds.contains(id) { continue }
+            bytes.append(contentsOf: self.bytes(of: id))
+        }
+        return String(decoding: bytes, as: UTF8.self)
+    }
+}
