@@ -10,6 +10,7 @@ struct IPFSAccelerateCommand: AsyncParsableCommand {
         subcommands: [
             // One line per command group (keep this list short; add yours here).
             ServeCommand.self,
+            EmbedCommand.self,
         ]
     )
 }

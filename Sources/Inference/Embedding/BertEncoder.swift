@@ -101,6 +101,9 @@ final class BertEncoder: Sendable {
         }
         self.layers = layers
         ownedBytes = owned
+        // The encoder splits each product across the cores itself (BLAS.parallelLinearAccumulate);
+        // OpenBLAS's own threads on top would oversubscribe them.
+        BLAS.threads = 1
     }
 
     /// Final hidden states of every token of every sequence, packed: row `offsets[s] + t` is token
@@ -145,8 +148,8 @@ final class BertEncoder: Sendable {
         for layer in layers {
             // Q, K and V for all tokens in one product.
             BertKernels.fillRows(qkv, rows: total, width: 3 * h, bias: layer.qkvBias.pointer)
-            BLAS.linearAccumulate(input: x, rows: total, inFeatures: h, weight: layer.qkvWeight.pointer,
-                                  outFeatures: 3 * h, output: qkv)
+            BLAS.parallelLinearAccumulate(input: x, rows: total, inFeatures: h, weight: layer.qkvWeight.pointer,
+                                  outFeatures: 3 * h, output: qkv, parts: BertKernels.cores)
             // Attention per (sequence, head), spread over the cores.
             BertKernels.parallelFor(work.count) { range in
                 let scratch = UnsafeMutablePointer<Float>.allocate(capacity: longest)
@@ -161,18 +164,18 @@ final class BertEncoder: Sendable {
             }
             // Output projection + residual, LayerNorm.
             BertKernels.fillRows(hidden2, rows: total, width: h, bias: layer.attentionOutBias.pointer, residual: x)
-            BLAS.linearAccumulate(input: context, rows: total, inFeatures: h, weight: layer.attentionOutWeight.pointer,
-                                  outFeatures: h, output: hidden2)
+            BLAS.parallelLinearAccumulate(input: context, rows: total, inFeatures: h, weight: layer.attentionOutWeight.pointer,
+                                  outFeatures: h, output: hidden2, parts: BertKernels.cores)
             BertKernels.layerNorm(hidden2, rows: total, width: h, gamma: layer.attentionNormWeight.pointer,
                                   beta: layer.attentionNormBias.pointer, eps: config.layerNormEps)
             // Feed-forward: GELU(x·W1ᵀ + b1)·W2ᵀ + b2 + residual, LayerNorm.
             BertKernels.fillRows(intermediate, rows: total, width: inter, bias: layer.intermediateBias.pointer)
-            BLAS.linearAccumulate(input: hidden2, rows: total, inFeatures: h, weight: layer.intermediateWeight.pointer,
-                                  outFeatures: inter, output: intermediate)
+            BLAS.parallelLinearAccumulate(input: hidden2, rows: total, inFeatures: h, weight: layer.intermediateWeight.pointer,
+                                  outFeatures: inter, output: intermediate, parts: BertKernels.cores)
             BertKernels.gelu(intermediate, count: total * inter)
             BertKernels.fillRows(x, rows: total, width: h, bias: layer.outputBias.pointer, residual: hidden2)
-            BLAS.linearAccumulate(input: intermediate, rows: total, inFeatures: inter, weight: layer.outputWeight.pointer,
-                                  outFeatures: h, output: x)
+            BLAS.parallelLinearAccumulate(input: intermediate, rows: total, inFeatures: inter, weight: layer.outputWeight.pointer,
+                                  outFeatures: h, output: x, parts: BertKernels.cores)
             BertKernels.layerNorm(x, rows: total, width: h, gamma: layer.outputNormWeight.pointer,
                                   beta: layer.outputNormBias.pointer, eps: config.layerNormEps)
         }

@@ -45,14 +45,41 @@ enum BertKernels {
         }
     }
 
-    /// GELU with the exact error function, as BERT's "gelu" activation: x · ½(1 + erf(x/√2)).
+    /// GELU with the error function, as BERT's "gelu" activation: x · ½(1 + erf(x/√2)) — not the
+    /// tanh approximation. erf comes from Abramowitz & Stegun 7.1.28, eight lanes at a time with
+    /// only multiplies and adds (|error| < 1.5e-6 evaluated in Float, measured over ±12 in steps
+    /// of 7e-4): libm's scalar erff took a seventh of the encoder's time.
     static func gelu(_ x: UnsafeMutablePointer<Float>, count: Int) {
         parallelFor(count, minimumPerChunk: 4096) { range in
-            for i in range {
+            var i = range.lowerBound
+            let raw = UnsafeMutableRawPointer(x)
+            while i + 8 <= range.upperBound {
+                let v = raw.loadUnaligned(fromByteOffset: 4 * i, as: SIMD8<Float>.self)
+                raw.storeBytes(of: 0.5 * v * (1 + erf8(v * 0.70710678118654752)), toByteOffset: 4 * i, as: SIMD8<Float>.self)
+                i += 8
+            }
+            while i < range.upperBound {
                 let v = x[i]
                 x[i] = 0.5 * v * (1 + erff(v * 0.70710678118654752))
+                i += 1
             }
         }
+    }
+
+    @inline(__always)
+    static func erf8(_ x: SIMD8<Float>) -> SIMD8<Float> {
+        let a = x.replacing(with: -x, where: x .< 0)
+        // 1 − 1/(1 + a1·a + … + a6·a⁶)¹⁶; for large |x| the power overflows to +inf and erf is exactly ±1.
+        var p = SIMD8<Float>(repeating: 0.0000430638)
+        p = p * a + 0.0002765672
+        p = p * a + 0.0001520143
+        p = p * a + 0.0092705272
+        p = p * a + 0.0422820123
+        p = p * a + 0.0705230784
+        p = p * a + 1
+        p = p * p; p = p * p; p = p * p; p = p * p
+        let e = 1 - 1 / p
+        return e.replacing(with: -e, where: x .< 0)
     }
 
     /// Fills each of `rows` rows of `output` (width `width`) with `bias`, plus `residual`'s row when given.
