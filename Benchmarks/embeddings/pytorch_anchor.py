@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
 """The anchor: sentence-transformers on PyTorch CPU with 2 threads, the same sentences and batch sizes
-as the Swift benchmark. Prints one JSON line.
+as the Swift benchmark (BENCH_THREADS, default 2). Prints one JSON line.
 
 Needs: pip install torch==2.13.0+cpu; pip install --no-deps sentence-transformers==6.2.0;
        pip install "transformers>=5,<6" scikit-learn scipy
@@ -18,7 +18,8 @@ from sentence_transformers import SentenceTransformer
 def main():
     model_dir, sentence_file = sys.argv[1], sys.argv[2]
     rounds = int(os.environ.get("BENCH_ROUNDS", "3"))
-    torch.set_num_threads(2)
+    threads = int(os.environ.get("BENCH_THREADS", "2"))
+    torch.set_num_threads(threads)
     sentences = open(sentence_file, encoding="utf-8").read().splitlines()
     model = SentenceTransformer(model_dir, device="cpu")
     with torch.inference_mode():
@@ -34,7 +35,7 @@ def main():
             model.encode([s], batch_size=1)
             latencies.append(time.perf_counter() - start)
     best = min(batch_times)
-    print(json.dumps({"engine": f"sentence-transformers on torch {torch.__version__} (2 threads)",
+    print(json.dumps({"engine": f"sentence-transformers on torch {torch.__version__} ({threads} threads)",
                       "sentences": len(sentences), "batch_seconds": best,
                       "embeddings_per_second": len(sentences) / best,
                       "batch1_latency_ms_median": statistics.median(latencies) * 1000}))

@@ -9,11 +9,9 @@ guard arguments.count == 3 else {
     exit(2)
 }
 let rounds = Int(ProcessInfo.processInfo.environment["BENCH_ROUNDS"] ?? "") ?? 3
+let threads = Int(ProcessInfo.processInfo.environment["BENCH_THREADS"] ?? "") ?? 2
 let sentences = try String(contentsOfFile: arguments[2], encoding: .utf8).split(separator: "\n").map(String.init)
-guard case .embedding(let model) = try ModelLoader.load(path: URL(fileURLWithPath: arguments[1]), id: nil) else {
-    FileHandle.standardError.write(Data("\(arguments[1]) is not an embedding model\n".utf8))
-    exit(1)
-}
+let model = try BertEmbeddingModel.load(folder: URL(fileURLWithPath: arguments[1]), threads: threads)
 
 func seconds(_ body: () throws -> Void) rethrows -> Double {
     let start = DispatchTime.now().uptimeNanoseconds
@@ -36,9 +34,9 @@ var latencies: [Double] = []
 for s in sentences.prefix(64) { latencies.append(try seconds { _ = try model.embed([s]) }) }
 latencies.sort()
 let best = batchTimes.min()!
-let tokens = sentences.reduce(0) { $0 + ((model as? BertEmbeddingModel)?.tokenIds($1).count ?? 0) }
+let tokens = sentences.reduce(0) { $0 + model.tokenIds($1).count }
 let result: [String: Any] = [
-    "engine": "IPFSAccelerate Inference (\(BLAS.configuration), \(BLAS.threads) BLAS threads)",
+    "engine": "IPFSAccelerate Inference (\(model.threads) threads; \(BLAS.configuration))",
     "sentences": sentences.count, "tokens": tokens, "batch_seconds": best,
     "embeddings_per_second": Double(sentences.count) / best,
     "batch1_latency_ms_median": latencies[latencies.count / 2] * 1000,
