@@ -94,6 +94,9 @@ let package = Package(
             .product(name: "Logging", package: "swift-log"),
         ]),
 
+        // MARK: benchmarks (release builds, run by Benchmarks/*/run.sh)
+        .executableTarget(name: "EmbeddingsBenchmark", dependencies: ["Inference"], path: "Benchmarks/embeddings/Sources"),
+
         // MARK: tests (swift-testing), one per layer
         .testTarget(name: "MultiformatsTests", dependencies: ["Multiformats"]),
         .testTarget(name: "BlockStoreTests", dependencies: ["BlockStore", "Multiformats"]),

@@ -17,6 +17,7 @@ struct IPFSAccelerateCommand: AsyncParsableCommand {
             UserCommand.self,
             TokenCommand.self,
             GenerateCommand.self,
+            EmbedCommand.self,
         ]
     )
 }

@@ -24,6 +24,7 @@ public final class BertEmbeddingModel: EmbeddingModel {
     public let wordPiece: WordPieceTokenizer
     public var tokenizer: any TextTokenizer { wordPiece }
     public var memoryBytes: Int { encoder.weights.file.count + encoder.ownedBytes }
+    public var threads: Int { encoder.threads }
     let encoder: BertEncoder
     /// Tokens per forward pass: large enough for BLAS to run at full speed, small enough that the
     /// activations (about 9·hidden floats a token) stay a few tens of MB.
@@ -31,7 +32,9 @@ public final class BertEmbeddingModel: EmbeddingModel {
 
     /// Loads a model folder: config.json, model.safetensors, tokenizer.json or vocab.txt, and the
     /// optional sentence-transformers files.
-    public static func load(folder: URL, id: String? = nil, tokensPerPass: Int = 4096) throws -> BertEmbeddingModel {
+    /// `threads` defaults to one per core.
+    public static func load(folder: URL, id: String? = nil, tokensPerPass: Int = 4096,
+                            threads: Int = ProcessInfo.processInfo.activeProcessorCount) throws -> BertEmbeddingModel {
         let config = try HFConfig.load(url: folder.appendingPathComponent("config.json"))
         let bert = try BertConfiguration(config)
         let weightsURL = folder.appendingPathComponent("model.safetensors")
@@ -42,7 +45,7 @@ public final class BertEmbeddingModel: EmbeddingModel {
         let tokenizer = try WordPieceTokenizer.load(folder: folder)
         let st = try SentenceTransformersConfig.load(folder: folder)
         let maxLength = min(st.maxSequenceLength ?? tokenizer.fileTruncation ?? bert.maxPositions, bert.maxPositions)
-        return try BertEmbeddingModel(id: id ?? folder.lastPathComponent, encoder: BertEncoder(config: bert, weights: weights),
+        return try BertEmbeddingModel(id: id ?? folder.lastPathComponent, encoder: BertEncoder(config: bert, weights: weights, threads: threads),
                                       tokenizer: tokenizer, sentenceTransformers: st, maxSequenceLength: maxLength,
                                       tokensPerPass: tokensPerPass)
     }

@@ -55,9 +55,12 @@ final class BertEncoder: Sendable {
     let layers: [Layer]
     /// Heap bytes beyond the mapping (fused or widened weights).
     let ownedBytes: Int
+    /// Threads one forward pass spreads its work over.
+    let threads: Int
 
-    init(config: BertConfiguration, weights: SafeTensorsFile) throws {
+    init(config: BertConfiguration, weights: SafeTensorsFile, threads: Int) throws {
         self.config = config
+        self.threads = max(1, threads)
         self.weights = weights
         let h = config.hiddenSize, inter = config.intermediateSize
         // Checkpoints saved from BertForMaskedLM and friends prefix every name with "bert.".
@@ -101,6 +104,9 @@ final class BertEncoder: Sendable {
         }
         self.layers = layers
         ownedBytes = owned
+        // The encoder splits each product across the cores itself (BLAS.parallelLinearAccumulate);
+        // OpenBLAS's own threads on top would oversubscribe them.
+        BLAS.threads = 1
     }
 
     /// Final hidden states of every token of every sequence, packed: row `offsets[s] + t` is token
@@ -126,7 +132,7 @@ final class BertEncoder: Sendable {
         // Embeddings: word + position + token type 0, then LayerNorm.
         let tokens = sequences.flatMap { $0 }
         let positions = sequences.flatMap { 0..<$0.count }
-        BertKernels.parallelFor(total, minimumPerChunk: 64) { range in
+        BertKernels.parallelFor(total, threads: threads, minimumPerChunk: 64) { range in
             for t in range {
                 let out = x + t * h
                 let word = wordEmbeddings.pointer + tokens[t] * h
@@ -136,7 +142,7 @@ final class BertEncoder: Sendable {
             }
         }
         BertKernels.layerNorm(x, rows: total, width: h, gamma: embeddingNormWeight.pointer,
-                              beta: embeddingNormBias.pointer, eps: config.layerNormEps)
+                              beta: embeddingNormBias.pointer, eps: config.layerNormEps, threads: threads)
 
         let heads = config.heads, headDim = h / heads
         let longest = sequences.map(\.count).max() ?? 0
@@ -144,11 +150,11 @@ final class BertEncoder: Sendable {
 
         for layer in layers {
             // Q, K and V for all tokens in one product.
-            BertKernels.fillRows(qkv, rows: total, width: 3 * h, bias: layer.qkvBias.pointer)
-            BLAS.linearAccumulate(input: x, rows: total, inFeatures: h, weight: layer.qkvWeight.pointer,
-                                  outFeatures: 3 * h, output: qkv)
+            BertKernels.fillRows(qkv, rows: total, width: 3 * h, bias: layer.qkvBias.pointer, threads: threads)
+            BLAS.parallelLinearAccumulate(input: x, rows: total, inFeatures: h, weight: layer.qkvWeight.pointer,
+                                  outFeatures: 3 * h, output: qkv, parts: threads)
             // Attention per (sequence, head), spread over the cores.
-            BertKernels.parallelFor(work.count) { range in
+            BertKernels.parallelFor(work.count, threads: threads) { range in
                 let scratch = UnsafeMutablePointer<Float>.allocate(capacity: longest)
                 defer { scratch.deallocate() }
                 for w in range {
@@ -160,21 +166,21 @@ final class BertEncoder: Sendable {
                 }
             }
             // Output projection + residual, LayerNorm.
-            BertKernels.fillRows(hidden2, rows: total, width: h, bias: layer.attentionOutBias.pointer, residual: x)
-            BLAS.linearAccumulate(input: context, rows: total, inFeatures: h, weight: layer.attentionOutWeight.pointer,
-                                  outFeatures: h, output: hidden2)
+            BertKernels.fillRows(hidden2, rows: total, width: h, bias: layer.attentionOutBias.pointer, residual: x, threads: threads)
+            BLAS.parallelLinearAccumulate(input: context, rows: total, inFeatures: h, weight: layer.attentionOutWeight.pointer,
+                                  outFeatures: h, output: hidden2, parts: threads)
             BertKernels.layerNorm(hidden2, rows: total, width: h, gamma: layer.attentionNormWeight.pointer,
-                                  beta: layer.attentionNormBias.pointer, eps: config.layerNormEps)
+                                  beta: layer.attentionNormBias.pointer, eps: config.layerNormEps, threads: threads)
             // Feed-forward: GELU(x·W1ᵀ + b1)·W2ᵀ + b2 + residual, LayerNorm.
-            BertKernels.fillRows(intermediate, rows: total, width: inter, bias: layer.intermediateBias.pointer)
-            BLAS.linearAccumulate(input: hidden2, rows: total, inFeatures: h, weight: layer.intermediateWeight.pointer,
-                                  outFeatures: inter, output: intermediate)
-            BertKernels.gelu(intermediate, count: total * inter)
-            BertKernels.fillRows(x, rows: total, width: h, bias: layer.outputBias.pointer, residual: hidden2)
-            BLAS.linearAccumulate(input: intermediate, rows: total, inFeatures: inter, weight: layer.outputWeight.pointer,
-                                  outFeatures: h, output: x)
+            BertKernels.fillRows(intermediate, rows: total, width: inter, bias: layer.intermediateBias.pointer, threads: threads)
+            BLAS.parallelLinearAccumulate(input: hidden2, rows: total, inFeatures: h, weight: layer.intermediateWeight.pointer,
+                                  outFeatures: inter, output: intermediate, parts: threads)
+            BertKernels.gelu(intermediate, count: total * inter, threads: threads)
+            BertKernels.fillRows(x, rows: total, width: h, bias: layer.outputBias.pointer, residual: hidden2, threads: threads)
+            BLAS.parallelLinearAccumulate(input: intermediate, rows: total, inFeatures: inter, weight: layer.outputWeight.pointer,
+                                  outFeatures: h, output: x, parts: threads)
             BertKernels.layerNorm(x, rows: total, width: h, gamma: layer.outputNormWeight.pointer,
-                                  beta: layer.outputNormBias.pointer, eps: config.layerNormEps)
+                                  beta: layer.outputNormBias.pointer, eps: config.layerNormEps, threads: threads)
         }
         body(UnsafePointer(x), offsets)
     }

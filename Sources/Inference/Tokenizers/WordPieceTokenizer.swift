@@ -176,38 +176,47 @@ public struct WordPieceTokenizer: TextTokenizer {
 
     /// WordPiece decoding: sub-words re-joined, words separated by spaces, spaces before
     /// punctuation tidied per token as `tokenizers`' WordPiece decoder (cleanup on) does.
+    /// Byte-wise, not Character-wise: "##" followed by a combining mark is still the prefix.
     public func decode(_ ids: [Int], skipSpecialTokens: Bool) -> String {
-        var out = ""
+        var out: [UInt8] = []
         var index = 0
+        let prefix = Array(continuingPrefix.utf8)
         for id in ids {
             guard let token = token(forId: id) else { continue }
             if skipSpecialTokens && specialIds.contains(id) { continue }
-            var piece: String
-            if index == 0 {
-                piece = token
-            } else if token.hasPrefix(continuingPrefix) {
-                piece = String(token.dropFirst(continuingPrefix.count))
-            } else {
-                piece = " " + token
+            var piece = Array(token.utf8)
+            if index > 0 {
+                if !prefix.isEmpty && piece.starts(with: prefix) {
+                    piece.removeFirst(prefix.count)
+                } else {
+                    piece.insert(UInt8(ascii: " "), at: 0)
+                    for (from, to) in Self.cleanups { piece = Self.replacing(from, with: to, in: piece) }
+                }
             }
-            piece = Self.cleanup(piece)
             out += piece
             index += 1
         }
-        return out
+        return String(decoding: out, as: UTF8.self)
     }
 
-    private static let cleanups: [(String, String)] = [
+    private static let cleanups: [([UInt8], [UInt8])] = [
         (" .", "."), (" ?", "?"), (" !", "!"), (" ,", ","), (" ' ", "'"), (" n't", "n't"), (" 'm", "'m"),
         (" do not", " don't"), (" 's", "'s"), (" 've", "'ve"), (" 're", "'re"),
-    ]
+    ].map { (Array($0.0.utf8), Array($0.1.utf8)) }
 
-    private static func cleanup(_ piece: String) -> String {
-        guard piece.hasPrefix(" ") else { return piece }
-        var result = piece
-        for (from, to) in cleanups where result.contains(from) {
-            result = result.replacingOccurrences(of: from, with: to)
+    private static func replacing(_ from: [UInt8], with to: [UInt8], in bytes: [UInt8]) -> [UInt8] {
+        guard bytes.count >= from.count else { return bytes }
+        var out: [UInt8] = []
+        var i = 0
+        while i < bytes.count {
+            if i + from.count <= bytes.count && bytes[i..<(i + from.count)].elementsEqual(from) {
+                out += to
+                i += from.count
+            } else {
+                out.append(bytes[i])
+                i += 1
+            }
         }
-        return result
+        return out
     }
 }
