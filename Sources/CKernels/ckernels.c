@@ -398,59 +398,135 @@ void ck_rope_norm(float *x, int nheads, int hd, int pos, float base) {
         float *v = x + (size_t)h * hd;
         for (int i = 0; i < hd; i += 2) {
             const float c = cache[i], s = cache[i + 1], x0 = v[i], x1 = v[i + 1];
-            v[i] = x0 * c - x1 * s;
-            v[i + 1] = x0 * s + x1 * c;
+            // GCC (which builds llama.cpp) contracts these into FMAs this way; so do we.
+            v[i] = fmaf(x0, c, -(x1 * s));
+            v[i + 1] = fmaf(x0, s, x1 * c);
         }
     }
 }
 
-void ck_swiglu(float *g, const float *u, int n) {
-    for (int i = 0; i < n; i++) { const float x = g[i]; g[i] = (x / (1.0f + expf(-x))) * u[i]; }
-}
 
 void ck_add(float *x, const float *y, int n) { for (int i = 0; i < n; i++) x[i] += y[i]; }
 
+// ---------------------------------------------------------------- llama.cpp's vector exp
+
+// GGML's AVX-512 expf (ggml_v_expf), lane by lane: softmax and SiLU use it, so matching it
+// keeps probabilities and activations bit-identical to the reference.
+static inline float v_expf(float x) {
+    const float r = 0x1.8p23f;
+    const float z = fmaf(x, 0x1.715476p+0f, r);
+    const float n = z - r;
+    const float b = fmaf(-n, 0x1.7f7d1cp-20f, fmaf(-n, 0x1.62e4p-1f, x));
+    if (fabsf(n) > 192.0f) return n <= 0.0f ? 0.0f : INFINITY;
+    const float u = b * b;
+    const float j = fmaf(fmaf(fmaf(0x1.0e4020p-7f, b, 0x1.573e2ep-5f), u, fmaf(0x1.555e66p-3f, b, 0x1.fffdb6p-2f)),
+                         u, fmaf(0x1.ffffecp-1f, b, 1.0f));
+    return ldexpf(j, (int)n);
+}
+
+// _mm512_reduce_add_ps: halves added pairwise down to one lane.
+static inline float reduce16(const float a[16]) {
+    float t8[8], t4[4];
+    for (int i = 0; i < 8; i++) t8[i] = a[i + 8] + a[i];
+    for (int i = 0; i < 4; i++) t4[i] = t8[i + 4] + t8[i];
+    const float t0 = t4[0] + t4[2], t1 = t4[1] + t4[3];
+    return t0 + t1;
+}
+
 // ---------------------------------------------------------------- attention
 
-// K and V are F16 in the cache; this engine keeps them as F32 values already rounded to F16,
-// which is numerically the same and spares a conversion per use.
+// K and V are F16 in llama.cpp's cache; this engine keeps them as F32 values already rounded to
+// F16, which is numerically the same and spares a conversion per use.
+// Summation orders follow GGML: a single token (ggml_vec_dot_f16: 4 x 16-lane accumulators over
+// 64-element steps) or several tokens at once (tinyBLAS: one 16-lane accumulator).
 static inline __attribute__((always_inline)) void attention_body(
         const float *q, const float *k, const float *v, size_t kst, int npos, int hd,
-        float scale, float *s, float *out) {
+        float scale, int multi, float *s, float *out) {
     float qr[256];
     for (int d = 0; d < hd; d++) qr[d] = ck_fp16_to_fp32(ck_fp32_to_fp16(q[d]));
+    const int npad = (npos + 63) / 64 * 64;   // masked cells: probability 0, value 0
     float mx = -INFINITY;
     for (int i = 0; i < npos; i++) {
         const float *kr = k + (size_t)i * kst;
-        float acc[8] = {0};
-        for (int d = 0; d + 8 <= hd; d += 8)
-            for (int l = 0; l < 8; l++) acc[l] = fmaf(kr[d + l], qr[d + l], acc[l]);
-        const float dot = hsum8(acc) * scale;
+        float dot;
+        if (multi || hd % 64 != 0) {
+            float acc[16] = {0};
+            int d = 0;
+            for (; d + 16 <= hd; d += 16)
+                for (int l = 0; l < 16; l++) acc[l] = fmaf(kr[d + l], qr[d + l], acc[l]);
+            double sum = (double)reduce16(acc);
+            for (; d < hd; d++) sum += (double)(kr[d] * qr[d]);
+            dot = (float)sum;
+        } else {
+            float acc[4][16] = {{0}};
+            for (int d = 0; d < hd; d += 64)
+                for (int j = 0; j < 4; j++)
+                    for (int l = 0; l < 16; l++) acc[j][l] = fmaf(kr[d + 16 * j + l], qr[d + 16 * j + l], acc[j][l]);
+            float x[16];
+            for (int l = 0; l < 16; l++) x[l] = (acc[0][l] + acc[2][l]) + (acc[1][l] + acc[3][l]);
+            dot = (float)(double)reduce16(x);
+        }
+        dot = dot * scale;
         s[i] = dot; mx = dot > mx ? dot : mx;
     }
     double sum = 0.0;
-    for (int i = 0; i < npos; i++) { const float e = expf(s[i] - mx); s[i] = e; sum += (double)e; }
+    for (int c = 0; c < npad; c += 16) {
+        float e[16];
+        for (int l = 0; l < 16; l++) e[l] = c + l < npos ? v_expf(s[c + l] - mx) : 0.0f;
+        for (int l = 0; l < 16 && c + l < npos; l++) s[c + l] = e[l];
+        sum += (double)reduce16(e);
+    }
     const float inv = (float)(1.0 / sum);
     for (int i = 0; i < npos; i++) s[i] = ck_fp16_to_fp32(ck_fp32_to_fp16(s[i] * inv));
-    for (int d = 0; d < hd; d++) out[d] = 0.0f;
-    for (int i = 0; i < npos; i++) {
-        const float *vr = v + (size_t)i * kst; const float p = s[i];
-        for (int d = 0; d < hd; d++) out[d] = fmaf(p, vr[d], out[d]);
+    if (multi) {
+        float acc[16][256];
+        for (int l = 0; l < 16; l++) for (int d = 0; d < hd; d++) acc[l][d] = 0.0f;
+        for (int i = 0; i < npos; i++) {
+            const float *vr = v + (size_t)i * kst; const float p = s[i]; float *a = acc[i % 16];
+            for (int d = 0; d < hd; d++) a[d] = fmaf(vr[d], p, a[d]);
+        }
+        for (int d = 0; d < hd; d++) {
+            float x[16];
+            for (int l = 0; l < 16; l++) x[l] = acc[l][d];
+            out[d] = reduce16(x);
+        }
+    } else {
+        float acc[64][256];
+        for (int l = 0; l < 64; l++) for (int d = 0; d < hd; d++) acc[l][d] = 0.0f;
+        for (int i = 0; i < npos; i++) {
+            const float *vr = v + (size_t)i * kst; const float p = s[i]; float *a = acc[i % 64];
+            for (int d = 0; d < hd; d++) a[d] = fmaf(vr[d], p, a[d]);
+        }
+        for (int d = 0; d < hd; d++) {
+            float x[16];
+            for (int l = 0; l < 16; l++) x[l] = (acc[l][d] + acc[32 + l][d]) + (acc[16 + l][d] + acc[48 + l][d]);
+            out[d] = (float)(double)reduce16(x);
+        }
     }
 }
 
 #if CK_X86
 TGT static void attention_avx2(const float *q, const float *k, const float *v, size_t kst, int npos,
-                               int hd, float scale, float *s, float *out) {
-    attention_body(q, k, v, kst, npos, hd, scale, s, out);
+                               int hd, float scale, int multi, float *s, float *out) {
+    attention_body(q, k, v, kst, npos, hd, scale, multi, s, out);
+}
+TGT static void swiglu_avx2(float *g, const float *u, int n) {
+    for (int i = 0; i < n; i++) { const float x = g[i]; g[i] = (x / (1.0f + v_expf(0.0f - x))) * u[i]; }
 }
 #endif
 
+void ck_swiglu(float *g, const float *u, int n) {
+#if CK_X86
+    if (ck_has_avx2()) { swiglu_avx2(g, u, n); return; }
+#endif
+    for (int i = 0; i < n; i++) { const float x = g[i]; g[i] = (x / (1.0f + v_expf(0.0f - x))) * u[i]; }
+}
+
 void ck_attention_head_f32(const float *q, const float *k, const float *v, size_t kst,
-                           int npos, int hd, float scale, float *scratch, float *out) {
+                           int npos, int hd, float scale, int multi, float *scratch, float *out) {
     if (hd > 256) return;
 #if CK_X86
-    if (ck_has_avx2()) { attention_avx2(q, k, v, kst, npos, hd, scale, scratch, out); return; }
+    if (ck_has_avx2()) { attention_avx2(q, k, v, kst, npos, hd, scale, multi, scratch, out); return; }
 #endif
-    attention_body(q, k, v, kst, npos, hd, scale, scratch, out);
+    attention_body(q, k, v, kst, npos, hd, scale, multi, scratch, out);
 }

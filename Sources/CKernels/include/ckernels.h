@@ -51,7 +51,7 @@ void ck_rms_norm(const float *x, const float *w, float *y, int n, float eps);
 /// In-place normal (non-NeoX) RoPE on `nheads` heads of `head_dim` at position `pos`:
 /// pairs (2i, 2i+1) rotate by pos * base^(-2i/head_dim), angles built as GGML builds them.
 void ck_rope_norm(float *x, int nheads, int head_dim, int pos, float freq_base);
-/// gate[i] = silu(gate[i]) * up[i]
+/// gate[i] = silu(gate[i]) * up[i], with GGML's vector exp
 void ck_swiglu(float *gate, const float *up, int n);
 /// x[i] += y[i]
 void ck_add(float *x, const float *y, int n);
@@ -59,9 +59,11 @@ void ck_add(float *x, const float *y, int n);
 /// Causal attention of one query head over `npos` cached positions. K and V rows are `kv_stride`
 /// floats apart and hold values already rounded to F16 (the cache type llama.cpp uses).
 /// GGML's non-flash path: q rounded to F16, softmax in F32 with a double sum, probabilities
-/// rounded to F16 before multiplying V. `scratch` holds npos floats; head_dim <= 256.
+/// rounded to F16 before multiplying V. `multi`: the query is one of several tokens of its
+/// sequence in this pass (llama.cpp then sums in another order). `scratch` holds npos floats;
+/// head_dim <= 256.
 void ck_attention_head_f32(const float *q, const float *k, const float *v, size_t kv_stride,
-                           int npos, int head_dim, float scale, float *scratch, float *out);
+                           int npos, int head_dim, float scale, int multi, float *scratch, float *out);
 
 #ifdef __cplusplus
 }

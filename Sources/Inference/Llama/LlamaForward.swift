@@ -79,6 +79,9 @@ struct LlamaBatchRow {
     var cache: LlamaKVCache
     var position: Int
     var wantLogits: Bool
+    /// Several tokens of this sequence are in the pass (a prompt), which changes llama.cpp's
+    /// summation order in attention.
+    var multiToken = false
 }
 
 struct LlamaForward {
@@ -139,17 +142,17 @@ struct LlamaForward {
                     vd[j] = ck_fp16_to_fp32(ck_fp32_to_fp16(ws.v[r * c.kvDim + j]))
                 }
             }
-            let caches = batch.map { ($0.cache, $0.position) }
+            let caches = batch.map { ($0.cache, $0.position, $0.multiToken ? Int32(1) : 0) }
             parallelChunks(n * c.heads, threads: threads) { chunk, range in
                 let scratch = ws.scratch + chunk * ws.scratchStride
                 for item in range {
                     let r = item / c.heads, h = item % c.heads
-                    let (cache, pos) = caches[r]
+                    let (cache, pos, multi) = caches[r]
                     let kvh = h / group
                     ck_attention_head_f32(ws.q + r * c.dim + h * c.headDim,
                                           cache.keys(layer: li, pos: 0) + kvh * c.headDim,
                                           cache.values(layer: li, pos: 0) + kvh * c.headDim,
-                                          c.kvDim, Int32(pos + 1), Int32(c.headDim), scale, scratch,
+                                          c.kvDim, Int32(pos + 1), Int32(c.headDim), scale, multi, scratch,
                                           ws.att + r * c.dim + h * c.headDim)
                 }
             }

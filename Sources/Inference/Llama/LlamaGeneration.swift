@@ -32,7 +32,8 @@ extension LlamaModel {
         var pending: [(seq: Int, row: LlamaBatchRow)] = []
         for (i, s) in seqs.enumerated() where s.parameters.maxTokens > 0 {
             for (j, t) in s.prompt.enumerated() {
-                pending.append((i, LlamaBatchRow(token: t, cache: s.cache, position: j, wantLogits: j == s.prompt.count - 1)))
+                pending.append((i, LlamaBatchRow(token: t, cache: s.cache, position: j, wantLogits: j == s.prompt.count - 1,
+                                                 multiToken: s.prompt.count > 1)))
             }
         }
         var start = 0

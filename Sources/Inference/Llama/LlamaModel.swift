@@ -59,12 +59,17 @@ public final class LlamaModel: TextGenerationModel, @unchecked Sendable {   // i
         return chatTemplate.render(messages, addGenerationPrompt: addGenerationPrompt)
     }
 
-    /// Logits after `tokens` (a fresh sequence), for tests and tools.
-    public func logits(for tokens: [Int]) throws -> [Float] {
+    /// Logits after `tokens` (a fresh sequence), for tests and tools. `oneAtATime` feeds the
+    /// tokens in separate forward passes, as generation does after the prompt.
+    public func logits(for tokens: [Int], oneAtATime: Bool = false) throws -> [Float] {
         try validate(prompt: tokens, maxTokens: 0)
         let cache = LlamaKVCache(layers: config.layers, capacity: tokens.count, kvDim: config.kvDim)
         let ws = makeWorkspace(rows: min(tokens.count, Self.prefillChunk), logitRows: 1, positions: tokens.count)
-        prefill(tokens, cache: cache, ws: ws)
+        if oneAtATime {
+            for t in tokens { prefill([t], cache: cache, ws: ws) }
+        } else {
+            prefill(tokens, cache: cache, ws: ws)
+        }
         return Array(UnsafeBufferPointer(start: ws.logits, count: config.vocab))
     }
 
@@ -93,7 +98,8 @@ public final class LlamaModel: TextGenerationModel, @unchecked Sendable {   // i
             let end = min(start + ws.rows, tokens.count)
             let base = cache.count
             let rows = (start..<end).map { i in
-                LlamaBatchRow(token: tokens[i], cache: cache, position: base + (i - start), wantLogits: i == tokens.count - 1)
+                LlamaBatchRow(token: tokens[i], cache: cache, position: base + (i - start), wantLogits: i == tokens.count - 1,
+                              multiToken: tokens.count > 1)
             }
             f.run(rows, ws: ws)
             start = end
