@@ -7,7 +7,6 @@ public enum ModelLoadError: Error, CustomStringConvertible, Equatable {
     case unknownArchitecture(path: String, found: String)
     case unsupported(path: String, what: String)
     case missingWeights(path: String, expected: String)
-    case ggufNotSupportedYet(path: String)
 
     public var description: String {
         switch self {
@@ -21,8 +20,6 @@ public enum ModelLoadError: Error, CustomStringConvertible, Equatable {
             return "\(path): \(what) is not supported"
         case .missingWeights(let path, let expected):
             return "\(path) has no weights: expected \(expected)"
-        case .ggufNotSupportedYet(let path):
-            return "\(path): GGUF models are not supported by this build yet"
         }
     }
 }
@@ -61,9 +58,9 @@ public enum ModelLoader {
         throw ModelLoadError.notAModel(path: path.path)
     }
 
-    // MARK: GGUF branch — Llama generation (branch inference-llm wires LlamaModel.load(gguf:) in here).
+    // MARK: GGUF branch — Llama generation.
     private static func loadGGUF(_ file: URL, id: String?) throws -> LoadedModel {
-        throw ModelLoadError.ggufNotSupportedYet(path: file.path)
+        .generation(try LlamaModel.load(gguf: file, id: id))
     }
 
     static func isBERT(_ config: HFConfig) -> Bool {
