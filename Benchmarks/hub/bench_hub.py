@@ -98,12 +98,14 @@ http {{
     return proc, url
 
 
-def curl_speed(url, runs):
+def curl_speed(url, runs, size):
     """Best throughput in bytes/s over `runs` downloads to /dev/null."""
     best = 0.0
     for _ in range(runs):
-        out = subprocess.run(["curl", "-s", "-o", "/dev/null", "-w", "%{speed_download} %{size_download}", url],
+        out = subprocess.run(["curl", "-sf", "-o", "/dev/null", "-w", "%{speed_download} %{size_download}", url],
                              check=True, capture_output=True, text=True, timeout=600).stdout.split()
+        if int(float(out[1])) != size:
+            raise RuntimeError(f"{url}: got {out[1]} bytes, expected {size}")
         best = max(best, float(out[0]))
     return best
 
@@ -117,6 +119,7 @@ def main():
     args = ap.parse_args()
 
     work = pathlib.Path(tempfile.mkdtemp(prefix="hubbench-"))
+    os.chmod(work, 0o755)  # nginx workers run as an unprivileged user
     procs = []
     try:
         static = work / "static"
@@ -147,8 +150,8 @@ def main():
         upload_tree_s = time.time() - t
 
         size = big.stat().st_size
-        hub_bps = curl_speed(f"{hub_url}/bench/big/resolve/main/big.bin", args.runs)
-        ngx_bps = curl_speed(f"{ngx_url}/big.bin", args.runs)
+        hub_bps = curl_speed(f"{hub_url}/bench/big/resolve/main/big.bin", args.runs, size)
+        ngx_bps = curl_speed(f"{ngx_url}/big.bin", args.runs, size)
 
         snap_times = []
         for r in range(args.runs):

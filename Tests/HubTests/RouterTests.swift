@@ -1,3 +1,4 @@
+import BlockStore
 import Foundation
 import Hub
 import HubDatabase
@@ -18,7 +19,9 @@ struct HubFixture {
         _ = try await db.createUser(name: "alice", isAdmin: false)
         let (token, hash) = HubDatabase.newToken()
         _ = try await db.createToken(userName: "alice", displayName: "t", canWrite: true, tokenSHA256: hash)
-        let server = HubServer(database: db, content: try ContentStore(dataDirectory: dir), uploadMode: uploadMode,
+        try FileManager.default.createDirectory(at: dir.appendingPathComponent("blocks"), withIntermediateDirectories: true)
+        let blocks = try FlatFSBlockStore(root: dir.appendingPathComponent("blocks"))
+        let server = HubServer(database: db, content: try ContentStore(blocks: blocks, tmpDirectory: dir.appendingPathComponent("tmp")), uploadMode: uploadMode,
                                signingSecret: Array(repeating: 7, count: 32))
         return HubFixture(server: server, database: db, token: token)
     }
@@ -32,6 +35,11 @@ struct HubFixture {
     var auth: HTTPFields { [.authorization: "Bearer \(token)"] }
 }
 
+/// A header by name, case-insensitively.
+func header(_ fields: HTTPFields, _ name: String) -> String? {
+    fields.first { $0.name.rawName.lowercased() == name.lowercased() }?.value
+}
+
 func ndjson(_ lines: [String]) -> ByteBuffer { ByteBuffer(string: lines.joined(separator: "\n") + "\n") }
 
 @Suite struct RouterTests {
@@ -41,7 +49,7 @@ func ndjson(_ lines: [String]) -> ByteBuffer { ByteBuffer(string: lines.joined(s
         try await hub.app().test(.router) { client in
             try await client.execute(uri: "/api/v0/version", method: .post) { response in
                 #expect(response.status == .notFound)
-                #expect(response.headers[HTTPField.Name("X-Error-Code")!] == nil)
+                #expect(header(response.headers, "X-Error-Code") == nil)
             }
         }
     }
@@ -69,7 +77,7 @@ func ndjson(_ lines: [String]) -> ByteBuffer { ByteBuffer(string: lines.joined(s
                 // Ground truth: `printf 'hello world\n' | git hash-object --stdin`
                 #expect(response.headers[.eTag] == "\"3b18e512dba79e4c8300dd08aeb37f8e728b8dad\"")
                 #expect(response.headers[.contentLength] == "12")
-                #expect(response.headers[HTTPField.Name("X-Repo-Commit")!] == commitID)
+                #expect(header(response.headers, "X-Repo-Commit") == commitID)
             }
             try await client.execute(uri: "/alice/m/resolve/\(commitID)/dir/hello.txt", method: .get, headers: [.range: "bytes=6-10"]) { response in
                 #expect(response.status == .partialContent)
@@ -112,7 +120,7 @@ func ndjson(_ lines: [String]) -> ByteBuffer { ByteBuffer(string: lines.joined(s
                                          body: ByteBuffer(string: #"{"name":"secret","visibility":"private","type":"dataset"}"#))
             try await client.execute(uri: "/api/datasets/alice/secret", method: .get) { response in
                 #expect(response.status == .notFound)
-                #expect(response.headers[HTTPField.Name("X-Error-Code")!] == "RepoNotFound")
+                #expect(header(response.headers, "X-Error-Code") == "RepoNotFound")
             }
             try await client.execute(uri: "/api/datasets/alice/secret", method: .get, headers: hub.auth) { response in
                 #expect(response.status == .ok)
