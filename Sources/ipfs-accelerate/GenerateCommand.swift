@@ -1,5 +1,12 @@
 import ArgumentParser
 import Foundation
+#if canImport(Glibc)
+import Glibc
+let RUSAGE_SELF_WHO = RUSAGE_SELF.rawValue
+#else
+import Darwin
+let RUSAGE_SELF_WHO = RUSAGE_SELF
+#endif
 import Inference
 
 /// `ipfs-accelerate generate`: runs a GGUF causal language model and streams tokens to stdout.
@@ -70,7 +77,7 @@ struct GenerateCommand: ParsableCommand {
             let ttft = first.map { secs($0 - start) } ?? 0
             let decode = first.map { secs(last - $0) } ?? 0
             var usage = rusage()
-            getrusage(RUSAGE_SELF.rawValue, &usage)
+            getrusage(RUSAGE_SELF_WHO, &usage)
             let json = "{\"prompt_tokens\": \(result.promptTokens), \"generated_tokens\": \(result.completionTokens), "
                 + "\"ttft_s\": \(ttft), \"prompt_tok_s\": \(Double(result.promptTokens) / max(ttft, 1e-9)), "
                 + "\"gen_tok_s\": \(Double(max(result.completionTokens - 1, 0)) / max(decode, 1e-9)), "

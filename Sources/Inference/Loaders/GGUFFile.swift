@@ -207,8 +207,8 @@ struct GGUFReader {
     mutating func u64(_ w: String) throws -> UInt64 { try load(UInt64.self, w) }
     mutating func count(_ w: String) throws -> Int {
         let v = try u64(w)
-        // Every entry takes at least one byte, so a larger count means a corrupt header.
-        guard v <= UInt64(size) else { throw GGUFError.corrupt("\(w) \(v) cannot fit in a \(size)-byte file") }
+        // Every entry takes at least one byte: a larger count than the bytes left runs past the end.
+        guard v <= UInt64(size - offset) else { throw GGUFError.truncated(what: "\(w) (\(v))", offset: offset) }
         return Int(v)
     }
     mutating func string(_ what: String) throws -> String {
