@@ -54,7 +54,17 @@ struct ServeCommand: AsyncParsableCommand {
         try KuboRPCRoutes.local(dataDirectory: data).addRoutes(to: router)
 
         // Model server: /v1, /models, /admin, /health, /ready, /status, /metrics.
-        let modelServer = try ModelServer.make(environment: env, dataDir: dataDirectory)
+        // Models named by hub repo id (`org/name`) load from the hub's own store.
+        let hubModels = HubModelFolders(database: hubDatabase, blocks: blockStore,
+                                        root: dataDirectory.appendingPathComponent("models/.hub"))
+        let localModels = dataDirectory.appendingPathComponent("models")
+        let modelServer = try ModelServer.make(
+            environment: env, dataDir: dataDirectory,
+            hubRepo: { try await hubModels.folder(for: $0) },
+            availableModels: {
+                let hubRepos = (try? await hubModels.candidateRepos()) ?? []
+                return Array(Set(EngineLoader.supportedModels(under: localModels) + hubRepos)).sorted()
+            })
         ModelServerRoutes(server: modelServer).addRoutes(to: router)
         modelServer.startPreloading()
 
