@@ -3,7 +3,7 @@ import Foundation
 import Inference
 
 /// `ipfs-accelerate embed`: sentence embeddings from a local model folder, printed as JSON.
-struct EmbedCommand: ParsableCommand {
+struct EmbedCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "embed",
         abstract: "Embed texts with a sentence-embedding model and print the vectors as JSON.",
@@ -13,8 +13,11 @@ struct EmbedCommand: ParsableCommand {
             The model is a folder holding config.json, model.safetensors and tokenizer.json (or vocab.txt).
             """)
 
-    @Option(help: "Model folder (a BERT sentence-transformers folder, e.g. all-MiniLM-L6-v2).")
+    @Option(help: "Model: a folder (BERT sentence-transformers, e.g. all-MiniLM-L6-v2), a CID (ipfs://CID) in the data directory's store, or a public hub repo id (org/name).")
     var model: String
+
+    @Option(name: .customLong("data-dir"), help: "Data directory for CIDs and hub repo ids (default: IPFS_ACCELERATE_HOME, else $HF_HOME/ipfs_accelerate).")
+    var dataDir: String?
 
     @Argument(help: "Texts to embed.")
     var texts: [String]
@@ -23,8 +26,8 @@ struct EmbedCommand: ParsableCommand {
         if texts.isEmpty { throw ValidationError("give at least one TEXT to embed") }
     }
 
-    func run() throws {
-        let url = URL(fileURLWithPath: (model as NSString).expandingTildeInPath)
+    func run() async throws {
+        let url = try await ModelReference.resolve(model, dataDir: dataDir)
         guard case .embedding(let embedder) = try ModelLoader.load(path: url, id: nil) else {
             throw ValidationError("\(model) is a text-generation model; use `ipfs-accelerate generate`")
         }

@@ -10,13 +10,16 @@ let RUSAGE_SELF_WHO = RUSAGE_SELF
 import Inference
 
 /// `ipfs-accelerate generate`: runs a GGUF causal language model and streams tokens to stdout.
-struct GenerateCommand: ParsableCommand {
+struct GenerateCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "generate",
         abstract: "Generate text with a local GGUF model, streaming tokens as they are made.")
 
-    @Option(name: .long, help: "Path to a .gguf model file.")
+    @Option(name: .long, help: "Model: a .gguf file (or a folder holding one), a CID (ipfs://CID) in the data directory's store, or a public hub repo id (org/name).")
     var model: String
+
+    @Option(name: .customLong("data-dir"), help: "Data directory for CIDs and hub repo ids (default: IPFS_ACCELERATE_HOME, else $HF_HOME/ipfs_accelerate).")
+    var dataDir: String?
 
     @Flag(name: .long, help: "Treat PROMPT as a user chat message and render the model's chat template.")
     var chat = false
@@ -45,10 +48,18 @@ struct GenerateCommand: ParsableCommand {
     @Argument(help: "The prompt.")
     var prompt: String
 
-    func run() throws {
-        let url = URL(fileURLWithPath: model)
+    func run() async throws {
+        var url = try await ModelReference.resolve(model, dataDir: dataDir)
+        var isDirectory: ObjCBool = false
+        if FileManager.default.fileExists(atPath: url.path, isDirectory: &isDirectory), isDirectory.boolValue {
+            let names = (try? FileManager.default.contentsOfDirectory(atPath: url.path)) ?? []
+            guard let gguf = names.sorted().first(where: { $0.lowercased().hasSuffix(".gguf") }) else {
+                throw ValidationError("\(model) holds no .gguf file")
+            }
+            url = url.appendingPathComponent(gguf)
+        }
         guard url.pathExtension.lowercased() == "gguf" else {
-            throw ValidationError("--model must be a .gguf file for now (got \(model))")
+            throw ValidationError("--model must name a GGUF model (got \(model))")
         }
         let llm = try LlamaModel.load(gguf: url, id: nil)
         let text = chat ? try llm.renderChat([ChatMessage(role: "user", content: prompt)], addGenerationPrompt: true) : prompt
