@@ -104,10 +104,11 @@ public struct GarbageCollectionResult: Sendable {
 /// Removes every block not reachable from a pin. `links` lists a block's children (the UnixFS
 /// layer passes its dag-pb decoder; raw blocks have none). Blocks of a recursive pin that are
 /// missing are skipped; a corrupt one stops the collection before anything is deleted.
-public func collectGarbage(store: any BlockStoring, pins: PinStore,
+/// `keepAlso` are further roots kept whole, like recursive pins (e.g. what the hub's database refers to).
+public func collectGarbage(store: any BlockStoring, pins: PinStore, keepAlso: [CID] = [],
                            links: (CID, [UInt8]) throws -> [CID]) throws -> GarbageCollectionResult {
     var live = Set<Multihash>()
-    var stack: [CID] = []
+    var stack: [CID] = keepAlso
     for pin in try pins.list() {
         switch pin.kind {
         case .direct: live.insert(pin.cid.multihash)

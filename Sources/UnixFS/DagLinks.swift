@@ -10,9 +10,9 @@ public enum DagLinks {
     }
 }
 
-/// Removes every block not reachable from a pin (recursive pins walked through dag-pb links).
-public func collectGarbage(store: any BlockStoring, pins: PinStore) throws -> GarbageCollectionResult {
-    try collectGarbage(store: store, pins: pins, links: DagLinks.links(of:block:))
+/// Removes every block not reachable from a pin or from `keepAlso` (walked through dag-pb links).
+public func collectGarbage(store: any BlockStoring, pins: PinStore, keepAlso: [CID] = []) throws -> GarbageCollectionResult {
+    try collectGarbage(store: store, pins: pins, keepAlso: keepAlso, links: DagLinks.links(of:block:))
 }
 
 extension DagLinks {

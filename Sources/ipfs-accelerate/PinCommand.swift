@@ -72,17 +72,34 @@ struct PinCommand: ParsableCommand {
     }
 }
 
-/// `ipfs-accelerate gc`: delete every block no pin reaches.
-struct GCCommand: ParsableCommand {
+/// `ipfs-accelerate gc`: delete every block that no pin and no hub file reaches.
+struct GCCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(commandName: "gc", abstract: "Remove every block that no pin reaches.")
 
     @Flag(name: [.short, .long], help: "Print only the count.")
     var quiet = false
     @OptionGroup var data: DataDirOptions
 
-    func run() throws {
+    func run() async throws {
+        // The hub's files are not pinned (a pin makes content public on the gateway): keep every
+        // CID its database refers to. A database that cannot be read stops gc before it deletes.
+        var hubRoots: [CID] = []
+        let hubDB = data.directory.root.appendingPathComponent("hub.sqlite")
+        let env = ProcessInfo.processInfo.environment
+        if FileManager.default.fileExists(atPath: hubDB.path) || !(env["HUB_DATABASE_URL"] ?? "").isEmpty {
+            do {
+                let database = try await HubSetup.openDatabase(dataDirectory: data.directory.root)
+                let cids = try await database.referencedCIDs()
+                await database.close()
+                hubRoots = try cids.sorted().map { try CID($0) }
+            } catch {
+                printError("Error: gc stopped before deleting anything: cannot read the hub database: \(error)")
+                throw ExitCode(1)
+            }
+        }
         try reportingErrors {
-            let result = try collectGarbage(store: try data.directory.openBlockStore(), pins: try data.directory.openPinStore())
+            let result = try collectGarbage(store: try data.directory.openBlockStore(), pins: try data.directory.openPinStore(),
+                                            keepAlso: hubRoots)
             if !quiet { for c in result.removed { StandardOutput.shared.line("removed \(c)") } }
             StandardOutput.shared.line("removed \(result.removed.count) blocks, kept \(result.kept)")
         }
