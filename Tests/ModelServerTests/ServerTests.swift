@@ -223,7 +223,9 @@ let jsonHeaders: HTTPFields = [.contentType: "application/json"]
 
     @Test func failingModelOpensTheBreakerThenAnswers503AtOnce() async throws {
         let loads = Recorder()
-        let h = try Harness(["HF_SERVER_CIRCUIT_BREAKER_TIMEOUT_SECONDS": "0.3"], loads: loads)
+        // The half-open delay must outlast the requests that follow the fifth failure even on a
+        // loaded CI machine (0.3 s did not), so the open-state answers below never race it.
+        let h = try Harness(["HF_SERVER_CIRCUIT_BREAKER_TIMEOUT_SECONDS": "3"], loads: loads)
         try await h.app.test(.router) { client in
             for _ in 0..<5 {
                 let r = try await client.execute(uri: "/v1/embeddings", method: .post, headers: jsonHeaders, body: body(["model": "broken", "input": "x"]))
@@ -235,7 +237,7 @@ let jsonHeaders: HTTPFields = [.contentType: "application/json"]
             #expect(loads.batches.count == 5)  // open: no sixth load attempt
             let other = try await client.execute(uri: "/v1/embeddings", method: .post, headers: jsonHeaders, body: body(["model": "embed", "input": "x"]))
             #expect(other.status == .ok)
-            try await Task.sleep(nanoseconds: 400_000_000)
+            try await Task.sleep(nanoseconds: 3_200_000_000)
             let trial = try await client.execute(uri: "/v1/embeddings", method: .post, headers: jsonHeaders, body: body(["model": "broken", "input": "x"]))
             #expect(trial.status == .internalServerError)  // half-open trial failed: open again
             #expect(h.server.breakers.state("broken") == .open)
