@@ -214,7 +214,10 @@ let jsonHeaders: HTTPFields = [.contentType: "application/json"]
             }
             let r = try await client.execute(uri: "/v1/models", method: .get, headers: [.authorization: "Bearer \(key)"])
             #expect(r.status == .tooManyRequests)
-            #expect(Int(r.headers[.retryAfter] ?? "") == 20)
+            // 3 a minute: the next token comes at most 20 s after the bucket emptied (less, by however
+            // long the three requests above took on a loaded machine).
+            let retryAfter = try #require(Int(r.headers[.retryAfter] ?? ""))
+            #expect((1...20).contains(retryAfter))
             #expect(r.headers[.init("X-RateLimit-Remaining")!] == "0")
             #expect(r.headers[.init("X-RateLimit-Reset")!] != nil)
             #expect(errorOf(r)["code"] as? String == "rate_limit_exceeded")
