@@ -9,13 +9,10 @@ extension ModelServer {
         try checkBreaker(req.model)
         var cacheKey: String? = nil
         if config.enableCaching {
-            let key = ResponseCache.key(endpoint: "embeddings", model: req.model, canonicalRequest: JSON.canonical(object))
-            if let hit = cache.get(key) {
-                metrics.count("hf_server_cache_hits_total", ["cache_type": "response"])
-                return Self.cachedResponse(hit)
+            switch cacheLookup(endpoint: "embeddings", model: req.model, request: object) {
+            case .hit(let response): return response
+            case .miss(let key): cacheKey = key
             }
-            metrics.count("hf_server_cache_misses_total", ["cache_type": "response"])
-            cacheKey = key
         }
         let slot = try await admit(model: req.model, priority: caller.priority)
         defer { queue.release(slot) }

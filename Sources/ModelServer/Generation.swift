@@ -16,13 +16,10 @@ extension ModelServer {
         try checkBreaker(req.model)
         var cacheKey: String? = nil
         if config.enableCaching && req.cacheable {
-            let key = ResponseCache.key(endpoint: endpoint, model: req.model, canonicalRequest: JSON.canonical(object))
-            if let hit = cache.get(key) {
-                metrics.count("hf_server_cache_hits_total", ["cache_type": "response"])
-                return Self.cachedResponse(hit)
+            switch cacheLookup(endpoint: endpoint, model: req.model, request: object) {
+            case .hit(let response): return response
+            case .miss(let key): cacheKey = key
             }
-            metrics.count("hf_server_cache_misses_total", ["cache_type": "response"])
-            cacheKey = key
         }
         let slot = try await admit(model: req.model, priority: caller.priority)
         var handedOver = false
@@ -141,6 +138,20 @@ extension ModelServer {
 
     static func usage(prompt: Int, completion: Int) -> [String: Any] {
         ["prompt_tokens": prompt, "completion_tokens": completion, "total_tokens": prompt + completion]
+    }
+
+    enum CacheLookup { case hit(Response), miss(key: String) }
+
+    /// The response cache for one request: a stored answer (counted as a hit), or the key under
+    /// which to store the answer about to be computed (counted as a miss).
+    func cacheLookup(endpoint: String, model: String, request object: [String: Any]) -> CacheLookup {
+        let key = ResponseCache.key(endpoint: endpoint, model: model, canonicalRequest: JSON.canonical(object))
+        if let hit = cache.get(key) {
+            metrics.count("hf_server_cache_hits_total", ["cache_type": "response"])
+            return .hit(Self.cachedResponse(hit))
+        }
+        metrics.count("hf_server_cache_misses_total", ["cache_type": "response"])
+        return .miss(key: key)
     }
 
     static func cachedResponse(_ data: Data) -> Response {
