@@ -26,7 +26,7 @@ LLAMA_CHILD = r"""
 import json, resource, sys, time
 import numpy as np
 from llama_cpp import Llama
-path, prompt, n = sys.argv[1], sys.argv[2], int(sys.argv[3])
+path, prompt, n, ignore_eos = sys.argv[1], sys.argv[2], int(sys.argv[3]), sys.argv[4] == "1"
 llm = Llama(model_path=path, n_ctx=1024, n_threads=2, n_threads_batch=2, n_batch=512, verbose=False)
 ids = llm.tokenize(prompt.encode(), add_bos=False, special=True)
 eog = {llm.token_eos(), 0}
@@ -37,10 +37,10 @@ llm.eval(ids)
 tok = argmax()
 t1 = time.perf_counter()
 out = [tok]
-while len(out) < n and tok not in eog:
+while len(out) < n and (ignore_eos or tok not in eog):
     llm.eval([tok])
     tok = argmax()
-    if tok in eog:
+    if tok in eog and not ignore_eos:
         break
     out.append(tok)
 t2 = time.perf_counter()
@@ -50,16 +50,16 @@ print(json.dumps({"prompt_tokens": len(ids), "generated_tokens": len(out), "ttft
 """
 
 
-def run_llama(n):
-    r = subprocess.run([sys.executable, "-c", LLAMA_CHILD, GGUF, PROMPT, str(n)], capture_output=True, text=True, timeout=600)
+def run_llama(n, ignore_eos):
+    r = subprocess.run([sys.executable, "-c", LLAMA_CHILD, GGUF, PROMPT, str(n), "1" if ignore_eos else "0"], capture_output=True, text=True, timeout=600)
     if r.returncode != 0:
         sys.exit("llama-cpp-python failed: " + r.stderr[-2000:])
     return json.loads(r.stdout.strip().splitlines()[-1])
 
 
-def run_ours(binary, n):
+def run_ours(binary, n, ignore_eos):
     r = subprocess.run([binary, "generate", "--model", GGUF, "--max-tokens", str(n), "--temperature", "0",
-                        "--stats", "--quiet", PROMPT], capture_output=True, text=True, timeout=600)
+                        "--stats", "--quiet"] + (["--ignore-eos"] if ignore_eos else []) + [PROMPT], capture_output=True, text=True, timeout=600)
     if r.returncode != 0:
         sys.exit("ipfs-accelerate failed: " + r.stderr[-2000:])
     return json.loads(r.stderr.strip().splitlines()[-1])
@@ -76,14 +76,17 @@ def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--tokens", type=int, default=128)
     ap.add_argument("--runs", type=int, default=3)
+    ap.add_argument("--stop-at-eos", action="store_true",
+                    help="stop at the end-of-sequence token (default: both engines generate exactly --tokens)")
     ap.add_argument("--binary", default=os.path.join(ROOT, ".build", "release", "ipfs-accelerate"))
     a = ap.parse_args()
     ours, ref = [], []
     for _ in range(a.runs):   # interleaved, so both see the same machine load
-        ref.append(run_llama(a.tokens))
-        ours.append(run_ours(a.binary, a.tokens))
+        ref.append(run_llama(a.tokens, not a.stop_at_eos))
+        ours.append(run_ours(a.binary, a.tokens, not a.stop_at_eos))
     o, l = best(ours), best(ref)
-    print(f"SmolLM2-135M-Instruct Q4_1, {o['prompt_tokens']} prompt tokens, greedy, best of {a.runs}, 2 threads")
+    print(f"{os.path.basename(GGUF)}, {o['prompt_tokens']} prompt tokens, greedy, best of {a.runs}, 2 threads, "
+          f"load average {os.getloadavg()[0]:.2f} at the end")
     print(f"{'':22}{'ours':>12}{'llama.cpp':>12}{'ratio':>9}")
     rows = [("prompt tokens/s", "prompt_tok_s", 1), ("generated tokens/s", "gen_tok_s", 1),
             ("time to first token", "ttft_s", -1), ("peak RSS (MB)", "peak_rss_mb", -1)]

@@ -46,6 +46,9 @@ public struct GenerationParameters: Sendable, Equatable {
     public var frequencyPenalty: Float = 0
     /// When non-nil, every generated token carries its log-probability and this many alternatives.
     public var topLogprobs: Int? = nil
+    /// Keep generating past end-of-sequence tokens until `maxTokens` (benchmarks; vLLM's and
+    /// llama.cpp's `ignore_eos`). Stop sequences still apply.
+    public var ignoreEOS = false
     public init() {}
 }
 

@@ -90,7 +90,8 @@ struct GenerationRequest: Sendable {
     var cacheable: Bool { !stream && (parameters.temperature == 0 || parameters.seed != nil) }
 
     static let sharedKeys: Set<String> = ["model", "max_tokens", "temperature", "top_p", "n", "stream", "stream_options",
-                                          "stop", "presence_penalty", "frequency_penalty", "seed", "user", "logit_bias", "logprobs"]
+                                          "stop", "presence_penalty", "frequency_penalty", "seed", "user", "logit_bias", "logprobs",
+                                          "ignore_eos"]   // vLLM and llama.cpp extension
     static let completionKeys = sharedKeys.union(["prompt", "echo", "best_of", "suffix"])
     static let chatKeys = sharedKeys.union(["messages", "top_logprobs", "max_completion_tokens", "response_format",
                                             "tools", "tool_choice", "functions", "function_call", "parallel_tool_calls",
@@ -157,6 +158,7 @@ struct GenerationRequest: Sendable {
         r.parameters.frequencyPenalty = Float(try p.number("frequency_penalty", in: -2...2) ?? 0)
         if let seed = try p.integer("seed", in: Int.min...Int.max) { r.parameters.seed = UInt64(bitPattern: Int64(seed)) }
         _ = try p.string("user")
+        r.parameters.ignoreEOS = try p.bool("ignore_eos") ?? false
         if p.has("logit_bias") {
             guard let bias = object["logit_bias"] as? [String: Any] else {
                 throw APIError.invalid("'logit_bias' must be an object.", param: "logit_bias", code: "invalid_type")

@@ -42,6 +42,9 @@ struct GenerateCommand: AsyncParsableCommand {
     @Flag(name: .long, help: "Print timing and memory figures as JSON on stderr (for Benchmarks/generation).")
     var stats = false
 
+    @Flag(name: .customLong("ignore-eos"), help: "Generate exactly --max-tokens tokens, past end-of-sequence tokens (for benchmarks).")
+    var ignoreEOS = false
+
     @Flag(name: .long, help: "Do not print the generated text.")
     var quiet = false
 
@@ -69,6 +72,7 @@ struct GenerateCommand: AsyncParsableCommand {
         params.topP = topP
         params.seed = seed
         params.stop = stop
+        params.ignoreEOS = ignoreEOS
         let ids = llm.tokenizer.encode(text, addSpecialTokens: true)
         let out = FileHandle.standardOutput
         let clock = ContinuousClock()

@@ -65,6 +65,20 @@ import Testing
         #expect(r.text == fx["answer"] as! String)
     }
 
+    @Test func ignoreEOSGeneratesExactlyMaxTokensPastTheEnd() throws {
+        let m = try SmolLM.load()
+        let prompt = m.tokenizer.encode(try m.renderChat([ChatMessage(role: "user", content: "Say hi.")], addGenerationPrompt: true),
+                                        addSpecialTokens: true)
+        let natural = try m.generate(prompt: prompt, parameters: greedy(200)) { _ in true }
+        #expect(natural.finishReason == .stop, "the chat answer should end at end-of-sequence within 200 tokens")
+        var p = greedy(natural.completionTokens + 8)
+        p.ignoreEOS = true
+        let forced = try m.generate(prompt: prompt, parameters: p) { _ in true }
+        #expect(forced.completionTokens == natural.completionTokens + 8)
+        #expect(forced.finishReason == .length)
+        #expect(Array(forced.tokens.prefix(natural.completionTokens)) == natural.tokens.prefix(natural.completionTokens).map { $0 })
+    }
+
     @Test func batchedGenerationEqualsOneAtATime() throws {
         let m = try SmolLM.load()
         let prompts = [[504, 3575, 282, 4649, 314], m.tokenizer.encode("Once upon a time", addSpecialTokens: true),

@@ -27,18 +27,6 @@ final class LlamaKVCache {
     func values(layer: Int, pos: Int) -> UnsafeMutablePointer<Float> { v + (layer * capacity + pos) * kvDim }
 }
 
-/// Splits `count` items over the worker threads (both cores here).
-@inline(__always)
-func parallelChunks(_ count: Int, threads: Int, _ body: (_ chunk: Int, _ range: Range<Int>) -> Void) {
-    let t = max(1, min(threads, count))
-    if t == 1 { body(0, 0..<count); return }
-    // Every chunk writes disjoint output rows; the closure never outlives this call.
-    nonisolated(unsafe) let work = body
-    DispatchQueue.concurrentPerform(iterations: t) { i in
-        work(i, (count * i / t)..<(count * (i + 1) / t))
-    }
-}
-
 /// Scratch buffers for one forward pass over `rows` tokens.
 final class LlamaWorkspace {
     let rows: Int

@@ -101,7 +101,7 @@ struct LlamaSequence {
         var work = logits
         let token = work.withUnsafeMutableBufferPointer { sampler.sample($0) }
         sampler.record(token)
-        if tokenizer.endOfGenerationIds.contains(token) {
+        if !parameters.ignoreEOS && tokenizer.endOfGenerationIds.contains(token) {
             finish = .stop
             appendTail()
             return token
