@@ -568,27 +568,33 @@ static inline __attribute__((always_inline)) void attention_body(
     const float inv = (float)(1.0 / sum);
     for (int i = 0; i < npos; i++) s[i] = ck_fp16_to_fp32(ck_fp32_to_fp16(s[i] * inv));
     if (multi) {
+        // Accumulator rows past npos stay zero: they are neither cleared nor read (adding a
+        // +0.0 changes no sum, and no accumulator here can hold -0.0).
         float acc[16][256];
-        for (int l = 0; l < 16; l++) for (int d = 0; d < hd; d++) acc[l][d] = 0.0f;
+        const int used = npos < 16 ? npos : 16;
+        for (int l = 0; l < used; l++) for (int d = 0; d < hd; d++) acc[l][d] = 0.0f;
         for (int i = 0; i < npos; i++) {
             const float *vr = v + (size_t)i * kst; const float p = s[i]; float *a = acc[i % 16];
             for (int d = 0; d < hd; d++) a[d] = fmaf(vr[d], p, a[d]);
         }
         for (int d = 0; d < hd; d++) {
             float x[16];
-            for (int l = 0; l < 16; l++) x[l] = acc[l][d];
+            for (int l = 0; l < 16; l++) x[l] = l < used ? acc[l][d] : 0.0f;
             out[d] = reduce16(x);
         }
     } else {
         float acc[64][256];
-        for (int l = 0; l < 64; l++) for (int d = 0; d < hd; d++) acc[l][d] = 0.0f;
+        const int used = npos < 64 ? npos : 64;
+        for (int l = 0; l < used; l++) for (int d = 0; d < hd; d++) acc[l][d] = 0.0f;
         for (int i = 0; i < npos; i++) {
             const float *vr = v + (size_t)i * kst; const float p = s[i]; float *a = acc[i % 64];
             for (int d = 0; d < hd; d++) a[d] = fmaf(vr[d], p, a[d]);
         }
         for (int d = 0; d < hd; d++) {
             float x[16];
-            for (int l = 0; l < 16; l++) x[l] = (acc[l][d] + acc[32 + l][d]) + (acc[16 + l][d] + acc[48 + l][d]);
+#define ACC(l) ((l) < used ? acc[l][d] : 0.0f)
+            for (int l = 0; l < 16; l++) x[l] = (ACC(l) + ACC(32 + l)) + (ACC(16 + l) + ACC(48 + l));
+#undef ACC
             out[d] = (float)(double)reduce16(x);
         }
     }
