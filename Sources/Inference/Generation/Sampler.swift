@@ -52,31 +52,58 @@ struct TokenSampler {
             }
         }
         if p.temperature <= 0 { return Self.argmax(logits) }
-        // Candidates sorted by logit, softmax at the temperature, nucleus cut, draw.
-        var idx = Array(0..<logits.count)
-        idx.sort { logits[$0] > logits[$1] || (logits[$0] == logits[$1] && $0 < $1) }
-        let maxL = logits[idx[0]]
-        var probs = [Double](repeating: 0, count: idx.count)
+        // Softmax at the temperature, candidates in descending order, nucleus cut, draw.
+        // Only the head of the distribution is sorted: tokens whose weight is below 1e-9 of the
+        // best one together hold less than 0.005% of the mass (at most 1e-9 x the vocabulary),
+        // so the nucleus and the draw almost always end inside the head; when either would
+        // reach into the tail, the whole vocabulary is sorted, which gives the same token.
+        var maxL = -Float.infinity
+        for v in logits where v > maxL { maxL = v }
+        let invT = 1 / Double(p.temperature)
+        var weights = [Double](repeating: 0, count: logits.count)
         var sum = 0.0
-        for (i, t) in idx.enumerated() {
-            let e = exp(Double(logits[t] - maxL) / Double(p.temperature))
-            probs[i] = e; sum += e
+        var head: [Int] = []
+        head.reserveCapacity(256)
+        for i in 0..<logits.count {
+            let e = exp(Double(logits[i] - maxL) * invT)
+            weights[i] = e
+            sum += e
+            if e >= 1e-9 { head.append(i) }
         }
-        var keep = idx.count
-        if p.topP < 1 {
+        let order: (Int, Int) -> Bool = { a, b in weights[a] > weights[b] || (weights[a] == weights[b] && a < b) }
+        head.sort(by: order)
+        let r = rng.unit()
+        if let t = Self.draw(head, weights: weights, sum: sum, topP: Double(p.topP), r: r, complete: head.count == logits.count) {
+            return t
+        }
+        var all = Array(0..<logits.count)
+        all.sort(by: order)
+        return Self.draw(all, weights: weights, sum: sum, topP: Double(p.topP), r: r, complete: true)!
+    }
+
+    /// The token that `r` in [0, 1) picks from the nucleus of `sorted` (descending candidates),
+    /// or nil when `sorted` is only the head and the nucleus or the draw would go past it.
+    static func draw(_ sorted: [Int], weights: [Double], sum: Double, topP: Double, r: Double, complete: Bool) -> Int? {
+        var keep = sorted.count
+        if topP < 1 {
             var cum = 0.0
-            for i in 0..<idx.count {
-                cum += probs[i] / sum
-                if cum >= Double(p.topP) { keep = i + 1; break }
+            var found = false
+            for (i, t) in sorted.enumerated() {
+                cum += weights[t] / sum
+                if cum >= topP { keep = i + 1; found = true; break }
             }
+            if !found && !complete { return nil }
+        } else if !complete {
+            keep = -1   // the nucleus is the whole vocabulary: its mass is `sum`
         }
-        let total = probs[0..<keep].reduce(0, +)
-        var r = rng.unit() * total
-        for i in 0..<keep {
-            r -= probs[i]
-            if r < 0 { return idx[i] }
+        let total = keep < 0 ? sum : sorted[0..<keep].reduce(0.0) { $0 + weights[$1] }
+        var x = r * total
+        let n = keep < 0 ? sorted.count : keep
+        for i in 0..<n {
+            x -= weights[sorted[i]]
+            if x < 0 { return sorted[i] }
         }
-        return idx[keep - 1]
+        return keep < 0 ? nil : sorted[n - 1]
     }
 
     static func argmax(_ x: UnsafeMutableBufferPointer<Float>) -> Int {
