@@ -115,6 +115,18 @@ public protocol TextGenerationModel: AnyObject, Sendable {
                        onToken: (_ index: Int, GeneratedToken) -> Bool) throws -> [GenerationResult]
 }
 
+/// A generator that admits sequences between forward passes (continuous batching): a request
+/// submitted while others are generating joins them at the next step, and each one's tokens
+/// are those `generate` alone would give.
+public protocol ContinuousBatchingModel: TextGenerationModel {
+    /// Queues one sequence. `onToken` and `completion` run on the model's compute thread;
+    /// `onToken` returning false ends the sequence (its slot is free for the next step).
+    /// `maxSequences` bounds the sequences in flight (taken when the compute thread starts).
+    func submit(prompt: [Int], parameters: GenerationParameters, maxSequences: Int,
+                onToken: @escaping @Sendable (GeneratedToken) -> Bool,
+                completion: @escaping @Sendable (Result<GenerationResult, any Error>) -> Void)
+}
+
 /// What a model folder, GGUF file or stored model turned out to be.
 public enum LoadedModel: Sendable {
     case embedding(any EmbeddingModel)

@@ -129,6 +129,7 @@ final class GenerationBatcher: Sendable {
     }
 
     func generate(_ job: GenerationJob) async throws -> GenerationResult {
+        if let continuous = model as? any ContinuousBatchingModel { return try await generate(job, on: continuous) }
         let id = state.withLock { s -> UInt64 in s.nextID += 1; return s.nextID }
         return try await withTaskCancellationHandler {
             try await withCheckedThrowingContinuation { c in
@@ -146,6 +147,21 @@ final class GenerationBatcher: Sendable {
                 return s.pending.remove(at: i)
             }
             item?.continuation.resume(throwing: CancellationError())
+        }
+    }
+
+    /// Continuous batching: the model's own loop admits the job at its next step; a cancelled
+    /// caller's sequence ends at the next token, freeing its slot.
+    private func generate(_ job: GenerationJob, on model: any ContinuousBatchingModel) async throws -> GenerationResult {
+        let cancelled = Locked(false)
+        return try await withTaskCancellationHandler {
+            try await withCheckedThrowingContinuation { c in
+                model.submit(prompt: job.prompt, parameters: job.parameters, maxSequences: options.maxBatchSize,
+                             onToken: { token in !cancelled.withLock { $0 } && job.onToken(token) },
+                             completion: { c.resume(with: $0) })
+            }
+        } onCancel: {
+            cancelled.withLock { $0 = true }
         }
     }
 

@@ -79,6 +79,56 @@ import Testing
         #expect(Array(forced.tokens.prefix(natural.completionTokens)) == natural.tokens.prefix(natural.completionTokens).map { $0 })
     }
 
+    @Test func continuousBatchingAdmitsLateSequencesAndGivesTheirSoloTokens() throws {
+        let m = try SmolLM.load()
+        let prompts = [[504, 3575, 282, 4649, 314], m.tokenizer.encode("Once upon a time", addSpecialTokens: true),
+                       m.tokenizer.encode("def add(a, b):", addSpecialTokens: true)]
+        var sampled = GenerationParameters()
+        sampled.maxTokens = 10; sampled.temperature = 0.8; sampled.topP = 0.9; sampled.seed = 11
+        let params = [greedy(24), sampled, greedy(0)]
+        let results = TestLocked<[Int: GenerationResult]>([:])
+        let done = DispatchSemaphore(value: 0)
+        let lateStarted = DispatchSemaphore(value: 0)
+        let firstTokens = TestLocked(0)
+        let submitLate: @Sendable () -> Void = {
+            for i in 1..<3 {
+                m.submit(prompt: prompts[i], parameters: params[i], maxSequences: 4, onToken: { _ in true }) { r in
+                    results.withLock { $0[i] = try? r.get() }
+                    done.signal()
+                }
+            }
+        }
+        // The later sequences arrive while the first is generating.
+        m.submit(prompt: prompts[0], parameters: params[0], maxSequences: 4, onToken: { _ in
+            if firstTokens.withLock({ $0 += 1; return $0 }) == 3 { lateStarted.signal() }
+            return true
+        }) { r in
+            results.withLock { $0[0] = try? r.get() }
+            done.signal()
+        }
+        lateStarted.wait()
+        submitLate()
+        for _ in 0..<3 { done.wait() }
+        let got = results.withLock { $0 }
+        for i in 0..<3 {
+            let solo = try m.generate(prompt: prompts[i], parameters: params[i]) { _ in true }
+            #expect(got[i] == solo, "sequence \(i)")
+        }
+    }
+
+    @Test func continuousBatchingEndsASequenceWhoseCallerLeaves() throws {
+        let m = try SmolLM.load()
+        let done = DispatchSemaphore(value: 0)
+        let result = TestLocked<GenerationResult?>(nil)
+        m.submit(prompt: [504, 3575, 282, 4649, 314], parameters: greedy(50), maxSequences: 2, onToken: { _ in false }) { r in
+            result.withLock { $0 = try? r.get() }
+            done.signal()
+        }
+        done.wait()
+        #expect(result.withLock { $0 }?.completionTokens == 1)
+        #expect(result.withLock { $0 }?.finishReason == .stop)
+    }
+
     @Test func batchedGenerationEqualsOneAtATime() throws {
         let m = try SmolLM.load()
         let prompts = [[504, 3575, 282, 4649, 314], m.tokenizer.encode("Once upon a time", addSpecialTokens: true),

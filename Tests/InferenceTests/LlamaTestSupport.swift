@@ -46,3 +46,15 @@ func greedy(_ maxTokens: Int) -> GenerationParameters {
     p.temperature = 0
     return p
 }
+
+/// A value behind a lock, shared by a test and the model's compute thread.
+final class TestLocked<Value>: @unchecked Sendable {
+    private var value: Value
+    private let lock = NSLock()
+    init(_ value: Value) { self.value = value }
+    func withLock<R>(_ body: (inout Value) throws -> R) rethrows -> R {
+        lock.lock()
+        defer { lock.unlock() }
+        return try body(&value)
+    }
+}

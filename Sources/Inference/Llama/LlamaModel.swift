@@ -18,7 +18,7 @@ public enum LlamaError: Error, CustomStringConvertible, Equatable {
 }
 
 /// A Llama-architecture decoder from a GGUF file, computing directly on its quantised weights.
-public final class LlamaModel: TextGenerationModel, @unchecked Sendable {   // immutable after load
+public final class LlamaModel: ContinuousBatchingModel, @unchecked Sendable {   // immutable after load
     public let id: String
     public let config: LlamaConfig
     public let bpe: BPETokenizer
@@ -29,6 +29,8 @@ public final class LlamaModel: TextGenerationModel, @unchecked Sendable {   // i
     let weights: LlamaWeights
     /// Worker threads for matrix products and attention (all cores, at most 8).
     public let threads: Int
+    /// The continuous-batching loop behind `submit` (its thread runs only while there is work).
+    private(set) var scheduler: LlamaScheduler!
 
     public var contextLength: Int { config.contextLength }
     public var tokenizer: any TextTokenizer { bpe }
@@ -43,6 +45,14 @@ public final class LlamaModel: TextGenerationModel, @unchecked Sendable {   // i
         chatTemplateSource = gguf.metadata["tokenizer.chat_template"]?.string
         chatTemplate = try chatTemplateSource.map { try ChatMLTemplate(jinja: $0) }
         threads = max(1, min(ProcessInfo.processInfo.activeProcessorCount, 8))
+        scheduler = LlamaScheduler(model: self)
+    }
+
+    public func submit(prompt: [Int], parameters: GenerationParameters, maxSequences: Int,
+                       onToken: @escaping @Sendable (GeneratedToken) -> Bool,
+                       completion: @escaping @Sendable (Result<GenerationResult, any Error>) -> Void) {
+        scheduler.submit(.init(prompt: prompt, parameters: parameters, onToken: onToken, completion: completion),
+                         maxSequences: maxSequences)
     }
 
     /// Loads a GGUF file. `id` defaults to the file name without extension.
