@@ -122,9 +122,21 @@ public protocol ContinuousBatchingModel: TextGenerationModel {
     /// Queues one sequence. `onToken` and `completion` run on the model's compute thread;
     /// `onToken` returning false ends the sequence (its slot is free for the next step).
     /// `maxSequences` bounds the sequences in flight (taken when the compute thread starts).
+    /// `observeBatch` is told, as the sequence ends, the most sequences that shared one of its
+    /// forward passes (the batch size it actually ran at, for metrics).
     func submit(prompt: [Int], parameters: GenerationParameters, maxSequences: Int,
                 onToken: @escaping @Sendable (GeneratedToken) -> Bool,
+                observeBatch: @escaping @Sendable (Int) -> Void,
                 completion: @escaping @Sendable (Result<GenerationResult, any Error>) -> Void)
+}
+
+extension ContinuousBatchingModel {
+    public func submit(prompt: [Int], parameters: GenerationParameters, maxSequences: Int,
+                       onToken: @escaping @Sendable (GeneratedToken) -> Bool,
+                       completion: @escaping @Sendable (Result<GenerationResult, any Error>) -> Void) {
+        submit(prompt: prompt, parameters: parameters, maxSequences: maxSequences, onToken: onToken,
+               observeBatch: { _ in }, completion: completion)
+    }
 }
 
 /// What a model folder, GGUF file or stored model turned out to be.

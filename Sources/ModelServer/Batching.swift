@@ -158,6 +158,7 @@ final class GenerationBatcher: Sendable {
             try await withCheckedThrowingContinuation { c in
                 model.submit(prompt: job.prompt, parameters: job.parameters, maxSequences: options.maxBatchSize,
                              onToken: { token in !cancelled.withLock { $0 } && job.onToken(token) },
+                             observeBatch: { [observe] in observe("generation", $0) },
                              completion: { c.resume(with: $0) })
             }
         } onCancel: {

@@ -50,8 +50,10 @@ public final class LlamaModel: ContinuousBatchingModel, @unchecked Sendable {   
 
     public func submit(prompt: [Int], parameters: GenerationParameters, maxSequences: Int,
                        onToken: @escaping @Sendable (GeneratedToken) -> Bool,
+                       observeBatch: @escaping @Sendable (Int) -> Void,
                        completion: @escaping @Sendable (Result<GenerationResult, any Error>) -> Void) {
-        scheduler.submit(.init(prompt: prompt, parameters: parameters, onToken: onToken, completion: completion),
+        scheduler.submit(.init(prompt: prompt, parameters: parameters, onToken: onToken, observeBatch: observeBatch,
+                               completion: completion),
                          maxSequences: maxSequences)
     }
 

@@ -14,6 +14,7 @@ final class LlamaScheduler: @unchecked Sendable {   // mutable state is guarded 
         let prompt: [Int]
         let parameters: GenerationParameters
         let onToken: @Sendable (GeneratedToken) -> Bool
+        let observeBatch: @Sendable (Int) -> Void
         let completion: @Sendable (Result<GenerationResult, any Error>) -> Void
     }
 
@@ -27,6 +28,8 @@ final class LlamaScheduler: @unchecked Sendable {   // mutable state is guarded 
         var hasLogits = false
         /// The token sampled last, to run in the next pass.
         var next: Int?
+        /// Most sequences that shared a pass with this one.
+        var peakBatch = 0
     }
 
     private unowned let model: LlamaModel
@@ -103,18 +106,23 @@ final class LlamaScheduler: @unchecked Sendable {   // mutable state is guarded 
                 active[i].next = active[i].sequence.step(tokenizer: model.bpe, contextLength: c.contextLength) { request.onToken($0) }
                 active[i].hasLogits = false
             }
-            for a in active where a.sequence.finish != nil { a.request.completion(.success(a.sequence.result)) }
+            for a in active where a.sequence.finish != nil {
+                a.request.observeBatch(max(1, a.peakBatch))
+                a.request.completion(.success(a.sequence.result))
+            }
             active.removeAll { $0.sequence.finish != nil }
 
             // One decode row per sequence with a next token; logits come back in row order.
             var rows: [LlamaBatchRow] = []
             var owners: [Int] = []
+            var inPass = Set<Int>()
             for i in active.indices {
                 guard let token = active[i].next else { continue }
                 active[i].next = nil
                 rows.append(LlamaBatchRow(token: token, cache: active[i].sequence.cache,
                                           position: active[i].sequence.cache.count, wantLogits: true))
                 owners.append(i)
+                inPass.insert(i)
             }
 
             // Prompt rows of sequences still being prefilled, as many as the pass has room for.
@@ -127,11 +135,13 @@ final class LlamaScheduler: @unchecked Sendable {   // mutable state is guarded 
                                               wantLogits: j == prompt.count - 1, multiToken: prompt.count > 1))
                     if j == prompt.count - 1 { owners.append(i) }
                 }
+                inPass.insert(i)
                 budget -= end - active[i].fed
                 active[i].fed = end
             }
             if rows.isEmpty { continue }
             forward.run(rows, ws: ws)
+            for i in inPass { active[i].peakBatch = max(active[i].peakBatch, inPass.count) }
             for (m, i) in owners.enumerated() {
                 active[i].sequence.takeLogits(ws.logits + m * c.vocab)
                 active[i].hasLogits = true
