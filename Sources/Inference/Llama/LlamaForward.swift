@@ -31,8 +31,12 @@ final class LlamaKVCache {
 final class LlamaWorkspace {
     let rows: Int
     let x, xn, q, k, v, att, gate, up, logits, scratch: UnsafeMutablePointer<Float>
+    /// Converted activations: one slot per activation type of the matrices sharing an input
+    /// (a mixed file can store q, k and v in three types that each need their own).
     let quant: UnsafeMutableRawPointer
     let quantStride: Int
+    static let quantSlots = 3
+    var quantSlotBytes: Int { rows * quantStride }
     let scratchStride: Int
     private var buffers: [UnsafeMutablePointer<Float>] = []
 
@@ -51,7 +55,7 @@ final class LlamaWorkspace {
         scratch = f(max(threads, 1) * maxPositions)
         // Largest converted activation row: F32 copy of the widest input.
         quantStride = (max(c.dim, c.ffnDim) * 4 + 63) / 64 * 64
-        quant = .allocate(byteCount: rows * quantStride, alignment: 64)
+        quant = .allocate(byteCount: Self.quantSlots * rows * quantStride, alignment: 64)
         buffers = [x, xn, q, k, v, att, gate, up, logits, scratch]
     }
 
@@ -77,26 +81,28 @@ struct LlamaForward {
     let weights: LlamaWeights
     let threads: Int
 
-    /// Converts `rows` activation rows (`stride` floats apart) for a product with `m`.
-    private func quantize(_ src: UnsafeMutablePointer<Float>, stride: Int, rows: Int, for m: LlamaMatrix, into ws: LlamaWorkspace) {
-        let vt = m.vecDotType
-        for r in 0..<rows {
-            ck_quantize_row(vt, src + r * stride, ws.quant + r * ws.quantStride, Int32(m.cols))
+    /// Products of `rows` activation rows (`stride` floats apart) with several matrices sharing
+    /// them: the rows are converted once per activation type the matrices need, then the rows
+    /// of all matrices are split over the threads in one go.
+    private func matmuls(_ src: UnsafeMutablePointer<Float>, stride: Int, rows: Int,
+                         _ jobs: [(LlamaMatrix, UnsafeMutablePointer<Float>)], ws: LlamaWorkspace) {
+        var types: [Int32] = []
+        for (m, _) in jobs where !types.contains(m.vecDotType) {
+            precondition(types.count < LlamaWorkspace.quantSlots)
+            let slot = ws.quant + types.count * ws.quantSlotBytes
+            for r in 0..<rows { ck_quantize_row(m.vecDotType, src + r * stride, slot + r * ws.quantStride, Int32(m.cols)) }
+            types.append(m.vecDotType)
         }
-    }
-
-    /// Products of the converted activations in `ws.quant` with several matrices sharing them,
-    /// rows of all matrices split over the threads in one go.
-    private func matmuls(_ jobs: [(LlamaMatrix, UnsafeMutablePointer<Float>)], rows: Int, ws: LlamaWorkspace) {
+        let slots = jobs.map { job in UnsafeRawPointer(ws.quant + types.firstIndex(of: job.0.vecDotType)! * ws.quantSlotBytes) }
         let total = jobs.reduce(0) { $0 + $1.0.rows }
-        let quant = UnsafeRawPointer(ws.quant), qs = ws.quantStride
+        let qs = ws.quantStride
         parallelChunks(total, threads: threads) { _, range in
             var base = 0
-            for (m, out) in jobs {
+            for (j, (m, out)) in jobs.enumerated() {
                 let lo = max(range.lowerBound - base, 0), hi = min(range.upperBound - base, m.rows)
                 if lo < hi {
                     ck_matmul(Int32(m.type.rawValue), m.data, m.rowBytes, Int32(m.cols), Int32(lo), Int32(hi),
-                              quant, qs, Int32(rows), out, m.rows)
+                              slots[j], qs, Int32(rows), out, m.rows)
                 }
                 base += m.rows
             }
@@ -119,8 +125,7 @@ struct LlamaForward {
             layer.attnNorm.withUnsafeBufferPointer { w in
                 for r in 0..<n { ck_rms_norm(ws.x + r * c.dim, w.baseAddress, ws.xn + r * c.dim, Int32(c.dim), c.rmsEps) }
             }
-            quantize(ws.xn, stride: c.dim, rows: n, for: layer.q, into: ws)
-            matmuls([(layer.q, ws.q), (layer.k, ws.k), (layer.v, ws.v)], rows: n, ws: ws)
+            matmuls(ws.xn, stride: c.dim, rows: n, [(layer.q, ws.q), (layer.k, ws.k), (layer.v, ws.v)], ws: ws)
             for (r, row) in batch.enumerated() {
                 ck_rope_norm(ws.q + r * c.dim, Int32(c.heads), Int32(c.headDim), Int32(row.position), c.ropeBase)
                 ck_rope_norm(ws.k + r * c.kvDim, Int32(c.kvHeads), Int32(c.headDim), Int32(row.position), c.ropeBase)
@@ -144,18 +149,15 @@ struct LlamaForward {
                                           ws.att + r * c.dim + h * c.headDim)
                 }
             }
-            quantize(ws.att, stride: c.dim, rows: n, for: layer.o, into: ws)
-            matmuls([(layer.o, ws.xn)], rows: n, ws: ws)
+            matmuls(ws.att, stride: c.dim, rows: n, [(layer.o, ws.xn)], ws: ws)
             ck_add(ws.x, ws.xn, Int32(n * c.dim))
             // feed-forward
             layer.ffnNorm.withUnsafeBufferPointer { w in
                 for r in 0..<n { ck_rms_norm(ws.x + r * c.dim, w.baseAddress, ws.xn + r * c.dim, Int32(c.dim), c.rmsEps) }
             }
-            quantize(ws.xn, stride: c.dim, rows: n, for: layer.gate, into: ws)
-            matmuls([(layer.gate, ws.gate), (layer.up, ws.up)], rows: n, ws: ws)
+            matmuls(ws.xn, stride: c.dim, rows: n, [(layer.gate, ws.gate), (layer.up, ws.up)], ws: ws)
             ck_swiglu(ws.gate, ws.up, Int32(n * c.ffnDim))
-            quantize(ws.gate, stride: c.ffnDim, rows: n, for: layer.down, into: ws)
-            matmuls([(layer.down, ws.xn)], rows: n, ws: ws)
+            matmuls(ws.gate, stride: c.ffnDim, rows: n, [(layer.down, ws.xn)], ws: ws)
             ck_add(ws.x, ws.xn, Int32(n * c.dim))
         }
         for row in batch { row.cache.count = max(row.cache.count, row.position + 1) }
@@ -168,7 +170,6 @@ struct LlamaForward {
             }
         }
         guard m > 0 else { return }
-        quantize(ws.xn, stride: c.dim, rows: m, for: weights.output, into: ws)
-        matmuls([(weights.output, ws.logits)], rows: m, ws: ws)
+        matmuls(ws.xn, stride: c.dim, rows: m, [(weights.output, ws.logits)], ws: ws)
     }
 }
