@@ -6,12 +6,9 @@
 // emulation) makes our logits bit-identical to it, so greedy decoding agrees token for token.
 #pragma STDC FP_CONTRACT OFF
 #include "ckernels.h"
+#include "ckernels_internal.h"
 #include <math.h>
 #include <string.h>
-#if defined(__x86_64__) || defined(__i386__)
-#include <immintrin.h>
-#define CK_X86 1
-#endif
 
 // ---------------------------------------------------------------- F16 conversion (exact, RNE)
 
@@ -52,8 +49,6 @@ void ck_fp32_to_fp16_row(const float *x, uint16_t *y, int n) {
     for (int i = 0; i < n; i++) y[i] = ck_fp32_to_fp16(x[i]);
 }
 
-static inline uint16_t rd16(const uint8_t *p) { uint16_t v; memcpy(&v, p, 2); return v; }
-static inline float h2f(const uint8_t *p) { return ck_fp16_to_fp32(rd16(p)); }
 
 // ---------------------------------------------------------------- CPU dispatch
 
@@ -85,7 +80,20 @@ int ck_vec_dot_type(int t) {
     case CK_TYPE_Q4_0: return CK_TYPE_Q8_0;
     case CK_TYPE_Q4_1: return CK_TYPE_Q8_1;
     case CK_TYPE_Q8_0: return CK_TYPE_Q8_0;
+    case CK_TYPE_Q5_0: return CK_TYPE_Q8_0;
+    case CK_TYPE_Q5_1: return CK_TYPE_Q8_1;
+    case CK_TYPE_Q4_K: case CK_TYPE_Q5_K: case CK_TYPE_Q6_K: return CK_TYPE_Q8_K;
+    case CK_TYPE_BF16: return CK_TYPE_BF16;
     default: return -1;
+    }
+}
+
+int ck_block_size(int t) {
+    switch (t) {
+    case CK_TYPE_F32: case CK_TYPE_F16: case CK_TYPE_BF16: return 1;
+    case CK_TYPE_Q4_0: case CK_TYPE_Q4_1: case CK_TYPE_Q5_0: case CK_TYPE_Q5_1: case CK_TYPE_Q8_0: case CK_TYPE_Q8_1: return 32;
+    case CK_TYPE_Q4_K: case CK_TYPE_Q5_K: case CK_TYPE_Q6_K: case CK_TYPE_Q8_K: return 256;
+    default: return 0;
     }
 }
 
@@ -97,6 +105,13 @@ size_t ck_row_bytes(int t, int n) {
     case CK_TYPE_Q4_1: return (size_t)(n / 32) * 20;
     case CK_TYPE_Q8_0: return (size_t)(n / 32) * 34;
     case CK_TYPE_Q8_1: return (size_t)(n / 32) * 36;
+    case CK_TYPE_Q5_0: return (size_t)(n / 32) * 22;
+    case CK_TYPE_Q5_1: return (size_t)(n / 32) * 24;
+    case CK_TYPE_Q4_K: return (size_t)(n / 256) * 144;
+    case CK_TYPE_Q5_K: return (size_t)(n / 256) * 176;
+    case CK_TYPE_Q6_K: return (size_t)(n / 256) * 210;
+    case CK_TYPE_Q8_K: return (size_t)(n / 256) * CK_Q8_K_BYTES;
+    case CK_TYPE_BF16: return (size_t)n * 2;
     default: return 0;
     }
 }
@@ -135,6 +150,8 @@ void ck_quantize_row(int t, const float *x, void *dst, int n) {
     case CK_TYPE_F16: ck_fp32_to_fp16_row(x, (uint16_t *)dst, n); break;
     case CK_TYPE_Q8_0: quantize_q8(x, (uint8_t *)dst, n, 0); break;
     case CK_TYPE_Q8_1: quantize_q8(x, (uint8_t *)dst, n, 1); break;
+    case CK_TYPE_Q8_K: ck_quantize_row_q8_K(x, (uint8_t *)dst, n); break;
+    case CK_TYPE_BF16: for (int i = 0; i < n; i++) ((uint16_t *)dst)[i] = ck_fp32_to_bf16(x[i]); break;
     default: break;
     }
 }
@@ -168,18 +185,12 @@ void ck_dequantize_row(int t, const void *w, size_t rb, int row, int n, float *o
             }
         }
         break;
-    default: memset(out, 0, (size_t)n * 4); break;
+    default: if (!ck_dequantize_row_more(t, p, n, out)) memset(out, 0, (size_t)n * 4); break;
     }
 }
 
 // ---------------------------------------------------------------- portable dot products
 
-// The 8-lane reduction tree of llama.cpp's hsum_float_8.
-static inline float hsum8(const float a[8]) {
-    float r0 = a[4] + a[0], r1 = a[5] + a[1], r2 = a[6] + a[2], r3 = a[7] + a[3];
-    r0 = r0 + r2; r1 = r1 + r3;
-    return r0 + r1;
-}
 
 static float dot_q4_1_q8_1_portable(int n, const uint8_t *x, const uint8_t *y) {
     float acc[8] = {0}; float summs = 0;
@@ -250,15 +261,6 @@ static float dot_f16_portable(int n, const uint16_t *x, const uint16_t *y) {
 // ---------------------------------------------------------------- AVX2 dot products
 
 #if CK_X86
-#define TGT __attribute__((target("avx2,fma,f16c")))
-
-TGT static inline float hsum_float_8(__m256 x) {
-    __m128 res = _mm256_extractf128_ps(x, 1);
-    res = _mm_add_ps(res, _mm256_castps256_ps128(x));
-    res = _mm_add_ps(res, _mm_movehl_ps(res, res));
-    res = _mm_add_ss(res, _mm_movehdup_ps(res));
-    return _mm_cvtss_f32(res);
-}
 
 TGT static inline __m256i bytes_from_nibbles_32(const uint8_t *p) {
     const __m128i tmp = _mm_loadu_si128((const __m128i *)p);
@@ -276,7 +278,6 @@ TGT static inline __m256 mul_sum_i8_pairs_float(__m256i x, __m256i y) {
     return mul_sum_us8_pairs_float(_mm256_sign_epi8(x, x), _mm256_sign_epi8(y, x));
 }
 
-TGT static inline float h2f_hw(const uint8_t *p) { return _cvtsh_ss(rd16(p)); }
 
 TGT static float dot_q4_1_q8_1_avx2(int n, const uint8_t *x, const uint8_t *y) {
     __m256 acc = _mm256_setzero_ps(); float summs = 0;
@@ -405,7 +406,12 @@ static dot_fn pick_dot(int t) {
         case CK_TYPE_Q4_0: return (dot_fn)dot_q4_0_q8_0_avx2;
         case CK_TYPE_Q4_1: return (dot_fn)dot_q4_1_q8_1_avx2;
         case CK_TYPE_Q8_0: return (dot_fn)dot_q8_0_q8_0_avx2;
-        default: return 0;
+        case CK_TYPE_Q5_0: return ck_dot_q5_0_q8_0_avx2;
+        case CK_TYPE_Q5_1: return ck_dot_q5_1_q8_1_avx2;
+        case CK_TYPE_Q4_K: return ck_dot_q4_K_q8_K_avx2;
+        case CK_TYPE_Q5_K: return ck_dot_q5_K_q8_K_avx2;
+        case CK_TYPE_Q6_K: return ck_dot_q6_K_q8_K_avx2;
+        default: break;   // BF16 has one implementation
         }
     }
 #endif
@@ -415,6 +421,12 @@ static dot_fn pick_dot(int t) {
     case CK_TYPE_Q4_0: return (dot_fn)dot_q4_0_q8_0_portable;
     case CK_TYPE_Q4_1: return (dot_fn)dot_q4_1_q8_1_portable;
     case CK_TYPE_Q8_0: return (dot_fn)dot_q8_0_q8_0_portable;
+    case CK_TYPE_Q5_0: return ck_dot_q5_0_q8_0;
+    case CK_TYPE_Q5_1: return ck_dot_q5_1_q8_1;
+    case CK_TYPE_Q4_K: return ck_dot_q4_K_q8_K;
+    case CK_TYPE_Q5_K: return ck_dot_q5_K_q8_K;
+    case CK_TYPE_Q6_K: return ck_dot_q6_K_q8_K;
+    case CK_TYPE_BF16: return ck_dot_bf16;
     default: return 0;
     }
 }

@@ -16,9 +16,21 @@ enum {
     CK_TYPE_F16 = 1,
     CK_TYPE_Q4_0 = 2,
     CK_TYPE_Q4_1 = 3,
+    CK_TYPE_Q5_0 = 6,
+    CK_TYPE_Q5_1 = 7,
     CK_TYPE_Q8_0 = 8,
     CK_TYPE_Q8_1 = 9,
+    CK_TYPE_Q4_K = 12,
+    CK_TYPE_Q5_K = 13,
+    CK_TYPE_Q6_K = 14,
+    CK_TYPE_Q8_K = 15,
+    CK_TYPE_BF16 = 30,
 };
+
+/// Elements per block of `type` (1 for F32/F16/BF16, 32, or 256 for K-quants); 0 if unsupported.
+int ck_block_size(int type);
+float ck_bf16_to_fp32(uint16_t h);
+uint16_t ck_fp32_to_bf16(float f);
 
 /// 1 when the AVX2+FMA+F16C kernels are in use.
 int ck_has_avx2(void);

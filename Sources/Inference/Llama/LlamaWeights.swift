@@ -53,7 +53,10 @@ struct LlamaMatrix: @unchecked Sendable {   // points into the immutable mapped 
         guard info.dims.count >= 2, info.dims[0] == cols, info.dims[1] == rows, info.dims.dropFirst(2).allSatisfy({ $0 == 1 }) else {
             throw GGUFError.corrupt("tensor \(name) has shape \(info.dims), expected [\(cols), \(rows)]")
         }
-        guard info.type.blockSize == 1 || cols % 32 == 0 else { throw GGUFError.corrupt("tensor \(name) rows are not whole blocks") }
+        guard cols % info.type.blockSize == 0 else { throw GGUFError.corrupt("tensor \(name) rows are not whole blocks") }
+        guard ck_vec_dot_type(Int32(info.type.rawValue)) >= 0 else {
+            throw GGUFError.unknownTensorType(tensor: name, type: info.type.rawValue)
+        }
         type = info.type
         data = ptr
         self.rows = rows

@@ -24,7 +24,10 @@ public enum GGUFError: Error, CustomStringConvertible, Equatable {
         case .unsupportedVersion(let v): return "GGUF version \(v) is not supported (only 2 and 3)"
         case .truncated(let w, let o): return "GGUF file is truncated: \(w) at byte \(o) runs past the end of the file"
         case .corrupt(let m): return "GGUF file is corrupt: \(m)"
-        case .unknownTensorType(let t, let ty): return "tensor \(t) uses GGML type \(ty), which this engine cannot compute on (supported: F32, F16, Q4_0, Q4_1, Q8_0)"
+        case .unknownTensorType(let t, let ty):
+            return "tensor \(t) is stored as \(GGMLType.name(of: ty)) (GGML type \(ty)), which this engine cannot compute on "
+                + "(supported: F32, F16, BF16, Q4_0, Q4_1, Q5_0, Q5_1, Q8_0, Q4_K, Q5_K, Q6_K); "
+                + "re-quantise the model to one of these, e.g. Q4_K_M"
         case .missingMetadata(let k): return "GGUF metadata key \(k) is missing"
         case .missingTensor(let t): return "GGUF file has no tensor named \(t)"
         case .unsupportedArchitecture(let a): return "model architecture '\(a)' is not supported (supported: llama)"
@@ -58,12 +61,40 @@ public indirect enum GGUFValue: Sendable, Equatable {
 }
 
 /// GGML tensor storage types this engine computes on.
-public enum GGMLType: UInt32, Sendable {
-    case f32 = 0, f16 = 1, q4_0 = 2, q4_1 = 3, q8_0 = 8
+public enum GGMLType: UInt32, Sendable, CaseIterable {
+    case f32 = 0, f16 = 1, q4_0 = 2, q4_1 = 3, q5_0 = 6, q5_1 = 7, q8_0 = 8
+    case q4_K = 12, q5_K = 13, q6_K = 14, bf16 = 30
 
-    var blockSize: Int { switch self { case .f32, .f16: return 1; default: return 32 } }
+    var blockSize: Int {
+        switch self {
+        case .f32, .f16, .bf16: return 1
+        case .q4_0, .q4_1, .q5_0, .q5_1, .q8_0: return 32
+        case .q4_K, .q5_K, .q6_K: return 256
+        }
+    }
     var blockBytes: Int {
-        switch self { case .f32: return 4; case .f16: return 2; case .q4_0: return 18; case .q4_1: return 20; case .q8_0: return 34 }
+        switch self {
+        case .f32: return 4
+        case .f16, .bf16: return 2
+        case .q4_0: return 18
+        case .q4_1: return 20
+        case .q5_0: return 22
+        case .q5_1: return 24
+        case .q8_0: return 34
+        case .q4_K: return 144
+        case .q5_K: return 176
+        case .q6_K: return 210
+        }
+    }
+
+    /// GGML's name of a type number, for messages about types this engine does not compute on.
+    public static func name(of raw: UInt32) -> String {
+        let names: [UInt32: String] = [0: "F32", 1: "F16", 2: "Q4_0", 3: "Q4_1", 6: "Q5_0", 7: "Q5_1", 8: "Q8_0", 9: "Q8_1",
+                                       10: "Q2_K", 11: "Q3_K", 12: "Q4_K", 13: "Q5_K", 14: "Q6_K", 15: "Q8_K",
+                                       16: "IQ2_XXS", 17: "IQ2_XS", 18: "IQ3_XXS", 19: "IQ1_S", 20: "IQ4_NL", 21: "IQ3_S",
+                                       22: "IQ2_S", 23: "IQ4_XS", 24: "I8", 25: "I16", 26: "I32", 27: "I64", 28: "F64",
+                                       29: "IQ1_M", 30: "BF16", 34: "TQ1_0", 35: "TQ2_0", 39: "MXFP4"]
+        return names[raw] ?? "type \(raw)"
     }
 }
 

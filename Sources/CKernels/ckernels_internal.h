@@ -1,0 +1,66 @@
+#ifndef CKERNELS_INTERNAL_H
+#define CKERNELS_INTERNAL_H
+// Shared between the kernel files; not part of the module's interface.
+#include "ckernels.h"
+#include <stdint.h>
+#include <string.h>
+#if defined(__x86_64__) || defined(__i386__)
+#include <immintrin.h>
+#define CK_X86 1
+#endif
+
+/// Bytes of one Q8_K activation block: F32 scale, 256 quants, 16 sums of 16 quants.
+#define CK_Q8_K_BYTES 292
+
+static inline uint16_t rd16(const uint8_t *p) { uint16_t v; memcpy(&v, p, 2); return v; }
+static inline float h2f(const uint8_t *p) { return ck_fp16_to_fp32(rd16(p)); }
+
+// The 8-lane reduction tree of llama.cpp's hsum_float_8.
+static inline float hsum8(const float a[8]) {
+    float r0 = a[4] + a[0], r1 = a[5] + a[1], r2 = a[6] + a[2], r3 = a[7] + a[3];
+    r0 = r0 + r2; r1 = r1 + r3;
+    return r0 + r1;
+}
+
+// Q4_K / Q5_K pack eight 6-bit scales and eight 6-bit minimums into 12 bytes.
+static inline void scale_min_k4(int j, const uint8_t *q, uint8_t *sc, uint8_t *m) {
+    if (j < 4) {
+        *sc = q[j] & 63; *m = q[j + 4] & 63;
+    } else {
+        *sc = (uint8_t)((q[j + 4] & 0xF) | ((q[j - 4] >> 6) << 4));
+        *m = (uint8_t)((q[j + 4] >> 4) | ((q[j] >> 6) << 4));
+    }
+}
+
+#if CK_X86
+#define TGT __attribute__((target("avx2,fma,f16c")))
+
+TGT static inline float hsum_float_8(__m256 x) {
+    __m128 res = _mm256_extractf128_ps(x, 1);
+    res = _mm_add_ps(res, _mm256_castps256_ps128(x));
+    res = _mm_add_ps(res, _mm_movehl_ps(res, res));
+    res = _mm_add_ss(res, _mm_movehdup_ps(res));
+    return _mm_cvtss_f32(res);
+}
+
+TGT static inline float h2f_hw(const uint8_t *p) { return _cvtsh_ss(rd16(p)); }
+#endif
+
+void ck_quantize_row_q8_K(const float *x, uint8_t *y, int n);
+/// Dequantises a row of the types in kquants.c; 0 when `t` is not one of them.
+int ck_dequantize_row_more(int t, const uint8_t *p, int n, float *out);
+// Portable kernels; each AVX2 twin below gives the same bits.
+float ck_dot_q5_0_q8_0(int n, const void *x, const void *y);
+float ck_dot_q5_1_q8_1(int n, const void *x, const void *y);
+float ck_dot_q4_K_q8_K(int n, const void *x, const void *y);
+float ck_dot_q5_K_q8_K(int n, const void *x, const void *y);
+float ck_dot_q6_K_q8_K(int n, const void *x, const void *y);
+float ck_dot_bf16(int n, const void *x, const void *y);
+#if CK_X86
+float ck_dot_q5_0_q8_0_avx2(int n, const void *x, const void *y);
+float ck_dot_q5_1_q8_1_avx2(int n, const void *x, const void *y);
+float ck_dot_q4_K_q8_K_avx2(int n, const void *x, const void *y);
+float ck_dot_q5_K_q8_K_avx2(int n, const void *x, const void *y);
+float ck_dot_q6_K_q8_K_avx2(int n, const void *x, const void *y);
+#endif
+#endif

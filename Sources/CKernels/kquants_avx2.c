@@ -1,0 +1,149 @@
+// AVX2 dot products for Q5_0, Q5_1 and the K-quants, in the lanes of llama.cpp's kernels: the
+// portable twins in kquants.c give the same bits (checked by the tests on whole models).
+#pragma STDC FP_CONTRACT OFF
+#include "ckernels_internal.h"
+#include <math.h>
+#if CK_X86
+
+// 32 bits to 32 bytes: byte j is 0xFF when bit j is set.
+TGT static inline __m256i bytes_from_bits_32(const uint8_t *p) {
+    uint32_t bits; memcpy(&bits, p, 4);
+    const __m256i spread = _mm256_shuffle_epi8(_mm256_set1_epi32((int)bits),
+        _mm256_set_epi64x(0x0303030303030303, 0x0202020202020202, 0x0101010101010101, 0x0000000000000000));
+    const __m256i select = _mm256_set1_epi64x((long long)0x8040201008040201ULL);
+    return _mm256_cmpeq_epi8(_mm256_and_si256(spread, select), select);
+}
+
+TGT static inline __m256i nibbles_32(const uint8_t *p) {
+    const __m128i tmp = _mm_loadu_si128((const __m128i *)p);
+    const __m256i bytes = _mm256_insertf128_si256(_mm256_castsi128_si256(tmp), _mm_srli_epi16(tmp, 4), 1);
+    return _mm256_and_si256(_mm256_set1_epi8(0xF), bytes);
+}
+
+TGT static inline __m256 madd_u8_i8_float(__m256i ux, __m256i sy) {
+    return _mm256_cvtepi32_ps(_mm256_madd_epi16(_mm256_set1_epi16(1), _mm256_maddubs_epi16(ux, sy)));
+}
+
+TGT float ck_dot_q5_0_q8_0_avx2(int n, const void *vx, const void *vy) {
+    const uint8_t *x = vx, *y = vy;
+    __m256 acc = _mm256_setzero_ps();
+    for (int b = 0; b < n / 32; b++) {
+        const uint8_t *xb = x + b * 22, *yb = y + b * 34;
+        const __m256 dd = _mm256_set1_ps(h2f_hw(xb) * h2f_hw(yb));
+        // Where the fifth bit is clear, setting the top nibble makes the byte q - 16.
+        const __m256i hi = _mm256_andnot_si256(bytes_from_bits_32(xb + 2), _mm256_set1_epi8((char)0xF0));
+        const __m256i qx = _mm256_or_si256(nibbles_32(xb + 6), hi);
+        const __m256i qy = _mm256_loadu_si256((const __m256i *)(yb + 2));
+        acc = _mm256_fmadd_ps(dd, madd_u8_i8_float(_mm256_sign_epi8(qx, qx), _mm256_sign_epi8(qy, qx)), acc);
+    }
+    return hsum_float_8(acc);
+}
+
+TGT float ck_dot_q5_1_q8_1_avx2(int n, const void *vx, const void *vy) {
+    const uint8_t *x = vx, *y = vy;
+    __m256 acc = _mm256_setzero_ps();
+    float summs = 0.0f;
+    for (int b = 0; b < n / 32; b++) {
+        const uint8_t *xb = x + b * 24, *yb = y + b * 36;
+        const __m256 dd = _mm256_set1_ps(h2f_hw(xb) * h2f_hw(yb));
+        summs = fmaf(h2f_hw(xb + 2), h2f_hw(yb + 2), summs);
+        const __m256i hi = _mm256_and_si256(bytes_from_bits_32(xb + 4), _mm256_set1_epi8(0x10));
+        const __m256i qx = _mm256_or_si256(nibbles_32(xb + 8), hi);
+        const __m256i qy = _mm256_loadu_si256((const __m256i *)(yb + 4));
+        acc = _mm256_fmadd_ps(dd, madd_u8_i8_float(qx, qy), acc);
+    }
+    return hsum_float_8(acc) + summs;
+}
+
+// The minimums' integer products, 4 lanes: m[2k] and m[2k+1] against their sub-blocks' sums.
+TGT static inline __m128i mins_products(const uint8_t m[8], const uint8_t *bsums) {
+    const __m256i bs = _mm256_loadu_si256((const __m256i *)bsums);
+    const __m128i q8s = _mm_hadd_epi16(_mm256_castsi256_si128(bs), _mm256_extracti128_si256(bs, 1));
+    return _mm_madd_epi16(_mm_cvtepu8_epi16(_mm_loadl_epi64((const __m128i *)m)), q8s);
+}
+
+TGT static float dot_q45_K(int n, const uint8_t *x, const uint8_t *y, int q5) {
+    const int bs = q5 ? 176 : 144;
+    const __m256i m4 = _mm256_set1_epi8(0xF);
+    __m256 acc = _mm256_setzero_ps();
+    __m128 accm = _mm_setzero_ps();
+    float summs = 0.0f;
+    for (int b = 0; b < n / 256; b++) {
+        const uint8_t *xb = x + b * bs, *yb = y + b * CK_Q8_K_BYTES;
+        float dy; memcpy(&dy, yb, 4);
+        const float d = dy * h2f_hw(xb), dmin = -dy * h2f_hw(xb + 2);
+        uint8_t sc[8], m[8];
+        for (int s = 0; s < 8; s++) scale_min_k4(s, xb + 4, &sc[s], &m[s]);
+        const __m128i prod = mins_products(m, yb + 260);
+        if (q5) {
+            const __m128i h = _mm_hadd_epi32(_mm_hadd_epi32(prod, _mm_setzero_si128()), _mm_setzero_si128());
+            summs = fmaf(dmin, (float)_mm_cvtsi128_si32(h), summs);
+        } else {
+            accm = _mm_fmadd_ps(_mm_set1_ps(dmin), _mm_cvtepi32_ps(prod), accm);
+        }
+        const uint8_t *qs = xb + (q5 ? 48 : 16);
+        const int8_t *q8 = (const int8_t *)(yb + 4);
+        const __m256i hbits = q5 ? _mm256_loadu_si256((const __m256i *)(xb + 16)) : _mm256_setzero_si256();
+        __m256i sumi = _mm256_setzero_si256();
+        for (int j = 0; j < 4; j++) {
+            const __m256i bits = _mm256_loadu_si256((const __m256i *)(qs + 32 * j));
+            __m256i lo = _mm256_and_si256(bits, m4), hi = _mm256_and_si256(_mm256_srli_epi16(bits, 4), m4);
+            if (q5) {
+                const __m256i one = _mm256_set1_epi8(1);
+                lo = _mm256_add_epi8(lo, _mm256_slli_epi16(_mm256_and_si256(_mm256_srli_epi16(hbits, 2 * j), one), 4));
+                hi = _mm256_add_epi8(hi, _mm256_slli_epi16(_mm256_and_si256(_mm256_srli_epi16(hbits, 2 * j + 1), one), 4));
+            }
+            const __m256i plo = _mm256_madd_epi16(_mm256_set1_epi16(sc[2 * j]),
+                                                  _mm256_maddubs_epi16(lo, _mm256_loadu_si256((const __m256i *)(q8 + 64 * j))));
+            const __m256i phi = _mm256_madd_epi16(_mm256_set1_epi16(sc[2 * j + 1]),
+                                                  _mm256_maddubs_epi16(hi, _mm256_loadu_si256((const __m256i *)(q8 + 64 * j + 32))));
+            sumi = _mm256_add_epi32(sumi, _mm256_add_epi32(plo, phi));
+        }
+        acc = _mm256_fmadd_ps(_mm256_set1_ps(d), _mm256_cvtepi32_ps(sumi), acc);
+    }
+    if (q5) return hsum_float_8(acc) + summs;
+    accm = _mm_add_ps(accm, _mm_movehl_ps(accm, accm));
+    accm = _mm_add_ss(accm, _mm_movehdup_ps(accm));
+    return hsum_float_8(acc) + _mm_cvtss_f32(accm);
+}
+
+float ck_dot_q4_K_q8_K_avx2(int n, const void *x, const void *y) { return dot_q45_K(n, x, y, 0); }
+float ck_dot_q5_K_q8_K_avx2(int n, const void *x, const void *y) { return dot_q45_K(n, x, y, 1); }
+
+TGT float ck_dot_q6_K_q8_K_avx2(int n, const void *vx, const void *vy) {
+    const uint8_t *x = vx, *y = vy;
+    const __m256i m4 = _mm256_set1_epi8(0xF), m2 = _mm256_set1_epi8(3), m32 = _mm256_set1_epi8(32);
+    __m256 acc = _mm256_setzero_ps();
+    for (int b = 0; b < n / 256; b++) {
+        const uint8_t *xb = x + b * 210, *yb = y + b * CK_Q8_K_BYTES;
+        float dy; memcpy(&dy, yb, 4);
+        const float d = dy * h2f_hw(xb + 208);
+        const int8_t *sc = (const int8_t *)(xb + 192), *q8 = (const int8_t *)(yb + 4);
+        __m256i sumi = _mm256_setzero_si256();
+        for (int h = 0; h < 2; h++) {
+            const uint8_t *ql = xb + 64 * h, *qh = xb + 128 + 32 * h;
+            const __m256i hb = _mm256_loadu_si256((const __m256i *)qh);
+            const __m256i l0 = _mm256_loadu_si256((const __m256i *)ql), l1 = _mm256_loadu_si256((const __m256i *)(ql + 32));
+            __m256i q[4];
+            q[0] = _mm256_or_si256(_mm256_and_si256(l0, m4), _mm256_slli_epi16(_mm256_and_si256(hb, m2), 4));
+            q[1] = _mm256_or_si256(_mm256_and_si256(l1, m4), _mm256_slli_epi16(_mm256_and_si256(_mm256_srli_epi16(hb, 2), m2), 4));
+            q[2] = _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(l0, 4), m4),
+                                   _mm256_slli_epi16(_mm256_and_si256(_mm256_srli_epi16(hb, 4), m2), 4));
+            q[3] = _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(l1, 4), m4),
+                                   _mm256_slli_epi16(_mm256_and_si256(_mm256_srli_epi16(hb, 6), m2), 4));
+            for (int c = 0; c < 4; c++) {
+                const __m256i y8 = _mm256_loadu_si256((const __m256i *)(q8 + 128 * h + 32 * c));
+                // (q - 32) * y as q * y - 32 * y: maddubs needs its first operand unsigned.
+                const __m256i p16 = _mm256_sub_epi16(_mm256_maddubs_epi16(q[c], y8), _mm256_maddubs_epi16(m32, y8));
+                const int s = 8 * h + 2 * c;
+                const __m256i scale = _mm256_cvtepi8_epi16(_mm_set_epi8(sc[s + 1], sc[s + 1], sc[s + 1], sc[s + 1],
+                                                                        sc[s + 1], sc[s + 1], sc[s + 1], sc[s + 1],
+                                                                        sc[s], sc[s], sc[s], sc[s], sc[s], sc[s], sc[s], sc[s]));
+                sumi = _mm256_add_epi32(sumi, _mm256_madd_epi16(scale, p16));
+            }
+        }
+        acc = _mm256_fmadd_ps(_mm256_set1_ps(d), _mm256_cvtepi32_ps(sumi), acc);
+    }
+    return hsum_float_8(acc);
+}
+#endif
