@@ -40,7 +40,7 @@ import Testing
         let server = InProcessRPCServer(backend: try localBackend("remote"))
         try await server.start()
         defer { Task { await server.stop() } }
-        let kubo = KuboBackend(settings: try settings(["KUBO_API": server.url, "KUBO_CMD": "/nonexistent/ipfs"]))
+        let kubo = KuboBackend(settings: try settings(["KUBO_API": server.url, "KUBO_CMD": "/nonexistent/ipfs", "IPFS_ROUTER_PROBE_TIMEOUT": "20"]))
         #expect(await kubo.availability().isAvailable)
         try await exerciseEveryOperation(kubo, inputs: try Vectors.inputs())
     }
@@ -49,7 +49,7 @@ import Testing
         let server = InProcessRPCServer(backend: try localBackend("kit"))
         try await server.start()
         defer { Task { await server.stop() } }
-        let kit = IPFSKitBackend(settings: try settings(["IPFS_KIT_KUBO_API": server.url, "IPFS_CLUSTER_API": "http://127.0.0.1:9"]))
+        let kit = IPFSKitBackend(settings: try settings(["IPFS_KIT_KUBO_API": server.url, "IPFS_CLUSTER_API": "http://127.0.0.1:9", "IPFS_ROUTER_PROBE_TIMEOUT": "20"]))
         let availability = await kit.availability()
         #expect(availability.isAvailable)
         #expect(availability.reason.contains("Kubo RPC at \(server.url)"))
