@@ -440,6 +440,11 @@ static dot4_fn pick_dot4(int t) {
         case CK_TYPE_Q4_0: return dot4_q4_0_q8_0_avx2;
         case CK_TYPE_Q4_1: return dot4_q4_1_q8_1_avx2;
         case CK_TYPE_Q8_0: return dot4_q8_0_q8_0_avx2;
+        case CK_TYPE_Q5_0: return ck_dot4_q5_0_q8_0_avx2;
+        case CK_TYPE_Q5_1: return ck_dot4_q5_1_q8_1_avx2;
+        case CK_TYPE_Q4_K: return ck_dot4_q4_K_q8_K_avx2;
+        case CK_TYPE_Q5_K: return ck_dot4_q5_K_q8_K_avx2;
+        case CK_TYPE_Q6_K: return ck_dot4_q6_K_q8_K_avx2;
         default: return 0;
         }
     }

@@ -24,35 +24,73 @@ TGT static inline __m256 madd_u8_i8_float(__m256i ux, __m256i sy) {
     return _mm256_cvtepi32_ps(_mm256_madd_epi16(_mm256_set1_epi16(1), _mm256_maddubs_epi16(ux, sy)));
 }
 
-TGT float ck_dot_q5_0_q8_0_avx2(int n, const void *vx, const void *vy) {
-    const uint8_t *x = vx, *y = vy;
-    __m256 acc = _mm256_setzero_ps();
-    for (int b = 0; b < n / 32; b++) {
-        const uint8_t *xb = x + b * 22, *yb = y + b * 34;
-        const __m256 dd = _mm256_set1_ps(h2f_hw(xb) * h2f_hw(yb));
+// Each type's block work is split into unpacking the weights and accumulating one activation
+// against them, so the four-activation kernels (prompts) reuse an unpacked block and still do
+// exactly the single product's operations: the same bits either way.
+
+typedef struct { __m256i qx; float d, m; } q5_weights;
+
+TGT static inline void q5_unpack(const uint8_t *xb, int q51, q5_weights *w) {
+    w->d = h2f_hw(xb);
+    if (q51) {
+        w->m = h2f_hw(xb + 2);
+        w->qx = _mm256_or_si256(nibbles_32(xb + 8), _mm256_and_si256(bytes_from_bits_32(xb + 4), _mm256_set1_epi8(0x10)));
+    } else {
         // Where the fifth bit is clear, setting the top nibble makes the byte q - 16.
         const __m256i hi = _mm256_andnot_si256(bytes_from_bits_32(xb + 2), _mm256_set1_epi8((char)0xF0));
-        const __m256i qx = _mm256_or_si256(nibbles_32(xb + 6), hi);
-        const __m256i qy = _mm256_loadu_si256((const __m256i *)(yb + 2));
-        acc = _mm256_fmadd_ps(dd, madd_u8_i8_float(_mm256_sign_epi8(qx, qx), _mm256_sign_epi8(qy, qx)), acc);
+        w->qx = _mm256_or_si256(nibbles_32(xb + 6), hi);
     }
-    return hsum_float_8(acc);
 }
 
-TGT float ck_dot_q5_1_q8_1_avx2(int n, const void *vx, const void *vy) {
-    const uint8_t *x = vx, *y = vy;
-    __m256 acc = _mm256_setzero_ps();
-    float summs = 0.0f;
-    for (int b = 0; b < n / 32; b++) {
-        const uint8_t *xb = x + b * 24, *yb = y + b * 36;
-        const __m256 dd = _mm256_set1_ps(h2f_hw(xb) * h2f_hw(yb));
-        summs = fmaf(h2f_hw(xb + 2), h2f_hw(yb + 2), summs);
-        const __m256i hi = _mm256_and_si256(bytes_from_bits_32(xb + 4), _mm256_set1_epi8(0x10));
-        const __m256i qx = _mm256_or_si256(nibbles_32(xb + 8), hi);
-        const __m256i qy = _mm256_loadu_si256((const __m256i *)(yb + 4));
-        acc = _mm256_fmadd_ps(dd, madd_u8_i8_float(qx, qy), acc);
+TGT static inline void q5_accumulate(const q5_weights *w, const uint8_t *yb, int q51, __m256 *acc, float *summs) {
+    const __m256 dd = _mm256_set1_ps(w->d * h2f_hw(yb));
+    const __m256i qy = _mm256_loadu_si256((const __m256i *)(yb + (q51 ? 4 : 2)));
+    if (q51) {
+        *summs = fmaf(w->m, h2f_hw(yb + 2), *summs);
+        *acc = _mm256_fmadd_ps(dd, madd_u8_i8_float(w->qx, qy), *acc);
+    } else {
+        *acc = _mm256_fmadd_ps(dd, madd_u8_i8_float(_mm256_sign_epi8(w->qx, w->qx), _mm256_sign_epi8(qy, w->qx)), *acc);
     }
-    return hsum_float_8(acc) + summs;
+}
+
+TGT static void dot4_q5(int n, const uint8_t *x, const uint8_t *const y[4], int ntok, int q51, float *out) {
+    const int xs = q51 ? 24 : 22, ys = q51 ? 36 : 34;
+    __m256 acc[4] = {_mm256_setzero_ps(), _mm256_setzero_ps(), _mm256_setzero_ps(), _mm256_setzero_ps()};
+    float summs[4] = {0, 0, 0, 0};
+    for (int b = 0; b < n / 32; b++) {
+        q5_weights w;
+        q5_unpack(x + b * xs, q51, &w);
+        for (int t = 0; t < ntok; t++) q5_accumulate(&w, y[t] + b * ys, q51, &acc[t], &summs[t]);
+    }
+    for (int t = 0; t < ntok; t++) out[t] = hsum_float_8(acc[t]) + summs[t];
+}
+
+float ck_dot_q5_0_q8_0_avx2(int n, const void *x, const void *y) {
+    const uint8_t *ys[4] = {y, 0, 0, 0}; float o; dot4_q5(n, x, ys, 1, 0, &o); return o;
+}
+float ck_dot_q5_1_q8_1_avx2(int n, const void *x, const void *y) {
+    const uint8_t *ys[4] = {y, 0, 0, 0}; float o; dot4_q5(n, x, ys, 1, 1, &o); return o;
+}
+void ck_dot4_q5_0_q8_0_avx2(int n, const uint8_t *x, const uint8_t *const y[4], size_t s, float o[4]) { (void)s; dot4_q5(n, x, y, 4, 0, o); }
+void ck_dot4_q5_1_q8_1_avx2(int n, const uint8_t *x, const uint8_t *const y[4], size_t s, float o[4]) { (void)s; dot4_q5(n, x, y, 4, 1, o); }
+
+typedef struct { __m256i q[8]; uint8_t sc[8], m[8]; float d, dmin; } k45_weights;
+
+TGT static inline void k45_unpack(const uint8_t *xb, int q5, k45_weights *w) {
+    const __m256i m4 = _mm256_set1_epi8(0xF), one = _mm256_set1_epi8(1);
+    w->d = h2f_hw(xb); w->dmin = h2f_hw(xb + 2);
+    for (int s = 0; s < 8; s++) scale_min_k4(s, xb + 4, &w->sc[s], &w->m[s]);
+    const uint8_t *qs = xb + (q5 ? 48 : 16);
+    const __m256i hbits = q5 ? _mm256_loadu_si256((const __m256i *)(xb + 16)) : _mm256_setzero_si256();
+    for (int j = 0; j < 4; j++) {
+        const __m256i bits = _mm256_loadu_si256((const __m256i *)(qs + 32 * j));
+        __m256i lo = _mm256_and_si256(bits, m4), hi = _mm256_and_si256(_mm256_srli_epi16(bits, 4), m4);
+        if (q5) {
+            lo = _mm256_add_epi8(lo, _mm256_slli_epi16(_mm256_and_si256(_mm256_srli_epi16(hbits, 2 * j), one), 4));
+            hi = _mm256_add_epi8(hi, _mm256_slli_epi16(_mm256_and_si256(_mm256_srli_epi16(hbits, 2 * j + 1), one), 4));
+        }
+        w->q[2 * j] = lo; w->q[2 * j + 1] = hi;
+    }
 }
 
 // The minimums' integer products, 4 lanes: m[2k] and m[2k+1] against their sub-blocks' sums.
@@ -62,88 +100,107 @@ TGT static inline __m128i mins_products(const uint8_t m[8], const uint8_t *bsums
     return _mm_madd_epi16(_mm_cvtepu8_epi16(_mm_loadl_epi64((const __m128i *)m)), q8s);
 }
 
-TGT static float dot_q45_K(int n, const uint8_t *x, const uint8_t *y, int q5) {
+TGT static inline void k45_accumulate(const k45_weights *w, const uint8_t *yb, int q5, __m256 *acc, __m128 *accm, float *summs) {
+    float dy; memcpy(&dy, yb, 4);
+    const float d = dy * w->d, dmin = -dy * w->dmin;
+    const __m128i prod = mins_products(w->m, yb + 260);
+    if (q5) {
+        const __m128i h = _mm_hadd_epi32(_mm_hadd_epi32(prod, _mm_setzero_si128()), _mm_setzero_si128());
+        *summs = fmaf(dmin, (float)_mm_cvtsi128_si32(h), *summs);
+    } else {
+        *accm = _mm_fmadd_ps(_mm_set1_ps(dmin), _mm_cvtepi32_ps(prod), *accm);
+    }
+    const int8_t *q8 = (const int8_t *)(yb + 4);
+    __m256i sumi = _mm256_setzero_si256();
+    for (int j = 0; j < 4; j++) {
+        const __m256i plo = _mm256_madd_epi16(_mm256_set1_epi16(w->sc[2 * j]),
+                                              _mm256_maddubs_epi16(w->q[2 * j], _mm256_loadu_si256((const __m256i *)(q8 + 64 * j))));
+        const __m256i phi = _mm256_madd_epi16(_mm256_set1_epi16(w->sc[2 * j + 1]),
+                                              _mm256_maddubs_epi16(w->q[2 * j + 1], _mm256_loadu_si256((const __m256i *)(q8 + 64 * j + 32))));
+        sumi = _mm256_add_epi32(sumi, _mm256_add_epi32(plo, phi));
+    }
+    *acc = _mm256_fmadd_ps(_mm256_set1_ps(d), _mm256_cvtepi32_ps(sumi), *acc);
+}
+
+TGT static void dot4_k45(int n, const uint8_t *x, const uint8_t *const y[4], int ntok, int q5, float *out) {
     const int bs = q5 ? 176 : 144;
-    const __m256i m4 = _mm256_set1_epi8(0xF);
-    __m256 acc = _mm256_setzero_ps();
-    __m128 accm = _mm_setzero_ps();
-    float summs = 0.0f;
+    __m256 acc[4] = {_mm256_setzero_ps(), _mm256_setzero_ps(), _mm256_setzero_ps(), _mm256_setzero_ps()};
+    __m128 accm[4] = {_mm_setzero_ps(), _mm_setzero_ps(), _mm_setzero_ps(), _mm_setzero_ps()};
+    float summs[4] = {0, 0, 0, 0};
     for (int b = 0; b < n / 256; b++) {
-        const uint8_t *xb = x + b * bs, *yb = y + b * CK_Q8_K_BYTES;
-        float dy; memcpy(&dy, yb, 4);
-        const float d = dy * h2f_hw(xb), dmin = -dy * h2f_hw(xb + 2);
-        uint8_t sc[8], m[8];
-        for (int s = 0; s < 8; s++) scale_min_k4(s, xb + 4, &sc[s], &m[s]);
-        const __m128i prod = mins_products(m, yb + 260);
-        if (q5) {
-            const __m128i h = _mm_hadd_epi32(_mm_hadd_epi32(prod, _mm_setzero_si128()), _mm_setzero_si128());
-            summs = fmaf(dmin, (float)_mm_cvtsi128_si32(h), summs);
-        } else {
-            accm = _mm_fmadd_ps(_mm_set1_ps(dmin), _mm_cvtepi32_ps(prod), accm);
-        }
-        const uint8_t *qs = xb + (q5 ? 48 : 16);
-        const int8_t *q8 = (const int8_t *)(yb + 4);
-        const __m256i hbits = q5 ? _mm256_loadu_si256((const __m256i *)(xb + 16)) : _mm256_setzero_si256();
-        __m256i sumi = _mm256_setzero_si256();
-        for (int j = 0; j < 4; j++) {
-            const __m256i bits = _mm256_loadu_si256((const __m256i *)(qs + 32 * j));
-            __m256i lo = _mm256_and_si256(bits, m4), hi = _mm256_and_si256(_mm256_srli_epi16(bits, 4), m4);
-            if (q5) {
-                const __m256i one = _mm256_set1_epi8(1);
-                lo = _mm256_add_epi8(lo, _mm256_slli_epi16(_mm256_and_si256(_mm256_srli_epi16(hbits, 2 * j), one), 4));
-                hi = _mm256_add_epi8(hi, _mm256_slli_epi16(_mm256_and_si256(_mm256_srli_epi16(hbits, 2 * j + 1), one), 4));
-            }
-            const __m256i plo = _mm256_madd_epi16(_mm256_set1_epi16(sc[2 * j]),
-                                                  _mm256_maddubs_epi16(lo, _mm256_loadu_si256((const __m256i *)(q8 + 64 * j))));
-            const __m256i phi = _mm256_madd_epi16(_mm256_set1_epi16(sc[2 * j + 1]),
-                                                  _mm256_maddubs_epi16(hi, _mm256_loadu_si256((const __m256i *)(q8 + 64 * j + 32))));
-            sumi = _mm256_add_epi32(sumi, _mm256_add_epi32(plo, phi));
-        }
-        acc = _mm256_fmadd_ps(_mm256_set1_ps(d), _mm256_cvtepi32_ps(sumi), acc);
+        k45_weights w;
+        k45_unpack(x + b * bs, q5, &w);
+        for (int t = 0; t < ntok; t++) k45_accumulate(&w, y[t] + b * CK_Q8_K_BYTES, q5, &acc[t], &accm[t], &summs[t]);
     }
-    if (q5) return hsum_float_8(acc) + summs;
-    accm = _mm_add_ps(accm, _mm_movehl_ps(accm, accm));
-    accm = _mm_add_ss(accm, _mm_movehdup_ps(accm));
-    return hsum_float_8(acc) + _mm_cvtss_f32(accm);
+    for (int t = 0; t < ntok; t++) {
+        if (q5) { out[t] = hsum_float_8(acc[t]) + summs[t]; continue; }
+        __m128 m = _mm_add_ps(accm[t], _mm_movehl_ps(accm[t], accm[t]));
+        m = _mm_add_ss(m, _mm_movehdup_ps(m));
+        out[t] = hsum_float_8(acc[t]) + _mm_cvtss_f32(m);
+    }
 }
 
-float ck_dot_q4_K_q8_K_avx2(int n, const void *x, const void *y) { return dot_q45_K(n, x, y, 0); }
-float ck_dot_q5_K_q8_K_avx2(int n, const void *x, const void *y) { return dot_q45_K(n, x, y, 1); }
-
-TGT float ck_dot_q6_K_q8_K_avx2(int n, const void *vx, const void *vy) {
-    const uint8_t *x = vx, *y = vy;
-    const __m256i m4 = _mm256_set1_epi8(0xF), m2 = _mm256_set1_epi8(3), m32 = _mm256_set1_epi8(32);
-    __m256 acc = _mm256_setzero_ps();
-    for (int b = 0; b < n / 256; b++) {
-        const uint8_t *xb = x + b * 210, *yb = y + b * CK_Q8_K_BYTES;
-        float dy; memcpy(&dy, yb, 4);
-        const float d = dy * h2f_hw(xb + 208);
-        const int8_t *sc = (const int8_t *)(xb + 192), *q8 = (const int8_t *)(yb + 4);
-        __m256i sumi = _mm256_setzero_si256();
-        for (int h = 0; h < 2; h++) {
-            const uint8_t *ql = xb + 64 * h, *qh = xb + 128 + 32 * h;
-            const __m256i hb = _mm256_loadu_si256((const __m256i *)qh);
-            const __m256i l0 = _mm256_loadu_si256((const __m256i *)ql), l1 = _mm256_loadu_si256((const __m256i *)(ql + 32));
-            __m256i q[4];
-            q[0] = _mm256_or_si256(_mm256_and_si256(l0, m4), _mm256_slli_epi16(_mm256_and_si256(hb, m2), 4));
-            q[1] = _mm256_or_si256(_mm256_and_si256(l1, m4), _mm256_slli_epi16(_mm256_and_si256(_mm256_srli_epi16(hb, 2), m2), 4));
-            q[2] = _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(l0, 4), m4),
-                                   _mm256_slli_epi16(_mm256_and_si256(_mm256_srli_epi16(hb, 4), m2), 4));
-            q[3] = _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(l1, 4), m4),
-                                   _mm256_slli_epi16(_mm256_and_si256(_mm256_srli_epi16(hb, 6), m2), 4));
-            for (int c = 0; c < 4; c++) {
-                const __m256i y8 = _mm256_loadu_si256((const __m256i *)(q8 + 128 * h + 32 * c));
-                // (q - 32) * y as q * y - 32 * y: maddubs needs its first operand unsigned.
-                const __m256i p16 = _mm256_sub_epi16(_mm256_maddubs_epi16(q[c], y8), _mm256_maddubs_epi16(m32, y8));
-                const int s = 8 * h + 2 * c;
-                const __m256i scale = _mm256_cvtepi8_epi16(_mm_set_epi8(sc[s + 1], sc[s + 1], sc[s + 1], sc[s + 1],
-                                                                        sc[s + 1], sc[s + 1], sc[s + 1], sc[s + 1],
-                                                                        sc[s], sc[s], sc[s], sc[s], sc[s], sc[s], sc[s], sc[s]));
-                sumi = _mm256_add_epi32(sumi, _mm256_madd_epi16(scale, p16));
-            }
-        }
-        acc = _mm256_fmadd_ps(_mm256_set1_ps(d), _mm256_cvtepi32_ps(sumi), acc);
-    }
-    return hsum_float_8(acc);
+float ck_dot_q4_K_q8_K_avx2(int n, const void *x, const void *y) {
+    const uint8_t *ys[4] = {y, 0, 0, 0}; float o; dot4_k45(n, x, ys, 1, 0, &o); return o;
 }
+float ck_dot_q5_K_q8_K_avx2(int n, const void *x, const void *y) {
+    const uint8_t *ys[4] = {y, 0, 0, 0}; float o; dot4_k45(n, x, ys, 1, 1, &o); return o;
+}
+void ck_dot4_q4_K_q8_K_avx2(int n, const uint8_t *x, const uint8_t *const y[4], size_t s, float o[4]) { (void)s; dot4_k45(n, x, y, 4, 0, o); }
+void ck_dot4_q5_K_q8_K_avx2(int n, const uint8_t *x, const uint8_t *const y[4], size_t s, float o[4]) { (void)s; dot4_k45(n, x, y, 4, 1, o); }
+
+typedef struct { __m256i q[8]; __m256i scale[8]; float d; } q6_weights;
+
+TGT static inline void q6_unpack(const uint8_t *xb, q6_weights *w) {
+    const __m256i m4 = _mm256_set1_epi8(0xF), m2 = _mm256_set1_epi8(3);
+    const int8_t *sc = (const int8_t *)(xb + 192);
+    w->d = h2f_hw(xb + 208);
+    for (int h = 0; h < 2; h++) {
+        const uint8_t *ql = xb + 64 * h, *qh = xb + 128 + 32 * h;
+        const __m256i hb = _mm256_loadu_si256((const __m256i *)qh);
+        const __m256i l0 = _mm256_loadu_si256((const __m256i *)ql), l1 = _mm256_loadu_si256((const __m256i *)(ql + 32));
+        __m256i *q = w->q + 4 * h;
+        q[0] = _mm256_or_si256(_mm256_and_si256(l0, m4), _mm256_slli_epi16(_mm256_and_si256(hb, m2), 4));
+        q[1] = _mm256_or_si256(_mm256_and_si256(l1, m4), _mm256_slli_epi16(_mm256_and_si256(_mm256_srli_epi16(hb, 2), m2), 4));
+        q[2] = _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(l0, 4), m4),
+                               _mm256_slli_epi16(_mm256_and_si256(_mm256_srli_epi16(hb, 4), m2), 4));
+        q[3] = _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(l1, 4), m4),
+                               _mm256_slli_epi16(_mm256_and_si256(_mm256_srli_epi16(hb, 6), m2), 4));
+        for (int c = 0; c < 4; c++) {
+            const int s = 8 * h + 2 * c;   // 16 quants a scale: two scales a 32-quant chunk
+            w->scale[4 * h + c] = _mm256_cvtepi8_epi16(_mm_set_epi8(sc[s + 1], sc[s + 1], sc[s + 1], sc[s + 1],
+                                                                    sc[s + 1], sc[s + 1], sc[s + 1], sc[s + 1],
+                                                                    sc[s], sc[s], sc[s], sc[s], sc[s], sc[s], sc[s], sc[s]));
+        }
+    }
+}
+
+TGT static inline void q6_accumulate(const q6_weights *w, const uint8_t *yb, __m256 *acc) {
+    const __m256i m32 = _mm256_set1_epi8(32);
+    float dy; memcpy(&dy, yb, 4);
+    const int8_t *q8 = (const int8_t *)(yb + 4);
+    __m256i sumi = _mm256_setzero_si256();
+    for (int c = 0; c < 8; c++) {
+        const __m256i y8 = _mm256_loadu_si256((const __m256i *)(q8 + 32 * c));
+        // (q - 32) * y as q * y - 32 * y: maddubs needs its first operand unsigned.
+        const __m256i p16 = _mm256_sub_epi16(_mm256_maddubs_epi16(w->q[c], y8), _mm256_maddubs_epi16(m32, y8));
+        sumi = _mm256_add_epi32(sumi, _mm256_madd_epi16(w->scale[c], p16));
+    }
+    *acc = _mm256_fmadd_ps(_mm256_set1_ps(dy * w->d), _mm256_cvtepi32_ps(sumi), *acc);
+}
+
+TGT static void dot4_q6(int n, const uint8_t *x, const uint8_t *const y[4], int ntok, float *out) {
+    __m256 acc[4] = {_mm256_setzero_ps(), _mm256_setzero_ps(), _mm256_setzero_ps(), _mm256_setzero_ps()};
+    for (int b = 0; b < n / 256; b++) {
+        q6_weights w;
+        q6_unpack(x + b * 210, &w);
+        for (int t = 0; t < ntok; t++) q6_accumulate(&w, y[t] + b * CK_Q8_K_BYTES, &acc[t]);
+    }
+    for (int t = 0; t < ntok; t++) out[t] = hsum_float_8(acc[t]);
+}
+
+float ck_dot_q6_K_q8_K_avx2(int n, const void *x, const void *y) {
+    const uint8_t *ys[4] = {y, 0, 0, 0}; float o; dot4_q6(n, x, ys, 1, &o); return o;
+}
+void ck_dot4_q6_K_q8_K_avx2(int n, const uint8_t *x, const uint8_t *const y[4], size_t s, float o[4]) { (void)s; dot4_q6(n, x, y, 4, o); }
 #endif
