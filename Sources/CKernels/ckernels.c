@@ -492,25 +492,31 @@ void ck_rms_norm(const float *x, const float *w, float *y, int n, float eps) {
     for (int i = 0; i < n; i++) y[i] = (x[i] * scale) * w[i];
 }
 
-void ck_rope_norm(float *x, int nheads, int hd, int pos, float base) {
+void ck_rope(float *x, int nheads, int hd, int pos, float base, float freq_scale, const float *freq_factors, int neox) {
+    // GGML's rope cache: theta_i = pos * base^(-2i/d), divided by a per-dimension factor
+    // (Llama 3's rope_freqs) and scaled (linear RoPE scaling); x1.0 and /1.0 are exact.
     float cache[512];
     const float theta_scale = powf(base, -2.0f / (float)hd);
     float theta = (float)pos;
     for (int i = 0; i < hd && i < 512; i += 2) {
-        cache[i] = cosf(theta); cache[i + 1] = sinf(theta);
+        const float ff = freq_factors ? freq_factors[i / 2] : 1.0f;
+        const float t = freq_scale * (theta / ff);
+        cache[i] = cosf(t); cache[i + 1] = sinf(t);
         theta *= theta_scale;
     }
+    // Pairs are neighbours (2i, 2i+1) in Llama's layout, or i and i + d/2 in GPT-NeoX's (Qwen).
+    const int stride = neox ? hd / 2 : 1;
     for (int h = 0; h < nheads; h++) {
         float *v = x + (size_t)h * hd;
         for (int i = 0; i < hd; i += 2) {
-            const float c = cache[i], s = cache[i + 1], x0 = v[i], x1 = v[i + 1];
+            const int a = neox ? i / 2 : i, b = a + stride;
+            const float c = cache[i], s = cache[i + 1], x0 = v[a], x1 = v[b];
             // GCC (which builds llama.cpp) contracts these into FMAs this way; so do we.
-            v[i] = fmaf(x0, c, -(x1 * s));
-            v[i + 1] = fmaf(x0, s, x1 * c);
+            v[a] = fmaf(x0, c, -(x1 * s));
+            v[b] = fmaf(x0, s, x1 * c);
         }
     }
 }
-
 
 void ck_add(float *x, const float *y, int n) { for (int i = 0; i < n; i++) x[i] += y[i]; }
 

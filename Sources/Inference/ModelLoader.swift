@@ -15,7 +15,7 @@ public enum ModelLoadError: Error, CustomStringConvertible, Equatable {
         case .notAModel(let path):
             return "\(path) is not a model: expected a folder with config.json (BERT, safetensors) or a .gguf file"
         case .unknownArchitecture(let path, let found):
-            return "\(path): architecture \(found) is not supported (supported: BERT encoders; Llama in GGUF)"
+            return "\(path): architecture \(found) is not supported (supported: BERT encoders; Llama, Qwen 2 and Qwen 3 decoders in GGUF)"
         case .unsupported(let path, let what):
             return "\(path): \(what) is not supported"
         case .missingWeights(let path, let expected):

@@ -60,9 +60,11 @@ void ck_fp32_to_fp16_row(const float *x, uint16_t *y, int n);
 
 /// y = (x / rms(x)) * w, the sum of squares in double as GGML does.
 void ck_rms_norm(const float *x, const float *w, float *y, int n, float eps);
-/// In-place normal (non-NeoX) RoPE on `nheads` heads of `head_dim` at position `pos`:
-/// pairs (2i, 2i+1) rotate by pos * base^(-2i/head_dim), angles built as GGML builds them.
-void ck_rope_norm(float *x, int nheads, int head_dim, int pos, float freq_base);
+/// In-place RoPE on `nheads` heads of `head_dim` at position `pos`: pairs rotate by
+/// freq_scale * pos * base^(-2i/head_dim) / freq_factors[i], angles built as GGML builds them.
+/// `freq_factors` may be NULL; `neox` pairs dimension i with i + head_dim/2 instead of 2i, 2i+1.
+void ck_rope(float *x, int nheads, int head_dim, int pos, float freq_base, float freq_scale,
+             const float *freq_factors, int neox);
 /// gate[i] = silu(gate[i]) * up[i], with GGML's vector exp
 void ck_swiglu(float *gate, const float *up, int n);
 /// x[i] += y[i]

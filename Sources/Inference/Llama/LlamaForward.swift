@@ -47,14 +47,14 @@ final class LlamaWorkspace {
             p.initialize(repeating: 0, count: max(n, 1))
             return p
         }
-        x = f(rows * c.dim); xn = f(rows * c.dim); q = f(rows * c.dim)
-        k = f(rows * c.kvDim); v = f(rows * c.kvDim); att = f(rows * c.dim)
+        x = f(rows * c.dim); xn = f(rows * max(c.dim, c.qDim)); q = f(rows * c.qDim)
+        k = f(rows * c.kvDim); v = f(rows * c.kvDim); att = f(rows * c.qDim)
         gate = f(rows * c.ffnDim); up = f(rows * c.ffnDim)
         logits = f(logitRows * c.vocab)
         scratchStride = maxPositions
         scratch = f(max(threads, 1) * maxPositions)
         // Largest converted activation row: F32 copy of the widest input.
-        quantStride = (max(c.dim, c.ffnDim) * 4 + 63) / 64 * 64
+        quantStride = (max(c.dim, c.ffnDim, c.qDim) * 4 + 63) / 64 * 64
         quant = .allocate(byteCount: Self.quantSlots * rows * quantStride, alignment: 64)
         buffers = [x, xn, q, k, v, att, gate, up, logits, scratch]
     }
@@ -126,9 +126,31 @@ struct LlamaForward {
                 for r in 0..<n { ck_rms_norm(ws.x + r * c.dim, w.baseAddress, ws.xn + r * c.dim, Int32(c.dim), c.rmsEps) }
             }
             matmuls(ws.xn, stride: c.dim, rows: n, [(layer.q, ws.q), (layer.k, ws.k), (layer.v, ws.v)], ws: ws)
+            if !layer.qBias.isEmpty {
+                for r in 0..<n {
+                    layer.qBias.withUnsafeBufferPointer { ck_add(ws.q + r * c.qDim, $0.baseAddress, Int32(c.qDim)) }
+                    layer.kBias.withUnsafeBufferPointer { ck_add(ws.k + r * c.kvDim, $0.baseAddress, Int32(c.kvDim)) }
+                    layer.vBias.withUnsafeBufferPointer { ck_add(ws.v + r * c.kvDim, $0.baseAddress, Int32(c.kvDim)) }
+                }
+            }
+            if !layer.qNorm.isEmpty {
+                // Qwen 3 normalises each head of q and k before the rotation.
+                layer.qNorm.withUnsafeBufferPointer { w in
+                    for h in 0..<(n * c.heads) { ck_rms_norm(ws.q + h * c.headDim, w.baseAddress, ws.q + h * c.headDim, Int32(c.headDim), c.rmsEps) }
+                }
+                layer.kNorm.withUnsafeBufferPointer { w in
+                    for h in 0..<(n * c.kvHeads) { ck_rms_norm(ws.k + h * c.headDim, w.baseAddress, ws.k + h * c.headDim, Int32(c.headDim), c.rmsEps) }
+                }
+            }
+            let neox: Int32 = c.architecture.neoxRoPE ? 1 : 0
+            weights.ropeFreqs.withUnsafeBufferPointer { ff in
+                let factors = ff.isEmpty ? nil : ff.baseAddress
+                for (r, row) in batch.enumerated() {
+                    ck_rope(ws.q + r * c.qDim, Int32(c.heads), Int32(c.headDim), Int32(row.position), c.ropeBase, c.ropeFreqScale, factors, neox)
+                    ck_rope(ws.k + r * c.kvDim, Int32(c.kvHeads), Int32(c.headDim), Int32(row.position), c.ropeBase, c.ropeFreqScale, factors, neox)
+                }
+            }
             for (r, row) in batch.enumerated() {
-                ck_rope_norm(ws.q + r * c.dim, Int32(c.heads), Int32(c.headDim), Int32(row.position), c.ropeBase)
-                ck_rope_norm(ws.k + r * c.kvDim, Int32(c.kvHeads), Int32(c.headDim), Int32(row.position), c.ropeBase)
                 let kd = row.cache.keys(layer: li, pos: row.position), vd = row.cache.values(layer: li, pos: row.position)
                 for j in 0..<c.kvDim {
                     kd[j] = ck_fp16_to_fp32(ck_fp32_to_fp16(ws.k[r * c.kvDim + j]))
@@ -142,14 +164,14 @@ struct LlamaForward {
                     let r = item / c.heads, h = item % c.heads
                     let (cache, pos, multi) = caches[r]
                     let kvh = h / group
-                    ck_attention_head_f32(ws.q + r * c.dim + h * c.headDim,
+                    ck_attention_head_f32(ws.q + r * c.qDim + h * c.headDim,
                                           cache.keys(layer: li, pos: 0) + kvh * c.headDim,
                                           cache.values(layer: li, pos: 0) + kvh * c.headDim,
                                           c.kvDim, Int32(pos + 1), Int32(c.headDim), scale, multi, scratch,
-                                          ws.att + r * c.dim + h * c.headDim)
+                                          ws.att + r * c.qDim + h * c.headDim)
                 }
             }
-            matmuls(ws.att, stride: c.dim, rows: n, [(layer.o, ws.xn)], ws: ws)
+            matmuls(ws.att, stride: c.qDim, rows: n, [(layer.o, ws.xn)], ws: ws)
             ck_add(ws.x, ws.xn, Int32(n * c.dim))
             // feed-forward
             layer.ffnNorm.withUnsafeBufferPointer { w in

@@ -1,8 +1,20 @@
 import CKernels
 import Foundation
 
-/// Hyper-parameters of a Llama-architecture GGUF.
+/// The decoder families read from GGUF metadata: Llama's layout, with the variations of Qwen 2
+/// (biases on q, k, v; NeoX RoPE) and Qwen 3 (per-head RMS norm of q and k; NeoX RoPE).
+public enum DecoderArchitecture: String, Sendable, CaseIterable {
+    case llama, qwen2, qwen3
+
+    /// RoPE rotating dimension i with i + d/2 (GPT-NeoX) rather than neighbours 2i, 2i+1.
+    var neoxRoPE: Bool { self != .llama }
+    var attentionBias: Bool { self == .qwen2 }
+    var qkNorm: Bool { self == .qwen3 }
+}
+
+/// Hyper-parameters of a decoder GGUF.
 public struct LlamaConfig: Sendable, Equatable {
+    public var architecture: DecoderArchitecture
     public var layers: Int
     public var dim: Int
     public var ffnDim: Int
@@ -13,29 +25,54 @@ public struct LlamaConfig: Sendable, Equatable {
     public var contextLength: Int
     public var ropeBase: Float
     public var rmsEps: Float
+    /// Multiplies every RoPE angle (1 / linear scaling factor).
+    public var ropeFreqScale: Float
     public var kvDim: Int { kvHeads * headDim }
+    /// Width of the attention's queries and output (heads × head size; not always `dim`).
+    public var qDim: Int { heads * headDim }
 
     init(gguf: GGUFFile) throws {
-        let arch = try gguf.string("general.architecture")
-        guard arch == "llama" else { throw GGUFError.unsupportedArchitecture(arch) }
-        layers = try gguf.int("llama.block_count")
-        dim = try gguf.int("llama.embedding_length")
-        ffnDim = try gguf.int("llama.feed_forward_length")
-        heads = try gguf.int("llama.attention.head_count")
-        kvHeads = gguf.metadata["llama.attention.head_count_kv"]?.int ?? heads
-        contextLength = try gguf.int("llama.context_length")
-        ropeBase = Float(gguf.metadata["llama.rope.freq_base"]?.double ?? 10000)
-        rmsEps = Float(try gguf.double("llama.attention.layer_norm_rms_epsilon"))
-        guard heads > 0, kvHeads > 0, heads % kvHeads == 0, dim % heads == 0 else {
-            throw GGUFError.corrupt("llama: \(heads) heads / \(kvHeads) KV heads do not divide width \(dim)")
+        let name = try gguf.string("general.architecture")
+        guard let arch = DecoderArchitecture(rawValue: name) else { throw GGUFError.unsupportedArchitecture(name) }
+        architecture = arch
+        let a = arch.rawValue
+        layers = try gguf.int("\(a).block_count")
+        dim = try gguf.int("\(a).embedding_length")
+        ffnDim = try gguf.int("\(a).feed_forward_length")
+        heads = try gguf.int("\(a).attention.head_count")
+        kvHeads = gguf.metadata["\(a).attention.head_count_kv"]?.int ?? heads
+        contextLength = try gguf.int("\(a).context_length")
+        ropeBase = Float(gguf.metadata["\(a).rope.freq_base"]?.double ?? 10000)
+        rmsEps = Float(try gguf.double("\(a).attention.layer_norm_rms_epsilon"))
+        guard heads > 0, kvHeads > 0, heads % kvHeads == 0 else {
+            throw GGUFError.corrupt("\(a): \(heads) heads are not a multiple of \(kvHeads) KV heads")
         }
-        headDim = dim / heads
-        if let rd = gguf.metadata["llama.rope.dimension_count"]?.int, rd != headDim {
-            throw GGUFError.corrupt("llama: partial RoPE (\(rd) of \(headDim) dims) is not supported")
+        if let k = gguf.metadata["\(a).attention.key_length"]?.int {
+            if let v = gguf.metadata["\(a).attention.value_length"]?.int, v != k {
+                throw GGUFError.corrupt("\(a): key length \(k) and value length \(v) differ, which is not supported")
+            }
+            headDim = k
+        } else {
+            guard dim % heads == 0 else { throw GGUFError.corrupt("\(a): \(heads) heads do not divide width \(dim)") }
+            headDim = dim / heads
         }
-        guard headDim % 2 == 0, headDim <= 256, layers > 0 else { throw GGUFError.corrupt("llama: head size \(headDim) is not supported") }
+        if let rd = gguf.metadata["\(a).rope.dimension_count"]?.int, rd != headDim {
+            throw GGUFError.corrupt("\(a): partial RoPE (\(rd) of \(headDim) dims) is not supported")
+        }
+        // Linear scaling divides positions by the factor; Llama 3's scaling arrives as the
+        // rope_freqs tensor (per-dimension divisors, read with the weights).
+        let factor = gguf.metadata["\(a).rope.scaling.factor"]?.double ?? 1
+        switch gguf.metadata["\(a).rope.scaling.type"]?.string ?? "none" {
+        case "none": ropeFreqScale = 1
+        case "linear":
+            guard factor > 0 else { throw GGUFError.corrupt("\(a): RoPE scaling factor \(factor) is not positive") }
+            ropeFreqScale = Float(1 / factor)
+        case let other:
+            throw GGUFError.corrupt("\(a): RoPE scaling '\(other)' is not supported (supported: none, linear, Llama 3 rope_freqs)")
+        }
+        guard headDim % 2 == 0, headDim <= 256, layers > 0 else { throw GGUFError.corrupt("\(a): head size \(headDim) is not supported") }
         let (emb, _) = try gguf.data(of: "token_embd.weight")
-        vocab = gguf.metadata["llama.vocab_size"]?.int ?? emb.dims[1]
+        vocab = gguf.metadata["\(a).vocab_size"]?.int ?? emb.dims[1]
     }
 }
 
@@ -80,6 +117,10 @@ struct LlamaLayer: Sendable {
     let attnNorm: [Float]
     let ffnNorm: [Float]
     let q, k, v, o: LlamaMatrix
+    /// Qwen 2's q, k, v biases; empty when the architecture has none.
+    let qBias, kBias, vBias: [Float]
+    /// Qwen 3's per-head norms of q and k (head-size weights); empty otherwise.
+    let qNorm, kNorm: [Float]
     let gate, up, down: LlamaMatrix
 }
 
@@ -89,22 +130,31 @@ struct LlamaWeights: Sendable {
     /// The output projection (the embedding itself when tied).
     let output: LlamaMatrix
     let layers: [LlamaLayer]
+    /// Llama 3 RoPE scaling: a divisor per rotated pair; empty when the file has none.
+    let ropeFreqs: [Float]
 
     init(gguf: GGUFFile, config c: LlamaConfig) throws {
         embedding = try LlamaMatrix(gguf, "token_embd.weight", rows: c.vocab, cols: c.dim)
         outputNorm = try loadVector(gguf, "output_norm.weight", count: c.dim)
         output = gguf.tensors["output.weight"] != nil
             ? try LlamaMatrix(gguf, "output.weight", rows: c.vocab, cols: c.dim) : embedding
+        ropeFreqs = gguf.tensors["rope_freqs.weight"] != nil ? try loadVector(gguf, "rope_freqs.weight", count: c.headDim / 2) : []
         var ls: [LlamaLayer] = []
+        let bias = c.architecture.attentionBias, norm = c.architecture.qkNorm
         for i in 0..<c.layers {
             let p = "blk.\(i)."
             ls.append(LlamaLayer(
                 attnNorm: try loadVector(gguf, p + "attn_norm.weight", count: c.dim),
                 ffnNorm: try loadVector(gguf, p + "ffn_norm.weight", count: c.dim),
-                q: try LlamaMatrix(gguf, p + "attn_q.weight", rows: c.dim, cols: c.dim),
+                q: try LlamaMatrix(gguf, p + "attn_q.weight", rows: c.qDim, cols: c.dim),
                 k: try LlamaMatrix(gguf, p + "attn_k.weight", rows: c.kvDim, cols: c.dim),
                 v: try LlamaMatrix(gguf, p + "attn_v.weight", rows: c.kvDim, cols: c.dim),
-                o: try LlamaMatrix(gguf, p + "attn_output.weight", rows: c.dim, cols: c.dim),
+                o: try LlamaMatrix(gguf, p + "attn_output.weight", rows: c.dim, cols: c.qDim),
+                qBias: bias ? try loadVector(gguf, p + "attn_q.bias", count: c.qDim) : [],
+                kBias: bias ? try loadVector(gguf, p + "attn_k.bias", count: c.kvDim) : [],
+                vBias: bias ? try loadVector(gguf, p + "attn_v.bias", count: c.kvDim) : [],
+                qNorm: norm ? try loadVector(gguf, p + "attn_q_norm.weight", count: c.headDim) : [],
+                kNorm: norm ? try loadVector(gguf, p + "attn_k_norm.weight", count: c.headDim) : [],
                 gate: try LlamaMatrix(gguf, p + "ffn_gate.weight", rows: c.ffnDim, cols: c.dim),
                 up: try LlamaMatrix(gguf, p + "ffn_up.weight", rows: c.ffnDim, cols: c.dim),
                 down: try LlamaMatrix(gguf, p + "ffn_down.weight", rows: c.dim, cols: c.ffnDim)))

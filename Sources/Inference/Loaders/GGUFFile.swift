@@ -30,7 +30,7 @@ public enum GGUFError: Error, CustomStringConvertible, Equatable {
                 + "re-quantise the model to one of these, e.g. Q4_K_M"
         case .missingMetadata(let k): return "GGUF metadata key \(k) is missing"
         case .missingTensor(let t): return "GGUF file has no tensor named \(t)"
-        case .unsupportedArchitecture(let a): return "model architecture '\(a)' is not supported (supported: llama)"
+        case .unsupportedArchitecture(let a): return "model architecture '\(a)' is not supported (supported: \(DecoderArchitecture.allCases.map(\.rawValue).joined(separator: ", ")))"
         }
     }
 }

@@ -1,0 +1,41 @@
+import Foundation
+import Inference
+import Testing
+
+/// Tiny random-weight decoders of each architecture (make_arch_fixtures.py, F32 weights) and
+/// llama.cpp's logits and greedy tokens on them (Fixtures/arch/<name>.json).
+enum ArchFixture {
+    static let modelsDir: String = {
+        if let d = ProcessInfo.processInfo.environment["ARCH_MODELS_DIR"], !d.isEmpty { return d }
+        let repo = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+        return repo.appendingPathComponent(".build-fixtures/arch").path
+    }()
+
+    static func load(_ name: String) throws -> (LlamaModel, [String: Any]) {
+        let path = modelsDir + "/\(name).gguf"
+        guard FileManager.default.fileExists(atPath: path) else { throw QuantFixture.Missing(path: path) }
+        guard let url = Bundle.module.url(forResource: "Fixtures/arch/\(name)", withExtension: "json") else {
+            throw CocoaError(.fileNoSuchFile)
+        }
+        let fx = try JSONSerialization.jsonObject(with: Data(contentsOf: url)) as! [String: Any]
+        return (try LlamaModel.load(gguf: URL(fileURLWithPath: path), id: name), fx)
+    }
+}
+
+@Suite(.serialized) struct DecoderArchitectureTests {
+    @Test(arguments: ["llama-gqa", "qwen2", "qwen3"]) func logitsAndGreedyTokensEqualLlamaCpp(name: String) throws {
+        let (m, fx) = try ArchFixture.load(name)
+        #expect(m.config.architecture.rawValue == name.replacingOccurrences(of: "-gqa", with: ""))
+        for c in fx["cases"] as! [[String: Any]] {
+            let prompt = (c["prompt_ids"] as! [NSNumber]).map(\.intValue)
+            let logits = try m.logits(for: prompt)
+            let worst = (c["top_logits"] as! [[NSNumber]]).map { abs(logits[$0[0].intValue] - $0[1].floatValue) }.max() ?? 0
+            #expect(worst <= 1e-3, "\(name) \(c["prompt"] as! String): largest logit difference from llama.cpp is \(worst)")
+            var p = greedy(16)
+            p.ignoreEOS = true
+            let want = (c["greedy_ids"] as! [NSNumber]).map(\.intValue)
+            let got = try m.generate(prompt: prompt, parameters: p) { _ in true }.tokens.map(\.id)
+            #expect(got == want, "\(name) \(c["prompt"] as! String): llama.cpp \(want), ours \(got)")
+        }
+    }
+}

