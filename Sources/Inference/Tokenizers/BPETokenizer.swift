@@ -4,12 +4,16 @@ public enum BPETokenizerError: Error, CustomStringConvertible {
     case unsupportedModel(String)
     case missing(String)
     case badMerge(String)
+    case unsupportedPreTokenizer(String)
 
     public var description: String {
         switch self {
         case .unsupportedModel(let m): return "tokenizer model '\(m)' is not supported (only byte-level BPE, 'gpt2')"
         case .missing(let k): return "tokenizer metadata \(k) is missing"
         case .badMerge(let m): return "tokenizer merge '\(m)' is not two known tokens"
+        case .unsupportedPreTokenizer(let p):
+            return "tokenizer pre-tokenizer '\(p)' (tokenizer.ggml.pre) is not supported: its text splitting is unknown here, "
+                + "so token ids would silently differ from the model's (supported: gpt2, smollm, starcoder, llama3/llama-bpe, qwen2, ...)"
         }
     }
 }
@@ -37,7 +41,7 @@ public final class BPETokenizer: TextTokenizer, @unchecked Sendable {   // immut
     public var vocabularySize: Int { tokens.count }
 
     public init(tokens: [String], tokenTypes: [Int], merges mergeLines: [String], bos: Int?, eos: Int?,
-                addBOS: Bool, isolateDigits: Bool) throws {
+                addBOS: Bool, preTokenizer: BPEPreTokenizer) throws {
         self.tokens = tokens
         var v: [String: Int] = [:]
         v.reserveCapacity(tokens.count)
@@ -71,7 +75,7 @@ public final class BPETokenizer: TextTokenizer, @unchecked Sendable {   // immut
             if let id = v[name], special.contains(id) { eog.insert(id) }
         }
         endOfGenerationIds = eog
-        pre = BPEPreTokenizer(isolateDigits: isolateDigits)
+        pre = preTokenizer
         let table = BPETokenizer.gpt2ByteTable()
         byteToChar = table
         var inv: [UInt32: UInt8] = [:]
@@ -91,12 +95,13 @@ public final class BPETokenizer: TextTokenizer, @unchecked Sendable {   // immut
         guard let merges = gguf.metadata["tokenizer.ggml.merges"]?.array?.compactMap(\.string) else {
             throw BPETokenizerError.missing("tokenizer.ggml.merges")
         }
-        let pre = gguf.metadata["tokenizer.ggml.pre"]?.string ?? "gpt2"
+        let preName = gguf.metadata["tokenizer.ggml.pre"]?.string ?? "gpt2"
+        guard let pre = BPEPreTokenizer(ggufPre: preName) else { throw BPETokenizerError.unsupportedPreTokenizer(preName) }
         try self.init(tokens: toks, tokenTypes: types, merges: merges,
                       bos: gguf.metadata["tokenizer.ggml.bos_token_id"]?.int,
                       eos: gguf.metadata["tokenizer.ggml.eos_token_id"]?.int,
                       addBOS: gguf.metadata["tokenizer.ggml.add_bos_token"]?.bool ?? false,
-                      isolateDigits: ["smollm", "starcoder", "refact", "command-r", "codeshell", "exaone", "minerva"].contains(pre))
+                      preTokenizer: pre)
     }
 
     /// GPT-2's reversible map from bytes to printable characters.
