@@ -8,7 +8,7 @@ public enum BPETokenizerError: Error, CustomStringConvertible {
 
     public var description: String {
         switch self {
-        case .unsupportedModel(let m): return "tokenizer model '\(m)' is not supported (only byte-level BPE, 'gpt2')"
+        case .unsupportedModel(let m): return "tokenizer model '\(m)' is not supported (byte-level BPE 'gpt2' and SentencePiece 'llama' are)"
         case .missing(let k): return "tokenizer metadata \(k) is missing"
         case .badMerge(let m): return "tokenizer merge '\(m)' is not two known tokens"
         case .unsupportedPreTokenizer(let p):
@@ -29,20 +29,24 @@ public final class BPETokenizer: TextTokenizer, @unchecked Sendable {   // immut
     /// Tokens that end a generation (end of sequence, end of turn).
     public let endOfGenerationIds: Set<Int>
     let specialIds: Set<Int>
-    private let vocab: [String: Int]
+    let vocab: [String: Int]
+    /// SentencePiece (GGUF `llama`) vocabularies: pieces merged by score, `▁` for spaces and
+    /// `<0xXX>` byte fallback; nil for byte-level BPE.
+    let sentencePiece: SentencePieceVocabulary?
     /// (left id, right id) -> (rank, merged id)
     private let merges: [UInt64: (rank: Int, id: Int)]
     private let specials: [(text: String, id: Int)]   // longest first
     private let pre: BPEPreTokenizer
     private let byteToChar: [Character]
     private let charToByte: [UInt32: UInt8]
-    private let byteTokenIds: [Int?]
+    let byteTokenIds: [Int?]
 
     public var vocabularySize: Int { tokens.count }
 
     public init(tokens: [String], tokenTypes: [Int], merges mergeLines: [String], bos: Int?, eos: Int?,
-                addBOS: Bool, preTokenizer: BPEPreTokenizer) throws {
+                addBOS: Bool, preTokenizer: BPEPreTokenizer, sentencePiece: SentencePieceVocabulary? = nil) throws {
         self.tokens = tokens
+        self.sentencePiece = sentencePiece
         var v: [String: Int] = [:]
         v.reserveCapacity(tokens.count)
         for (i, t) in tokens.enumerated() where v[t] == nil { v[t] = i }
@@ -81,23 +85,36 @@ public final class BPETokenizer: TextTokenizer, @unchecked Sendable {   // immut
         var inv: [UInt32: UInt8] = [:]
         for (b, c) in table.enumerated() { inv[c.unicodeScalars.first!.value] = UInt8(b) }
         charToByte = inv
-        byteTokenIds = table.map { v[String($0)] }
+        byteTokenIds = sentencePiece == nil ? table.map { v[String($0)] } : (0..<256).map { v[String(format: "<0x%02X>", $0)] }
     }
 
     /// Builds the tokenizer from GGUF `tokenizer.ggml.*` metadata.
     public convenience init(gguf: GGUFFile) throws {
         let model = gguf.metadata["tokenizer.ggml.model"]?.string ?? ""
-        guard model == "gpt2" else { throw BPETokenizerError.unsupportedModel(model) }
+        guard model == "gpt2" || model == "llama" else { throw BPETokenizerError.unsupportedModel(model) }
         guard let toks = gguf.metadata["tokenizer.ggml.tokens"]?.array?.compactMap(\.string) else {
             throw BPETokenizerError.missing("tokenizer.ggml.tokens")
         }
         let types = gguf.metadata["tokenizer.ggml.token_type"]?.array?.compactMap(\.int) ?? []
-        guard let merges = gguf.metadata["tokenizer.ggml.merges"]?.array?.compactMap(\.string) else {
-            throw BPETokenizerError.missing("tokenizer.ggml.merges")
+        let merges = gguf.metadata["tokenizer.ggml.merges"]?.array?.compactMap(\.string)
+        guard model == "llama" || merges != nil else { throw BPETokenizerError.missing("tokenizer.ggml.merges") }
+        if model == "llama" {
+            guard let scores = gguf.metadata["tokenizer.ggml.scores"]?.array?.compactMap(\.double), scores.count == toks.count else {
+                throw BPETokenizerError.missing("tokenizer.ggml.scores")
+            }
+            let spm = SentencePieceVocabulary(scores: scores.map { Float($0) }, tokenTypes: types,
+                                              addSpacePrefix: gguf.metadata["tokenizer.ggml.add_space_prefix"]?.bool ?? true,
+                                              unknownId: gguf.metadata["tokenizer.ggml.unknown_token_id"]?.int)
+            try self.init(tokens: toks, tokenTypes: types, merges: [],
+                          bos: gguf.metadata["tokenizer.ggml.bos_token_id"]?.int,
+                          eos: gguf.metadata["tokenizer.ggml.eos_token_id"]?.int,
+                          addBOS: gguf.metadata["tokenizer.ggml.add_bos_token"]?.bool ?? true,
+                          preTokenizer: BPEPreTokenizer(isolateDigits: false), sentencePiece: spm)
+            return
         }
         let preName = gguf.metadata["tokenizer.ggml.pre"]?.string ?? "gpt2"
         guard let pre = BPEPreTokenizer(ggufPre: preName) else { throw BPETokenizerError.unsupportedPreTokenizer(preName) }
-        try self.init(tokens: toks, tokenTypes: types, merges: merges,
+        try self.init(tokens: toks, tokenTypes: types, merges: merges ?? [],
                       bos: gguf.metadata["tokenizer.ggml.bos_token_id"]?.int,
                       eos: gguf.metadata["tokenizer.ggml.eos_token_id"]?.int,
                       addBOS: gguf.metadata["tokenizer.ggml.add_bos_token"]?.bool ?? false,
@@ -123,6 +140,7 @@ public final class BPETokenizer: TextTokenizer, @unchecked Sendable {   // immut
     public func id(of token: String) -> Int? { vocab[token] }
 
     public func encode(_ text: String, addSpecialTokens: Bool) -> [Int] {
+        if let sentencePiece { return encodeSentencePiece(text, sentencePiece, addSpecialTokens: addSpecialTokens) }
         var out: [Int] = []
         if addSpecialTokens && addBOS, let bosId { out.append(bosId) }
         for (segment, special) in splitSpecial(text) {
@@ -133,7 +151,7 @@ public final class BPETokenizer: TextTokenizer, @unchecked Sendable {   // immut
     }
 
     /// Text pieces and the special tokens between them.
-    private func splitSpecial(_ text: String) -> [(String, Int?)] {
+    func splitSpecial(_ text: String) -> [(String, Int?)] {
         guard !specials.isEmpty else { return [(text, nil)] }
         var out: [(String, Int?)] = []
         var rest = Substring(text)
@@ -177,6 +195,7 @@ public final class BPETokenizer: TextTokenizer, @unchecked Sendable {   // immut
     public func bytes(of id: Int) -> [UInt8] {
         guard id >= 0, id < tokens.count else { return [] }
         if specialIds.contains(id) { return Array(tokens[id].utf8) }
+        if let sentencePiece { return sentencePieceBytes(of: id, sentencePiece) }
         var out: [UInt8] = []
         for sc in tokens[id].unicodeScalars {
             if let b = charToByte[sc.value] { out.append(b) } else { out.append(contentsOf: Array(String(sc).utf8)) }
