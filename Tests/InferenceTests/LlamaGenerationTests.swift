@@ -116,6 +116,39 @@ import Testing
         }
     }
 
+    @Test func aRepeatedSystemPromptIsReusedAndChangesNoToken() throws {
+        let m = try SmolLM.load()
+        let system = "You are a careful assistant for a marine research station. Answer in one short sentence, "
+            + "cite no sources, and say when you do not know."
+        func ask(_ q: String) throws -> [Int] {
+            m.tokenizer.encode(try m.renderChat([ChatMessage(role: "system", content: system), ChatMessage(role: "user", content: q)],
+                                                addGenerationPrompt: true), addSpecialTokens: true)
+        }
+        var p = greedy(12)
+        p.topLogprobs = 3
+        func viaScheduler(_ prompt: [Int]) -> GenerationResult? {
+            let out = TestLocked<GenerationResult?>(nil)
+            let done = DispatchSemaphore(value: 0)
+            m.submit(prompt: prompt, parameters: p, maxSequences: 4, onToken: { _ in true }) { r in
+                out.withLock { $0 = try? r.get() }
+                done.signal()
+            }
+            done.wait()
+            return out.withLock { $0 }
+        }
+        let first = try ask("What is a tide?"), second = try ask("Why is the sea salty?")
+        let shared = zip(first, second).prefix { $0 == $1 }.count
+        #expect(shared >= 30)
+        let before = m.prefixReuse
+        _ = viaScheduler(first)
+        let answer = viaScheduler(second)
+        let after = m.prefixReuse
+        #expect(after.hits == before.hits + 1)
+        #expect(after.tokens - before.tokens == shared)
+        // Bit-identical to computing the whole prompt: same tokens, same log-probabilities.
+        #expect(answer == (try m.generate(prompt: second, parameters: p) { _ in true }))
+    }
+
     @Test func continuousBatchingEndsASequenceWhoseCallerLeaves() throws {
         let m = try SmolLM.load()
         let done = DispatchSemaphore(value: 0)

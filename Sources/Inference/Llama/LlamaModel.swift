@@ -43,10 +43,17 @@ public final class LlamaModel: ContinuousBatchingModel, @unchecked Sendable {   
         weights = try LlamaWeights(gguf: gguf, config: config)
         bpe = try BPETokenizer(gguf: gguf)
         chatTemplateSource = gguf.metadata["tokenizer.chat_template"]?.string
-        chatTemplate = try chatTemplateSource.map { try ChatMLTemplate(jinja: $0) }
+        // A template this engine cannot render fails the chat request, not the model's load.
+        chatTemplate = chatTemplateSource.flatMap { try? ChatMLTemplate(jinja: $0) }
         threads = max(1, min(ProcessInfo.processInfo.activeProcessorCount, 8))
-        scheduler = LlamaScheduler(model: self)
+        scheduler = LlamaScheduler(model: self, prefixCacheBytes: Self.prefixCacheBytes)
     }
+
+    /// Memory for prompt prefixes kept for reuse by later requests.
+    public static let prefixCacheBytes = 256 << 20
+
+    /// Requests that started from a stored prompt prefix, and the prompt positions they skipped.
+    public var prefixReuse: (hits: Int, tokens: Int) { scheduler.prefixReuse }
 
     public func submit(prompt: [Int], parameters: GenerationParameters, maxSequences: Int,
                        onToken: @escaping @Sendable (GeneratedToken) -> Bool,

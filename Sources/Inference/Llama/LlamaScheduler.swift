@@ -40,13 +40,20 @@ final class LlamaScheduler: @unchecked Sendable {   // mutable state is guarded 
     private var started = false              // guarded by lock
     /// Sequences in flight, for metrics; written by the loop thread under lock.
     private var inFlight = 0
+    /// Prompt prefixes reused, for metrics and tests; written by the loop thread under lock.
+    private var prefixStats = (hits: 0, tokens: 0)
+    /// Owned by the loop thread.
+    private let prefixCache: LlamaPrefixCache
 
-    init(model: LlamaModel) {
+    init(model: LlamaModel, prefixCacheBytes: Int) {
         self.model = model
         maxSequences = 8
+        prefixCache = LlamaPrefixCache(budgetBytes: prefixCacheBytes)
     }
 
     var activeSequences: Int { lock.lock(); defer { lock.unlock() }; return inFlight }
+    /// Requests that started from a stored prompt prefix, and the positions they skipped.
+    var prefixReuse: (hits: Int, tokens: Int) { lock.lock(); defer { lock.unlock() }; return prefixStats }
 
     func submit(_ request: Request, maxSequences limit: Int) {
         do {
@@ -92,10 +99,12 @@ final class LlamaScheduler: @unchecked Sendable {   // mutable state is guarded 
                 let r = waiting.removeFirst()
                 let cache = LlamaKVCache(layers: c.layers, capacity: min(c.contextLength, r.prompt.count + r.parameters.maxTokens),
                                          kvDim: c.kvDim)
+                let reused = r.prompt.count > 1 ? prefixCache.fill(cache, for: r.prompt) : 0
                 active.append(Active(sequence: LlamaSequence(prompt: r.prompt, parameters: r.parameters, cache: cache, vocab: c.vocab),
-                                     request: r))
+                                     request: r, fed: reused))
             }
             inFlight = active.count
+            prefixStats = (prefixCache.hits, prefixCache.reusedTokens)
             lock.unlock()
 
             // Sample and stream; finished sequences leave, the others feed their token next.
@@ -107,6 +116,9 @@ final class LlamaScheduler: @unchecked Sendable {   // mutable state is guarded 
                 active[i].hasLogits = false
             }
             for a in active where a.sequence.finish != nil {
+                if a.fed == a.sequence.prompt.count && a.sequence.prompt.count > 1 {
+                    prefixCache.store(prompt: a.sequence.prompt, cache: a.sequence.cache)
+                }
                 a.request.observeBatch(max(1, a.peakBatch))
                 a.request.completion(.success(a.sequence.result))
             }
