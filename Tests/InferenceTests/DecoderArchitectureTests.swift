@@ -23,7 +23,7 @@ enum ArchFixture {
 }
 
 @Suite(.serialized) struct DecoderArchitectureTests {
-    @Test(arguments: ["llama-gqa", "qwen2", "qwen3"]) func logitsAndGreedyTokensEqualLlamaCpp(name: String) throws {
+    @Test(arguments: ["llama-gqa", "qwen2", "qwen3", "phi3"]) func logitsAndGreedyTokensEqualLlamaCpp(name: String) throws {
         let (m, fx) = try ArchFixture.load(name)
         #expect(m.config.architecture.rawValue == name.replacingOccurrences(of: "-gqa", with: ""))
         for c in fx["cases"] as! [[String: Any]] {

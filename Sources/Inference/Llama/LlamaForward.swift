@@ -118,7 +118,8 @@ struct LlamaForward {
             ck_dequantize_row(Int32(weights.embedding.type.rawValue), weights.embedding.data,
                               weights.embedding.rowBytes, Int32(row.token), Int32(c.dim), ws.x + r * c.dim)
         }
-        let scale = 1 / Float(c.headDim).squareRoot()
+        let queryScale = 1 / Float(c.headDim).squareRoot()
+        let scale: Float = c.architecture.scalesQueries ? 1 : queryScale
         let group = c.heads / c.kvHeads
         for (li, layer) in weights.layers.enumerated() {
             // attention
@@ -149,6 +150,9 @@ struct LlamaForward {
                     ck_rope(ws.q + r * c.qDim, Int32(c.heads), Int32(c.headDim), Int32(row.position), c.ropeBase, c.ropeFreqScale, factors, neox)
                     ck_rope(ws.k + r * c.kvDim, Int32(c.kvHeads), Int32(c.headDim), Int32(row.position), c.ropeBase, c.ropeFreqScale, factors, neox)
                 }
+            }
+            if c.architecture.scalesQueries {
+                for j in 0..<(n * c.qDim) { ws.q[j] *= queryScale }
             }
             for (r, row) in batch.enumerated() {
                 let kd = row.cache.keys(layer: li, pos: row.position), vd = row.cache.values(layer: li, pos: row.position)

@@ -2,14 +2,17 @@ import CKernels
 import Foundation
 
 /// The decoder families read from GGUF metadata: Llama's layout, with the variations of Qwen 2
-/// (biases on q, k, v; NeoX RoPE) and Qwen 3 (per-head RMS norm of q and k; NeoX RoPE).
+/// (biases on q, k, v; NeoX RoPE), Qwen 3 (per-head RMS norm of q and k; NeoX RoPE) and Phi-3
+/// (q, k, v in one matrix, gate and up in one; NeoX RoPE; queries scaled first).
 public enum DecoderArchitecture: String, Sendable, CaseIterable {
-    case llama, qwen2, qwen3
+    case llama, qwen2, qwen3, phi3
 
     /// RoPE rotating dimension i with i + d/2 (GPT-NeoX) rather than neighbours 2i, 2i+1.
     var neoxRoPE: Bool { self != .llama }
     var attentionBias: Bool { self == .qwen2 }
     var qkNorm: Bool { self == .qwen3 }
+    /// Phi-3 scales queries by 1/sqrt(head size) before the attention instead of the scores.
+    var scalesQueries: Bool { self == .phi3 }
 }
 
 /// Hyper-parameters of a decoder GGUF.
@@ -71,6 +74,9 @@ public struct LlamaConfig: Sendable, Equatable {
             throw GGUFError.corrupt("\(a): RoPE scaling '\(other)' is not supported (supported: none, linear, Llama 3 rope_freqs)")
         }
         guard headDim % 2 == 0, headDim <= 256, layers > 0 else { throw GGUFError.corrupt("\(a): head size \(headDim) is not supported") }
+        if gguf.tensors["rope_factors_long.weight"] != nil {
+            throw GGUFError.corrupt("\(a): long-context RoPE factors (Phi-3 128k) are not supported; use a 4k-context model")
+        }
         let (emb, _) = try gguf.data(of: "token_embd.weight")
         vocab = gguf.metadata["\(a).vocab_size"]?.int ?? emb.dims[1]
     }
@@ -99,6 +105,16 @@ struct LlamaMatrix: @unchecked Sendable {   // points into the immutable mapped 
         self.rows = rows
         self.cols = cols
         rowBytes = info.rowBytes
+    }
+
+    private init(type: GGMLType, data: UnsafeRawPointer, rows: Int, cols: Int, rowBytes: Int) {
+        (self.type, self.data, self.rows, self.cols, self.rowBytes) = (type, data, rows, cols, rowBytes)
+    }
+
+    /// Rows `range` as a matrix of their own (a fused q/k/v or gate/up tensor's parts).
+    func rows(_ range: Range<Int>) -> LlamaMatrix {
+        precondition(range.upperBound <= rows)
+        return LlamaMatrix(type: type, data: data + range.lowerBound * rowBytes, rows: range.count, cols: cols, rowBytes: rowBytes)
     }
 }
 
@@ -143,20 +159,34 @@ struct LlamaWeights: Sendable {
         let bias = c.architecture.attentionBias, norm = c.architecture.qkNorm
         for i in 0..<c.layers {
             let p = "blk.\(i)."
+            let q, k, v, gate, up: LlamaMatrix
+            if gguf.tensors[p + "attn_qkv.weight"] != nil {
+                let qkv = try LlamaMatrix(gguf, p + "attn_qkv.weight", rows: c.qDim + 2 * c.kvDim, cols: c.dim)
+                (q, k, v) = (qkv.rows(0..<c.qDim), qkv.rows(c.qDim..<(c.qDim + c.kvDim)), qkv.rows((c.qDim + c.kvDim)..<(c.qDim + 2 * c.kvDim)))
+            } else {
+                q = try LlamaMatrix(gguf, p + "attn_q.weight", rows: c.qDim, cols: c.dim)
+                k = try LlamaMatrix(gguf, p + "attn_k.weight", rows: c.kvDim, cols: c.dim)
+                v = try LlamaMatrix(gguf, p + "attn_v.weight", rows: c.kvDim, cols: c.dim)
+            }
+            if gguf.tensors[p + "ffn_gate.weight"] == nil && c.architecture == .phi3 {
+                // Gate rows first, then up (GGML's swiglu of a fused tensor).
+                let gateUp = try LlamaMatrix(gguf, p + "ffn_up.weight", rows: 2 * c.ffnDim, cols: c.dim)
+                (gate, up) = (gateUp.rows(0..<c.ffnDim), gateUp.rows(c.ffnDim..<(2 * c.ffnDim)))
+            } else {
+                gate = try LlamaMatrix(gguf, p + "ffn_gate.weight", rows: c.ffnDim, cols: c.dim)
+                up = try LlamaMatrix(gguf, p + "ffn_up.weight", rows: c.ffnDim, cols: c.dim)
+            }
             ls.append(LlamaLayer(
                 attnNorm: try loadVector(gguf, p + "attn_norm.weight", count: c.dim),
                 ffnNorm: try loadVector(gguf, p + "ffn_norm.weight", count: c.dim),
-                q: try LlamaMatrix(gguf, p + "attn_q.weight", rows: c.qDim, cols: c.dim),
-                k: try LlamaMatrix(gguf, p + "attn_k.weight", rows: c.kvDim, cols: c.dim),
-                v: try LlamaMatrix(gguf, p + "attn_v.weight", rows: c.kvDim, cols: c.dim),
+                q: q, k: k, v: v,
                 o: try LlamaMatrix(gguf, p + "attn_output.weight", rows: c.dim, cols: c.qDim),
                 qBias: bias ? try loadVector(gguf, p + "attn_q.bias", count: c.qDim) : [],
                 kBias: bias ? try loadVector(gguf, p + "attn_k.bias", count: c.kvDim) : [],
                 vBias: bias ? try loadVector(gguf, p + "attn_v.bias", count: c.kvDim) : [],
                 qNorm: norm ? try loadVector(gguf, p + "attn_q_norm.weight", count: c.headDim) : [],
                 kNorm: norm ? try loadVector(gguf, p + "attn_k_norm.weight", count: c.headDim) : [],
-                gate: try LlamaMatrix(gguf, p + "ffn_gate.weight", rows: c.ffnDim, cols: c.dim),
-                up: try LlamaMatrix(gguf, p + "ffn_up.weight", rows: c.ffnDim, cols: c.dim),
+                gate: gate, up: up,
                 down: try LlamaMatrix(gguf, p + "ffn_down.weight", rows: c.dim, cols: c.ffnDim)))
         }
         layers = ls

@@ -32,6 +32,7 @@ MODELS_SPEC = {
     "llama-gqa": ("llama", {}),
     "qwen2": ("qwen2", {"bias": True}),
     "qwen3": ("qwen3", {"qk_norm": True, "head_dim": 48}),
+    "phi3": ("phi3", {"fused": True}),
 }
 DIM, HEADS, KV_HEADS, FFN, LAYERS = 128, 4, 2, 320, 2
 
@@ -86,9 +87,12 @@ def write_model(name, arch, extra, path):
     for i in range(LAYERS):
         p = f"blk.{i}."
         ones(p + "attn_norm.weight", DIM)
-        t(p + "attn_q.weight", qdim, DIM)
-        t(p + "attn_k.weight", kvdim, DIM)
-        t(p + "attn_v.weight", kvdim, DIM)
+        if extra.get("fused"):
+            t(p + "attn_qkv.weight", qdim + 2 * kvdim, DIM)
+        else:
+            t(p + "attn_q.weight", qdim, DIM)
+            t(p + "attn_k.weight", kvdim, DIM)
+            t(p + "attn_v.weight", kvdim, DIM)
         if extra.get("bias"):
             t(p + "attn_q.bias", qdim, scale=0.5)
             t(p + "attn_k.bias", kvdim, scale=0.5)
@@ -98,8 +102,11 @@ def write_model(name, arch, extra, path):
             ones(p + "attn_k_norm.weight", head_dim)
         t(p + "attn_output.weight", DIM, qdim)
         ones(p + "ffn_norm.weight", DIM)
-        t(p + "ffn_gate.weight", FFN, DIM)
-        t(p + "ffn_up.weight", FFN, DIM)
+        if extra.get("fused"):
+            t(p + "ffn_up.weight", 2 * FFN, DIM)   # gate rows, then up rows
+        else:
+            t(p + "ffn_gate.weight", FFN, DIM)
+            t(p + "ffn_up.weight", FFN, DIM)
         t(p + "ffn_down.weight", DIM, FFN)
     w.write_header_to_file()
     w.write_kv_data_to_file()
