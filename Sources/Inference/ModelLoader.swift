@@ -15,7 +15,7 @@ public enum ModelLoadError: Error, CustomStringConvertible, Equatable {
         case .notAModel(let path):
             return "\(path) is not a model: expected a folder with config.json (BERT, safetensors) or a .gguf file"
         case .unknownArchitecture(let path, let found):
-            return "\(path): architecture \(found) is not supported (supported: BERT encoders; Llama, Qwen 2 and Qwen 3 decoders in GGUF)"
+            return "\(path): architecture \(found) is not supported (supported: BERT encoders; Llama, Qwen 2, Qwen 3 and Phi-3 decoders in GGUF; LlamaForCausalLM, MistralForCausalLM, Qwen2ForCausalLM and Qwen3ForCausalLM safetensors)"
         case .unsupported(let path, let what):
             return "\(path): \(what) is not supported"
         case .missingWeights(let path, let expected):
@@ -46,6 +46,9 @@ public enum ModelLoader {
             let config = try HFConfig.load(url: folder.appendingPathComponent("config.json"))
             if isBERT(config) {
                 return .embedding(try BertEmbeddingModel.load(folder: folder, id: id ?? path.lastPathComponent))
+            }
+            if HFCausalLMFolder.isCausalLM(config) && exists(folder.appendingPathComponent("tokenizer.json")) {
+                return .generation(try LlamaModel(gguf: HFCausalLMFolder.assemble(folder: folder), id: id ?? path.lastPathComponent))
             }
             if ggufFile(in: folder) == nil {
                 let name = config.architectures.first ?? config.modelType ?? "(none given)"

@@ -143,7 +143,7 @@ struct LlamaForward {
                     for h in 0..<(n * c.kvHeads) { ck_rms_norm(ws.k + h * c.headDim, w.baseAddress, ws.k + h * c.headDim, Int32(c.headDim), c.rmsEps) }
                 }
             }
-            let neox: Int32 = c.architecture.neoxRoPE ? 1 : 0
+            let neox: Int32 = c.neoxRoPE ? 1 : 0
             weights.ropeFreqs.withUnsafeBufferPointer { ff in
                 let factors = ff.isEmpty ? nil : ff.baseAddress
                 for (r, row) in batch.enumerated() {

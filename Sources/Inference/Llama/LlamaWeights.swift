@@ -30,14 +30,19 @@ public struct LlamaConfig: Sendable, Equatable {
     public var rmsEps: Float
     /// Multiplies every RoPE angle (1 / linear scaling factor).
     public var ropeFreqScale: Float
+    /// GPT-NeoX pairing: the architecture's own, or a Llama from Hugging Face weights, which
+    /// keep q and k in the layout GGUF conversion permutes for the neighbour pairing.
+    public var neoxRoPE: Bool
     public var kvDim: Int { kvHeads * headDim }
     /// Width of the attention's queries and output (heads × head size; not always `dim`).
     public var qDim: Int { heads * headDim }
+    static let neoxKey = "ipfs_accelerate.rope.neox"
 
     init(gguf: GGUFFile) throws {
         let name = try gguf.string("general.architecture")
         guard let arch = DecoderArchitecture(rawValue: name) else { throw GGUFError.unsupportedArchitecture(name) }
         architecture = arch
+        neoxRoPE = arch.neoxRoPE || gguf.metadata[LlamaConfig.neoxKey]?.bool == true
         let a = arch.rawValue
         layers = try gguf.int("\(a).block_count")
         dim = try gguf.int("\(a).embedding_length")

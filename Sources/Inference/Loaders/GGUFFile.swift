@@ -140,10 +140,32 @@ public final class GGUFFile: @unchecked Sendable {   // immutable after init
     public let tensors: [String: GGUFTensorInfo]
     /// Tensor names in file order.
     public let tensorNames: [String]
-    let mapped: GGUFMappedFile
+    let mapped: GGUFMappedFile?
+    /// Tensors of an assembled file (another format's weights under GGUF names and metadata).
+    private let assembled: [String: UnsafeRawPointer]
+    private let keepAlive: [AnyObject]
+    private let assembledBytes: Int
+
+    /// A GGUF view of weights that live elsewhere (a safetensors folder): `data` points into
+    /// memory that `keepAlive` owns.
+    init(assembling path: String, metadata: [String: GGUFValue], tensors: [(GGUFTensorInfo, UnsafeRawPointer)],
+         keepAlive: [AnyObject], bytes: Int) {
+        self.path = path
+        version = 3
+        self.metadata = metadata
+        self.tensors = Dictionary(tensors.map { ($0.0.name, $0.0) }, uniquingKeysWith: { a, _ in a })
+        tensorNames = tensors.map(\.0.name)
+        mapped = nil
+        assembled = Dictionary(tensors.map { ($0.0.name, $0.1) }, uniquingKeysWith: { a, _ in a })
+        self.keepAlive = keepAlive
+        assembledBytes = bytes
+    }
 
     public init(path: String) throws {
         self.path = path
+        assembled = [:]
+        keepAlive = []
+        assembledBytes = 0
         let m = try GGUFMappedFile(path: path)
         mapped = m
         var r = GGUFReader(base: m.base, size: m.size)
@@ -196,10 +218,11 @@ public final class GGUFFile: @unchecked Sendable {   // immutable after init
     /// Pointer to the data of `name` (valid while this file lives).
     public func data(of name: String) throws -> (GGUFTensorInfo, UnsafeRawPointer) {
         guard let t = tensors[name] else { throw GGUFError.missingTensor(name) }
-        return (t, mapped.base + t.fileOffset)
+        if let mapped { return (t, mapped.base + t.fileOffset) }
+        return (t, assembled[name]!)
     }
 
-    public var fileSize: Int { mapped.size }
+    public var fileSize: Int { mapped?.size ?? assembledBytes }
 
     public func int(_ key: String) throws -> Int {
         guard let v = metadata[key]?.int else { throw GGUFError.missingMetadata(key) }

@@ -9,6 +9,8 @@ public struct BPEPreTokenizer: Sendable {
     var isolateDigits: Bool
     /// Llama 3's pattern with numbers in runs of at most this many digits (3; Qwen 2: 1).
     var llama3Digits: Int? = nil
+    /// Llama 3: a word that is itself a token is that token, whatever the merges would build.
+    var ignoreMerges: Bool { llama3Digits == 3 }
 
     /// The splitter llama.cpp uses for a GGUF `tokenizer.ggml.pre`; nil for one it has not got.
     public init?(ggufPre pre: String) {

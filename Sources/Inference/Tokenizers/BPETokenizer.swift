@@ -171,6 +171,10 @@ public final class BPETokenizer: TextTokenizer, @unchecked Sendable {   // immut
     }
 
     private func encodeWord(_ word: Substring, into out: inout [Int]) {
+        if pre.ignoreMerges, let id = vocab[String(word.utf8.map { byteToChar[Int($0)] })] {
+            out.append(id)
+            return
+        }
         var syms: [Int] = []
         for b in word.utf8 {
             guard let id = byteTokenIds[Int(b)] else { return }

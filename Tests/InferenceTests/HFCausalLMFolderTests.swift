@@ -1,0 +1,67 @@
+import Foundation
+import Inference
+import Testing
+
+/// Hugging Face folders with the tiny architecture models' weights (make_hf_fixtures.py) must
+/// generate what llama.cpp generates from the GGUF forms (Fixtures/arch/<name>.json).
+@Suite(.serialized) struct HFCausalLMFolderTests {
+    static let dir: String = {
+        if let d = ProcessInfo.processInfo.environment["HF_MODELS_DIR"], !d.isEmpty { return d }
+        let repo = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+        return repo.appendingPathComponent(".build-fixtures/hf").path
+    }()
+
+    static func model(_ name: String) throws -> any TextGenerationModel {
+        let folder = URL(fileURLWithPath: dir + "/" + name)
+        guard FileManager.default.fileExists(atPath: folder.appendingPathComponent("model.safetensors").path) else {
+            throw QuantFixture.Missing(path: folder.path)
+        }
+        guard case .generation(let m) = try ModelLoader.load(path: folder, id: name) else {
+            Issue.record("\(name) did not load as a text generation model")
+            throw CocoaError(.fileReadUnknown)
+        }
+        return m
+    }
+
+    @Test(arguments: ["llama-gqa", "qwen2", "qwen3"]) func safetensorsFolderGeneratesAsLlamaCppDoesFromTheGGUF(name: String) throws {
+        let m = try Self.model(name) as! LlamaModel
+        let url = try #require(Bundle.module.url(forResource: "Fixtures/arch/\(name)", withExtension: "json"))
+        let fx = try JSONSerialization.jsonObject(with: Data(contentsOf: url)) as! [String: Any]
+        for c in fx["cases"] as! [[String: Any]] {
+            let text = c["prompt"] as! String
+            let prompt = (c["prompt_ids"] as! [NSNumber]).map(\.intValue)
+            #expect(m.tokenizer.encode(text, addSpecialTokens: true) == prompt)
+            let logits = try m.logits(for: prompt)
+            let worst = (c["top_logits"] as! [[NSNumber]]).map { abs(logits[$0[0].intValue] - $0[1].floatValue) }.max() ?? 0
+            #expect(worst <= 1e-3, "\(name) \(text): largest logit difference from llama.cpp is \(worst)")
+            var p = greedy(16)
+            p.ignoreEOS = true
+            let got = try m.generate(prompt: prompt, parameters: p) { _ in true }.tokens.map(\.id)
+            #expect(got == (c["greedy_ids"] as! [NSNumber]).map(\.intValue), "\(name) \(text)")
+        }
+    }
+
+    @Test func tokenizerJSONIdsEqualHuggingFaceTokenizers() throws {
+        let m = try Self.model("qwen2")
+        let url = try #require(Bundle.module.url(forResource: "Fixtures/hf_tokenizer_ids", withExtension: "json"))
+        let fx = try JSONSerialization.jsonObject(with: Data(contentsOf: url)) as! [String: Any]
+        for c in fx["cases"] as! [[String: Any]] {
+            let text = c["text"] as! String
+            #expect(m.tokenizer.encode(text, addSpecialTokens: false) == (c["ids"] as! [NSNumber]).map(\.intValue), "\(text.debugDescription)")
+        }
+    }
+
+    @Test func aFolderWithAnUnknownPreTokenizerIsRefusedByName() throws {
+        let src = URL(fileURLWithPath: Self.dir + "/qwen2")
+        let tmp = FileManager.default.temporaryDirectory.appendingPathComponent("hf-pre-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: tmp, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: tmp) }
+        for f in ["config.json", "model.safetensors", "tokenizer_config.json"] {
+            try FileManager.default.createSymbolicLink(at: tmp.appendingPathComponent(f), withDestinationURL: src.appendingPathComponent(f))
+        }
+        var tj = try JSONSerialization.jsonObject(with: Data(contentsOf: src.appendingPathComponent("tokenizer.json"))) as! [String: Any]
+        tj["pre_tokenizer"] = ["type": "Metaspace", "replacement": "▁"]
+        try JSONSerialization.data(withJSONObject: tj).write(to: tmp.appendingPathComponent("tokenizer.json"))
+        #expect { _ = try ModelLoader.load(path: tmp) } throws: { "\($0)".contains("pre-tokenizer") && "\($0)".contains("Metaspace") }
+    }
+}
