@@ -82,7 +82,7 @@ int ck_vec_dot_type(int t) {
     case CK_TYPE_Q8_0: return CK_TYPE_Q8_0;
     case CK_TYPE_Q5_0: return CK_TYPE_Q8_0;
     case CK_TYPE_Q5_1: return CK_TYPE_Q8_1;
-    case CK_TYPE_Q4_K: case CK_TYPE_Q5_K: case CK_TYPE_Q6_K: return CK_TYPE_Q8_K;
+    case CK_TYPE_Q2_K: case CK_TYPE_Q3_K: case CK_TYPE_Q4_K: case CK_TYPE_Q5_K: case CK_TYPE_Q6_K: return CK_TYPE_Q8_K;
     case CK_TYPE_BF16: return CK_TYPE_BF16;
     default: return -1;
     }
@@ -92,7 +92,7 @@ int ck_block_size(int t) {
     switch (t) {
     case CK_TYPE_F32: case CK_TYPE_F16: case CK_TYPE_BF16: return 1;
     case CK_TYPE_Q4_0: case CK_TYPE_Q4_1: case CK_TYPE_Q5_0: case CK_TYPE_Q5_1: case CK_TYPE_Q8_0: case CK_TYPE_Q8_1: return 32;
-    case CK_TYPE_Q4_K: case CK_TYPE_Q5_K: case CK_TYPE_Q6_K: case CK_TYPE_Q8_K: return 256;
+    case CK_TYPE_Q2_K: case CK_TYPE_Q3_K: case CK_TYPE_Q4_K: case CK_TYPE_Q5_K: case CK_TYPE_Q6_K: case CK_TYPE_Q8_K: return 256;
     default: return 0;
     }
 }
@@ -107,6 +107,8 @@ size_t ck_row_bytes(int t, int n) {
     case CK_TYPE_Q8_1: return (size_t)(n / 32) * 36;
     case CK_TYPE_Q5_0: return (size_t)(n / 32) * 22;
     case CK_TYPE_Q5_1: return (size_t)(n / 32) * 24;
+    case CK_TYPE_Q2_K: return (size_t)(n / 256) * 84;
+    case CK_TYPE_Q3_K: return (size_t)(n / 256) * 110;
     case CK_TYPE_Q4_K: return (size_t)(n / 256) * 144;
     case CK_TYPE_Q5_K: return (size_t)(n / 256) * 176;
     case CK_TYPE_Q6_K: return (size_t)(n / 256) * 210;
@@ -426,6 +428,8 @@ static dot_fn pick_dot(int t) {
     case CK_TYPE_Q4_K: return ck_dot_q4_K_q8_K;
     case CK_TYPE_Q5_K: return ck_dot_q5_K_q8_K;
     case CK_TYPE_Q6_K: return ck_dot_q6_K_q8_K;
+    case CK_TYPE_Q2_K: return ck_dot_q2_K_q8_K;
+    case CK_TYPE_Q3_K: return ck_dot_q3_K_q8_K;
     case CK_TYPE_BF16: return ck_dot_bf16;
     default: return 0;
     }

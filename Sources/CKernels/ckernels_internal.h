@@ -55,6 +55,8 @@ float ck_dot_q5_1_q8_1(int n, const void *x, const void *y);
 float ck_dot_q4_K_q8_K(int n, const void *x, const void *y);
 float ck_dot_q5_K_q8_K(int n, const void *x, const void *y);
 float ck_dot_q6_K_q8_K(int n, const void *x, const void *y);
+float ck_dot_q2_K_q8_K(int n, const void *x, const void *y);
+float ck_dot_q3_K_q8_K(int n, const void *x, const void *y);
 float ck_dot_bf16(int n, const void *x, const void *y);
 #if CK_X86
 float ck_dot_q5_0_q8_0_avx2(int n, const void *x, const void *y);

@@ -84,6 +84,31 @@ static inline void unpack_q6_K(const uint8_t *ql, const uint8_t *qh, int8_t q[25
     }
 }
 
+// Q2_K: 16 sub-blocks of 16 two-bit quants, each with a 4-bit scale and a 4-bit minimum.
+static inline void unpack_q2_K(const uint8_t *blk, int8_t q[256], int sc[16], int mins[16]) {
+    const uint8_t *scales = blk, *qs = blk + 16;
+    for (int s = 0; s < 16; s++) { sc[s] = scales[s] & 0xF; mins[s] = scales[s] >> 4; }
+    for (int e = 0; e < 256; e++) {
+        const int n = e / 128, j = (e % 128) / 32, l = e % 32;
+        q[e] = (int8_t)((qs[32 * n + l] >> (2 * j)) & 3);
+    }
+}
+
+// Q3_K: two low bits in qs, the third in hmask (a clear bit subtracts 4), 6-bit scales less 32.
+static inline void unpack_q3_K(const uint8_t *blk, int8_t q[256], int sc[16]) {
+    const uint8_t *hm = blk, *qs = blk + 32, *s12 = blk + 96;
+    for (int s = 0; s < 16; s++) {
+        const int lo = s < 8 ? (s12[s % 8] & 0xF) : (s12[s % 8] >> 4);
+        const int hi = (s12[8 + s % 4] >> (2 * (s / 4))) & 3;
+        sc[s] = (lo | (hi << 4)) - 32;
+    }
+    for (int e = 0; e < 256; e++) {
+        const int n = e / 128, j = (e % 128) / 32, l = e % 32;
+        const int low = (qs[32 * n + l] >> (2 * j)) & 3;
+        q[e] = (int8_t)(low - ((hm[l] >> (4 * n + j)) & 1 ? 0 : 4));
+    }
+}
+
 // ---------------------------------------------------------------- dequantisation
 
 int ck_dequantize_row_more(int t, const uint8_t *p, int n, float *out) {
@@ -124,6 +149,25 @@ int ck_dequantize_row_more(int t, const uint8_t *p, int n, float *out) {
         }
         return 1;
     }
+    case CK_TYPE_Q2_K:
+    case CK_TYPE_Q3_K:
+        for (int b = 0; b < n / 256; b++) {
+            int8_t q[256]; int sc[16]; float d, dmin = 0.0f; int mins[16] = {0};
+            if (t == CK_TYPE_Q2_K) {
+                const uint8_t *blk = p + b * 84;
+                unpack_q2_K(blk, q, sc, mins);
+                d = h2f(blk + 80); dmin = h2f(blk + 82);
+            } else {
+                const uint8_t *blk = p + b * 110;
+                unpack_q3_K(blk, q, sc);
+                d = h2f(blk + 108);
+            }
+            for (int i = 0; i < 256; i++) {
+                const float dl = d * (float)sc[i / 16], ml = dmin * (float)mins[i / 16];
+                out[b * 256 + i] = dl * (float)q[i] - ml;
+            }
+        }
+        return 1;
     case CK_TYPE_Q6_K:
         for (int b = 0; b < n / 256; b++) {
             const uint8_t *blk = p + b * 210;
@@ -203,6 +247,33 @@ static float dot_q45_K_q8_K(int n, const uint8_t *x, const uint8_t *y, int q5) {
 
 float ck_dot_q4_K_q8_K(int n, const void *x, const void *y) { return dot_q45_K_q8_K(n, x, y, 0); }
 float ck_dot_q5_K_q8_K(int n, const void *x, const void *y) { return dot_q45_K_q8_K(n, x, y, 1); }
+
+// Q2_K and Q3_K against Q8_K, in the same 8 lanes; Q2_K's minimums through the 16-quant sums.
+static float dot_q23_K_q8_K(int n, const uint8_t *x, const uint8_t *y, int q3) {
+    float acc[8] = {0}, summs = 0.0f;
+    for (int b = 0; b < n / 256; b++) {
+        const uint8_t *xb = x + b * (q3 ? 110 : 84), *yb = y + b * CK_Q8_K_BYTES;
+        float dy; memcpy(&dy, yb, 4);
+        const int8_t *q8 = (const int8_t *)(yb + 4);
+        int16_t bsums[16]; memcpy(bsums, yb + 260, sizeof bsums);
+        int8_t q[256]; int sc[16], mins[16] = {0};
+        float d;
+        if (q3) { unpack_q3_K(xb, q, sc); d = dy * h2f(xb + 108); }
+        else { unpack_q2_K(xb, q, sc, mins); d = dy * h2f(xb + 80); }
+        int lane[8] = {0};
+        for (int e = 0; e < 256; e++) lane[(e % 32) / 4] += sc[e / 16] * (q[e] * q8[e]);
+        for (int l = 0; l < 8; l++) acc[l] = fmaf(d, (float)lane[l], acc[l]);
+        if (!q3) {
+            int summ = 0;
+            for (int s = 0; s < 16; s++) summ += mins[s] * bsums[s];
+            summs = fmaf(-dy * h2f(xb + 82), (float)summ, summs);
+        }
+    }
+    return hsum8(acc) + summs;
+}
+
+float ck_dot_q2_K_q8_K(int n, const void *x, const void *y) { return dot_q23_K_q8_K(n, x, y, 0); }
+float ck_dot_q3_K_q8_K(int n, const void *x, const void *y) { return dot_q23_K_q8_K(n, x, y, 1); }
 
 float ck_dot_q6_K_q8_K(int n, const void *vx, const void *vy) {
     const uint8_t *x = vx, *y = vy;

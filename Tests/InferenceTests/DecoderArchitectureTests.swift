@@ -38,4 +38,25 @@ enum ArchFixture {
             #expect(got == want, "\(name) \(c["prompt"] as! String): llama.cpp \(want), ours \(got)")
         }
     }
+
+    /// Q2_K and Q3_K weights (llama.cpp's quantizer on a 256-wide model): within the rounding
+    /// noise of Q8_K activations, as for the other quantised types (QuantTypesTests).
+    @Test func q2KAndQ3KWeightsFollowLlamaCpp() throws {
+        let (m, fx) = try ArchFixture.load("llama-Q2_K")
+        var agreeing = 0, total = 0
+        for c in fx["cases"] as! [[String: Any]] {
+            let prompt = (c["prompt_ids"] as! [NSNumber]).map(\.intValue)
+            let logits = try m.logits(for: prompt)
+            let top = (c["top_logits"] as! [[NSNumber]]).map { ($0[0].intValue, $0[1].floatValue) }
+            let worst = top.map { abs(logits[$0.0] - $0.1) }.max() ?? 0
+            #expect(worst <= 0.05, "\(c["prompt"] as! String): largest logit difference from llama.cpp is \(worst)")
+            var p = greedy(16)
+            p.ignoreEOS = true
+            let want = (c["greedy_ids"] as! [NSNumber]).map(\.intValue)
+            let got = try m.generate(prompt: prompt, parameters: p) { _ in true }.tokens.map(\.id)
+            agreeing += zip(got, want).prefix { $0 == $1 }.count
+            total += want.count
+        }
+        #expect(agreeing * 2 >= total, "only \(agreeing) of \(total) greedy tokens agree with llama.cpp before the runs part")
+    }
 }

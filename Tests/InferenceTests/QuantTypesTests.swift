@@ -32,7 +32,7 @@ enum QuantFixture {
 }
 
 @Suite(.serialized) struct QuantTypesTests {
-    static let types = ["Q4_0", "Q5_0", "Q5_1", "Q8_0", "Q4_K_M", "Q5_K_M", "Q6_K"]
+    static let types = ["Q4_0", "Q5_0", "Q5_1", "Q8_0", "Q2_K", "Q3_K_M", "Q4_K_M", "Q5_K_M", "Q6_K"]
 
     // Not bit-identical: for these types llama.cpp takes other summation paths (repacked
     // weights, tinyBLAS for prompts) and a rounding difference can move an activation across a

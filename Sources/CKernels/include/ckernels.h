@@ -20,6 +20,8 @@ enum {
     CK_TYPE_Q5_1 = 7,
     CK_TYPE_Q8_0 = 8,
     CK_TYPE_Q8_1 = 9,
+    CK_TYPE_Q2_K = 10,
+    CK_TYPE_Q3_K = 11,
     CK_TYPE_Q4_K = 12,
     CK_TYPE_Q5_K = 13,
     CK_TYPE_Q6_K = 14,

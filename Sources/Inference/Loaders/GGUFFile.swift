@@ -26,7 +26,7 @@ public enum GGUFError: Error, CustomStringConvertible, Equatable {
         case .corrupt(let m): return "GGUF file is corrupt: \(m)"
         case .unknownTensorType(let t, let ty):
             return "tensor \(t) is stored as \(GGMLType.name(of: ty)) (GGML type \(ty)), which this engine cannot compute on "
-                + "(supported: F32, F16, BF16, Q4_0, Q4_1, Q5_0, Q5_1, Q8_0, Q4_K, Q5_K, Q6_K); "
+                + "(supported: F32, F16, BF16, Q4_0, Q4_1, Q5_0, Q5_1, Q8_0, Q2_K, Q3_K, Q4_K, Q5_K, Q6_K); "
                 + "re-quantise the model to one of these, e.g. Q4_K_M"
         case .missingMetadata(let k): return "GGUF metadata key \(k) is missing"
         case .missingTensor(let t): return "GGUF file has no tensor named \(t)"
@@ -63,13 +63,13 @@ public indirect enum GGUFValue: Sendable, Equatable {
 /// GGML tensor storage types this engine computes on.
 public enum GGMLType: UInt32, Sendable, CaseIterable {
     case f32 = 0, f16 = 1, q4_0 = 2, q4_1 = 3, q5_0 = 6, q5_1 = 7, q8_0 = 8
-    case q4_K = 12, q5_K = 13, q6_K = 14, bf16 = 30
+    case q2_K = 10, q3_K = 11, q4_K = 12, q5_K = 13, q6_K = 14, bf16 = 30
 
     var blockSize: Int {
         switch self {
         case .f32, .f16, .bf16: return 1
         case .q4_0, .q4_1, .q5_0, .q5_1, .q8_0: return 32
-        case .q4_K, .q5_K, .q6_K: return 256
+        case .q2_K, .q3_K, .q4_K, .q5_K, .q6_K: return 256
         }
     }
     var blockBytes: Int {
@@ -81,6 +81,8 @@ public enum GGMLType: UInt32, Sendable, CaseIterable {
         case .q5_0: return 22
         case .q5_1: return 24
         case .q8_0: return 34
+        case .q2_K: return 84
+        case .q3_K: return 110
         case .q4_K: return 144
         case .q5_K: return 176
         case .q6_K: return 210

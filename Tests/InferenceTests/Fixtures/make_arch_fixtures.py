@@ -33,6 +33,8 @@ MODELS_SPEC = {
     "qwen2": ("qwen2", {"bias": True}),
     "qwen3": ("qwen3", {"qk_norm": True, "head_dim": 48}),
     "phi3": ("phi3", {"fused": True}),
+    # Rows of 256 so that llama.cpp's quantizer keeps Q2_K (SmolLM2's 576-wide rows fall back).
+    "llama-Q2_K": ("llama", {"dim": 256, "ffn": 512, "quantize": "Q2_K"}),
 }
 DIM, HEADS, KV_HEADS, FFN, LAYERS = 128, 4, 2, 320, 2
 
@@ -52,13 +54,14 @@ def write_model(name, arch, extra, path):
     rng = np.random.default_rng(sum(map(ord, name)))
     tokens, merges, types, pre, bos, eos = tokenizer_fields()
     vocab = len(tokens)
-    head_dim = extra.get("head_dim", DIM // HEADS)
+    dim, ffn = extra.get("dim", DIM), extra.get("ffn", FFN)
+    head_dim = extra.get("head_dim", dim // HEADS)
     qdim, kvdim = HEADS * head_dim, KV_HEADS * head_dim
     w = GGUFWriter(path + ".tmp", arch)
     w.add_context_length(512)
-    w.add_embedding_length(DIM)
+    w.add_embedding_length(dim)
     w.add_block_count(LAYERS)
-    w.add_feed_forward_length(FFN)
+    w.add_feed_forward_length(ffn)
     w.add_head_count(HEADS)
     w.add_head_count_kv(KV_HEADS)
     w.add_rope_freq_base(10000.0)
@@ -81,18 +84,18 @@ def write_model(name, arch, extra, path):
     def ones(n, size):
         w.add_tensor(n, (1.0 + 0.1 * rng.standard_normal(size)).astype(np.float32))
 
-    t("token_embd.weight", vocab, DIM, scale=0.5)
-    ones("output_norm.weight", DIM)
-    t("output.weight", vocab, DIM, scale=0.2)
+    t("token_embd.weight", vocab, dim, scale=0.5)
+    ones("output_norm.weight", dim)
+    t("output.weight", vocab, dim, scale=0.2)
     for i in range(LAYERS):
         p = f"blk.{i}."
-        ones(p + "attn_norm.weight", DIM)
+        ones(p + "attn_norm.weight", dim)
         if extra.get("fused"):
-            t(p + "attn_qkv.weight", qdim + 2 * kvdim, DIM)
+            t(p + "attn_qkv.weight", qdim + 2 * kvdim, dim)
         else:
-            t(p + "attn_q.weight", qdim, DIM)
-            t(p + "attn_k.weight", kvdim, DIM)
-            t(p + "attn_v.weight", kvdim, DIM)
+            t(p + "attn_q.weight", qdim, dim)
+            t(p + "attn_k.weight", kvdim, dim)
+            t(p + "attn_v.weight", kvdim, dim)
         if extra.get("bias"):
             t(p + "attn_q.bias", qdim, scale=0.5)
             t(p + "attn_k.bias", kvdim, scale=0.5)
@@ -100,19 +103,30 @@ def write_model(name, arch, extra, path):
         if extra.get("qk_norm"):
             ones(p + "attn_q_norm.weight", head_dim)
             ones(p + "attn_k_norm.weight", head_dim)
-        t(p + "attn_output.weight", DIM, qdim)
-        ones(p + "ffn_norm.weight", DIM)
+        t(p + "attn_output.weight", dim, qdim)
+        ones(p + "ffn_norm.weight", dim)
         if extra.get("fused"):
-            t(p + "ffn_up.weight", 2 * FFN, DIM)   # gate rows, then up rows
+            t(p + "ffn_up.weight", 2 * ffn, dim)   # gate rows, then up rows
         else:
-            t(p + "ffn_gate.weight", FFN, DIM)
-            t(p + "ffn_up.weight", FFN, DIM)
-        t(p + "ffn_down.weight", DIM, FFN)
+            t(p + "ffn_gate.weight", ffn, dim)
+            t(p + "ffn_up.weight", ffn, dim)
+        t(p + "ffn_down.weight", dim, ffn)
     w.write_header_to_file()
     w.write_kv_data_to_file()
     w.write_tensors_to_file()
     w.close()
     os.replace(path + ".tmp", path)
+
+
+def quantize(src, out, type_name):
+    import ctypes
+    import llama_cpp
+    params = llama_cpp.llama_model_quantize_default_params()
+    params.ftype = getattr(llama_cpp, f"LLAMA_FTYPE_MOSTLY_{type_name}")
+    params.nthread = 2
+    if llama_cpp.llama_model_quantize(src.encode(), (out + ".tmp").encode(), ctypes.byref(params)) != 0:
+        sys.exit(f"llama_model_quantize failed for {out}")
+    os.replace(out + ".tmp", out)
 
 
 def sha256(path):
@@ -153,7 +167,12 @@ def main():
     for name, (arch, extra) in MODELS_SPEC.items():
         path = os.path.join(MODELS, f"{name}.gguf")
         if not os.path.exists(path):
-            write_model(name, arch, extra, path)
+            if "quantize" in extra:
+                write_model(name, arch, extra, path + ".f32")
+                quantize(path + ".f32", path, extra["quantize"])
+                os.remove(path + ".f32")
+            else:
+                write_model(name, arch, extra, path)
         fixture = os.path.join(HERE, "arch", f"{name}.json")
         if args.models_only:
             with open(fixture) as f:

@@ -38,6 +38,8 @@ TYPES = {
     "Q5_0": llama_cpp.LLAMA_FTYPE_MOSTLY_Q5_0,
     "Q5_1": llama_cpp.LLAMA_FTYPE_MOSTLY_Q5_1,
     "Q4_0": llama_cpp.LLAMA_FTYPE_MOSTLY_Q4_0,
+    "Q3_K_M": llama_cpp.LLAMA_FTYPE_MOSTLY_Q3_K_M,
+    "Q2_K": llama_cpp.LLAMA_FTYPE_MOSTLY_Q2_K,
 }
 PROMPTS = ["The capital of France is", "Once upon a time", "def fibonacci(n):", "Zürich, 東京 and 🚀:"]
 
