@@ -15,7 +15,7 @@ struct GenerateCommand: AsyncParsableCommand {
         commandName: "generate",
         abstract: "Generate text with a local GGUF model, streaming tokens as they are made.")
 
-    @Option(name: .long, help: "Model: a .gguf file (or a folder holding one), a CID (ipfs://CID) in the data directory's store, or a public hub repo id (org/name).")
+    @Option(name: .long, help: "Model: a .gguf file (or a folder holding one), a Hugging Face causal-LM folder (safetensors), a CID (ipfs://CID) in the data directory's store, or a public hub repo id (org/name).")
     var model: String
 
     @Option(name: .customLong("data-dir"), help: "Data directory for CIDs and hub repo ids (default: IPFS_ACCELERATE_HOME, else $HF_HOME/ipfs_accelerate).")
@@ -52,19 +52,11 @@ struct GenerateCommand: AsyncParsableCommand {
     var prompt: String
 
     func run() async throws {
-        var url = try await ModelReference.resolve(model, dataDir: dataDir)
-        var isDirectory: ObjCBool = false
-        if FileManager.default.fileExists(atPath: url.path, isDirectory: &isDirectory), isDirectory.boolValue {
-            let names = (try? FileManager.default.contentsOfDirectory(atPath: url.path)) ?? []
-            guard let gguf = names.sorted().first(where: { $0.lowercased().hasSuffix(".gguf") }) else {
-                throw ValidationError("\(model) holds no .gguf file")
-            }
-            url = url.appendingPathComponent(gguf)
+        let url = try await ModelReference.resolve(model, dataDir: dataDir)
+        // A .gguf file, a folder holding one, or a Hugging Face causal-LM folder (safetensors).
+        guard case .generation(let loaded) = try ModelLoader.load(path: url, id: nil), let llm = loaded as? LlamaModel else {
+            throw ValidationError("--model must name a text generation model: a GGUF file or a Hugging Face causal-LM folder (got \(model))")
         }
-        guard url.pathExtension.lowercased() == "gguf" else {
-            throw ValidationError("--model must name a GGUF model (got \(model))")
-        }
-        let llm = try LlamaModel.load(gguf: url, id: nil)
         let text = chat ? try llm.renderChat([ChatMessage(role: "user", content: prompt)], addGenerationPrompt: true) : prompt
         var params = GenerationParameters()
         params.maxTokens = maxTokens
