@@ -51,6 +51,26 @@ import Testing
         }
     }
 
+    /// A copy of the qwen2 folder with one JSON file edited.
+    static func edited(_ file: String, _ edit: (inout [String: Any]) -> Void) throws -> URL {
+        let src = URL(fileURLWithPath: Self.dir + "/qwen2")
+        let tmp = FileManager.default.temporaryDirectory.appendingPathComponent("hf-edit-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: tmp, withIntermediateDirectories: true)
+        for f in ["config.json", "model.safetensors", "tokenizer.json", "tokenizer_config.json"] where f != file {
+            try FileManager.default.createSymbolicLink(at: tmp.appendingPathComponent(f), withDestinationURL: src.appendingPathComponent(f))
+        }
+        var j = try JSONSerialization.jsonObject(with: Data(contentsOf: src.appendingPathComponent(file))) as! [String: Any]
+        edit(&j)
+        try JSONSerialization.data(withJSONObject: j).write(to: tmp.appendingPathComponent(file))
+        return tmp
+    }
+
+    @Test func anAbsurdContextLengthIsAnErrorNotAnAllocation() throws {
+        let tmp = try Self.edited("config.json") { $0["max_position_embeddings"] = 1 << 40 }
+        defer { try? FileManager.default.removeItem(at: tmp) }
+        #expect { _ = try ModelLoader.load(path: tmp) } throws: { "\($0)".contains("context length 1099511627776") }
+    }
+
     @Test func aFolderWithAnUnknownPreTokenizerIsRefusedByName() throws {
         let src = URL(fileURLWithPath: Self.dir + "/qwen2")
         let tmp = FileManager.default.temporaryDirectory.appendingPathComponent("hf-pre-\(UUID().uuidString)")

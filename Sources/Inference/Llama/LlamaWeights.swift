@@ -37,6 +37,7 @@ public struct LlamaConfig: Sendable, Equatable {
     /// Width of the attention's queries and output (heads × head size; not always `dim`).
     public var qDim: Int { heads * headDim }
     static let neoxKey = "ipfs_accelerate.rope.neox"
+    public static let maxContextLength = 1 << 21
 
     init(gguf: GGUFFile) throws {
         let name = try gguf.string("general.architecture")
@@ -50,6 +51,10 @@ public struct LlamaConfig: Sendable, Equatable {
         heads = try gguf.int("\(a).attention.head_count")
         kvHeads = gguf.metadata["\(a).attention.head_count_kv"]?.int ?? heads
         contextLength = try gguf.int("\(a).context_length")
+        // Buffers are sized by the context; a lying file must not make us allocate terabytes.
+        guard (1...LlamaConfig.maxContextLength).contains(contextLength) else {
+            throw GGUFError.corrupt("\(a): context length \(contextLength) is outside 1...\(LlamaConfig.maxContextLength)")
+        }
         ropeBase = Float(gguf.metadata["\(a).rope.freq_base"]?.double ?? 10000)
         rmsEps = Float(try gguf.double("\(a).attention.layer_norm_rms_epsilon"))
         guard heads > 0, kvHeads > 0, heads % kvHeads == 0 else {
