@@ -413,7 +413,8 @@ static dot_fn pick_dot(int t) {
         case CK_TYPE_Q4_K: return ck_dot_q4_K_q8_K_avx2;
         case CK_TYPE_Q5_K: return ck_dot_q5_K_q8_K_avx2;
         case CK_TYPE_Q6_K: return ck_dot_q6_K_q8_K_avx2;
-        default: break;   // BF16 has one implementation
+        case CK_TYPE_BF16: return ck_dot_bf16_avx2;
+        default: break;   // Q2_K and Q3_K have one implementation
         }
     }
 #endif

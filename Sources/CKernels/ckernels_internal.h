@@ -64,6 +64,7 @@ float ck_dot_q5_1_q8_1_avx2(int n, const void *x, const void *y);
 float ck_dot_q4_K_q8_K_avx2(int n, const void *x, const void *y);
 float ck_dot_q5_K_q8_K_avx2(int n, const void *x, const void *y);
 float ck_dot_q6_K_q8_K_avx2(int n, const void *x, const void *y);
+float ck_dot_bf16_avx2(int n, const void *x, const void *y);
 // Four activations against one weight row, each sum the bits of the single product.
 void ck_dot4_q5_0_q8_0_avx2(int n, const uint8_t *x, const uint8_t *const y[4], size_t ys, float out[4]);
 void ck_dot4_q5_1_q8_1_avx2(int n, const uint8_t *x, const uint8_t *const y[4], size_t ys, float out[4]);

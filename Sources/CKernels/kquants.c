@@ -292,13 +292,14 @@ float ck_dot_q6_K_q8_K(int n, const void *vx, const void *vy) {
     return hsum8(acc);
 }
 
+// BF16 against BF16 activations: 8 FMA lanes, the F32 kernel's tree and tail.
 float ck_dot_bf16(int n, const void *vx, const void *vy) {
     const uint16_t *x = vx, *y = vy;
     float acc[8] = {0};
     int i = 0;
     for (; i + 8 <= n; i += 8)
-        for (int l = 0; l < 8; l++) acc[l] += ck_bf16_to_fp32(x[i + l]) * ck_bf16_to_fp32(y[i + l]);
-    float s = ((acc[0] + acc[4]) + (acc[2] + acc[6])) + ((acc[1] + acc[5]) + (acc[3] + acc[7]));
-    for (; i < n; i++) s += ck_bf16_to_fp32(x[i]) * ck_bf16_to_fp32(y[i]);
+        for (int l = 0; l < 8; l++) acc[l] = fmaf(ck_bf16_to_fp32(x[i + l]), ck_bf16_to_fp32(y[i + l]), acc[l]);
+    float s = hsum8(acc);
+    for (; i < n; i++) s = fmaf(ck_bf16_to_fp32(x[i]), ck_bf16_to_fp32(y[i]), s);
     return s;
 }

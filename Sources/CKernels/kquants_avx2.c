@@ -203,4 +203,17 @@ float ck_dot_q6_K_q8_K_avx2(int n, const void *x, const void *y) {
     const uint8_t *ys[4] = {y, 0, 0, 0}; float o; dot4_q6(n, x, ys, 1, &o); return o;
 }
 void ck_dot4_q6_K_q8_K_avx2(int n, const uint8_t *x, const uint8_t *const y[4], size_t s, float o[4]) { (void)s; dot4_q6(n, x, y, 4, o); }
+TGT static inline __m256 bf16x8(const uint16_t *p) {
+    return _mm256_castsi256_ps(_mm256_slli_epi32(_mm256_cvtepu16_epi32(_mm_loadu_si128((const __m128i *)p)), 16));
+}
+
+TGT float ck_dot_bf16_avx2(int n, const void *vx, const void *vy) {
+    const uint16_t *x = vx, *y = vy;
+    __m256 acc = _mm256_setzero_ps();
+    int i = 0;
+    for (; i + 8 <= n; i += 8) acc = _mm256_fmadd_ps(bf16x8(x + i), bf16x8(y + i), acc);
+    float s = hsum_float_8(acc);
+    for (; i < n; i++) s = fmaf(ck_bf16_to_fp32(x[i]), ck_bf16_to_fp32(y[i]), s);
+    return s;
+}
 #endif
