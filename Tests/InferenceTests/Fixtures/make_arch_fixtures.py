@@ -11,13 +11,13 @@ Fixtures/arch/<name>.json (committed). The weights come from a seeded generator,
 version writes the same bytes; `--models-only` checks that against the recorded hash.
 """
 import argparse
-import hashlib
 import importlib.util
 import json
 import os
 import sys
 
 import numpy as np
+from fixture_files import check_model, sha256
 from gguf import GGUFReader, GGUFWriter, GGMLQuantizationType
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -129,14 +129,6 @@ def quantize(src, out, type_name):
     os.replace(out + ".tmp", out)
 
 
-def sha256(path):
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        for chunk in iter(lambda: f.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
-
-
 def expectations(path):
     from llama_cpp import Llama
     import llama_cpp
@@ -175,10 +167,7 @@ def main():
                 write_model(name, arch, extra, path)
         fixture = os.path.join(HERE, "arch", f"{name}.json")
         if args.models_only:
-            with open(fixture) as f:
-                want = json.load(f)["model_sha256"]
-            if sha256(path) != want:
-                sys.exit(f"{path} differs from the file the expectations were made from (sha256 {want})")
+            check_model(path, fixture, "this gguf or llama.cpp writes differently: rerun without --models-only")
             continue
         with open(fixture + ".tmp", "w") as f:
             json.dump(expectations(path), f, ensure_ascii=False, indent=1)

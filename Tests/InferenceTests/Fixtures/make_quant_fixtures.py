@@ -13,7 +13,6 @@ the models (what CI needs) and checks each is byte-identical to the one the expe
 """
 import argparse
 import ctypes
-import hashlib
 import importlib.util
 import json
 import os
@@ -21,6 +20,7 @@ import sys
 
 import llama_cpp
 import numpy as np
+from fixture_files import check_model, sha256
 from llama_cpp import Llama
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -92,14 +92,6 @@ def expectations(path):
             "tensor_types": tensor_types, "cases": cases}
 
 
-def sha256(path):
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        for chunk in iter(lambda: f.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
-
-
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--models-only", action="store_true")
@@ -109,12 +101,8 @@ def main():
     for name, ftype in TYPES.items():
         path = quantize(name, ftype)
         if a.models_only:
-            # The committed expectations hold only for the very bytes they were made from.
-            with open(os.path.join(HERE, "quant", f"{name}.json"), encoding="utf-8") as f:
-                want = json.load(f)["model_sha256"]
-            if sha256(path) != want:
-                sys.exit(f"{path} differs from the file the expectations were made from (sha256 {want}); "
-                         f"this llama.cpp ({llama_cpp.__version__}) quantises differently: rerun without --models-only")
+            check_model(path, os.path.join(HERE, "quant", f"{name}.json"),
+                        f"this llama.cpp ({llama_cpp.__version__}) quantises differently: rerun without --models-only")
             continue
         with open(os.path.join(HERE, "quant", f"{name}.json"), "w", encoding="utf-8") as f:
             json.dump(expectations(path), f, ensure_ascii=False, indent=1)
