@@ -32,9 +32,12 @@ extension ModelServer {
         var prompts: [PreparedPrompt] = []
         if chat {
             let text: String
-            do { text = try lm.renderChat(req.messages, addGenerationPrompt: true) } catch {
-                // A model without a usable template gets the documented default: ChatML.
+            do { text = try lm.renderChat(req.messages, addGenerationPrompt: true) } catch ChatTemplateError.missing {
+                // A model without a template gets the documented default: ChatML.
                 text = Self.defaultChatML(req.messages)
+            } catch {
+                // Never a guessed prompt for a model whose own template could not be rendered.
+                throw APIError.invalid("\(error)", param: "messages", code: "chat_template_error")
             }
             prompts = [PreparedPrompt(ids: lm.tokenizer.encode(text, addSpecialTokens: false), characters: text.count)]
         } else {

@@ -72,7 +72,7 @@ public final class LlamaModel: ContinuousBatchingModel, @unchecked Sendable {   
 
     public func renderChat(_ messages: [ChatMessage], addGenerationPrompt: Bool) throws -> String {
         guard let chatTemplate else {
-            if chatTemplateSource == nil { throw ChatTemplateError.unsupported("the GGUF file carries no chat template") }
+            if chatTemplateSource == nil { throw ChatTemplateError.missing }
             throw ChatTemplateError.unsupported("unrecognised template")
         }
         return chatTemplate.render(messages, addGenerationPrompt: addGenerationPrompt)
