@@ -195,3 +195,27 @@ def test_metrics_parse_with_prometheus_own_parser(server):
     assert loaded == 2
     tokens = sum(s.value for s in families["hf_server_tokens_generated"].samples if s.name.endswith("_total"))
     assert tokens > 0
+
+
+def test_a_repeated_system_prompt_is_reused_without_changing_the_answer(server):
+    system = ("You are the assistant of a lighthouse museum. Answer in one short sentence, in plain words, "
+              "and say so when you do not know.")
+    c = client(server)
+
+    def ask(q, seed):
+        r = c.chat.completions.create(model=LLM, max_tokens=10, temperature=0.7, seed=seed,
+                                      messages=[{"role": "system", "content": system}, {"role": "user", "content": q}])
+        return r.choices[0].message.content
+
+    def hits():
+        fams = {f.name: f for f in text_string_to_metric_families(requests.get(server.url + "/metrics").text)}
+        return sum(s.value for s in fams["hf_server_prefix_cache_hits"].samples if s.labels.get("model") == LLM)
+
+    ask("Who built the first lighthouse?", 1)
+    before = hits()
+    first = ask("How far can its light be seen?", 2)
+    assert hits() == before + 1
+    # A different seed makes the response cache miss; the same seed again gives the same words,
+    # whether or not the prefix came from the cache.
+    assert ask("How far can its light be seen?", 3) is not None
+    assert ask("How far can its light be seen?", 2) == first

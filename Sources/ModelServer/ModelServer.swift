@@ -168,6 +168,13 @@ public final class ModelServer: Sendable {
         metrics.gauge("hf_server_model_memory_total_bytes", Double(total))
         metrics.gauge("hf_server_memory_used_mb", Double(total) / 1_048_576)
         metrics.gauge("hf_server_process_resident_bytes", Double(processResidentBytes()))
+        for h in loaded {
+            // Requests whose prompt began with a stored one, and the prompt tokens they skipped.
+            guard case .generation(let g) = h.model, let llm = g as? LlamaModel else { continue }
+            let reuse = llm.prefixReuse
+            metrics.gauge("hf_server_prefix_cache_hits", ["model": h.name], Double(reuse.hits))
+            metrics.gauge("hf_server_prefix_cache_reused_tokens", ["model": h.name], Double(reuse.tokens))
+        }
         let q = queue.stats
         metrics.gauge("hf_server_queue_depth", Double(q.currentSize))
         metrics.gauge("hf_server_queue_running", Double(q.running))
