@@ -22,7 +22,10 @@ public final class LlamaModel: ContinuousBatchingModel, @unchecked Sendable {   
     public let id: String
     public let config: LlamaConfig
     public let bpe: BPETokenizer
-    public let chatTemplate: ChatMLTemplate?
+    /// The model's own chat template, interpreted as transformers renders it; nil when the file
+    /// has none or the template does not parse (`chatTemplateProblem` says why).
+    public let chatTemplate: ChatTemplateRenderer?
+    public let chatTemplateProblem: String?
     /// The raw Jinja chat template from the file, if any.
     public let chatTemplateSource: String?
     let gguf: GGUFFile
@@ -41,10 +44,18 @@ public final class LlamaModel: ContinuousBatchingModel, @unchecked Sendable {   
         self.id = id
         config = try LlamaConfig(gguf: gguf)
         weights = try LlamaWeights(gguf: gguf, config: config)
-        bpe = try BPETokenizer(gguf: gguf)
+        let tokenizer = try BPETokenizer(gguf: gguf)
+        bpe = tokenizer
         chatTemplateSource = gguf.metadata["tokenizer.chat_template"]?.string
         // A template this engine cannot render fails the chat request, not the model's load.
-        chatTemplate = chatTemplateSource.flatMap { try? ChatMLTemplate(jinja: $0) }
+        let tokens = tokenizer.tokens
+        let special = { (id: Int?) -> String? in id.flatMap { $0 >= 0 && $0 < tokens.count ? tokens[$0] : nil } }
+        var problem: String? = nil
+        chatTemplate = chatTemplateSource.flatMap { source in
+            do { return try ChatTemplateRenderer(template: source, bosToken: special(tokenizer.bosId), eosToken: special(tokenizer.eosId)) }
+            catch { problem = "\(error)"; return nil }
+        }
+        chatTemplateProblem = problem
         threads = max(1, min(ProcessInfo.processInfo.activeProcessorCount, 8))
         scheduler = LlamaScheduler(model: self, prefixCacheBytes: Self.prefixCacheBytes)
     }
@@ -73,9 +84,15 @@ public final class LlamaModel: ContinuousBatchingModel, @unchecked Sendable {   
     public func renderChat(_ messages: [ChatMessage], addGenerationPrompt: Bool) throws -> String {
         guard let chatTemplate else {
             if chatTemplateSource == nil { throw ChatTemplateError.missing }
-            throw ChatTemplateError.unsupported("unrecognised template")
+            throw ChatTemplateError.unsupported(chatTemplateProblem ?? "the template does not parse")
         }
-        return chatTemplate.render(messages, addGenerationPrompt: addGenerationPrompt)
+        do {
+            return try chatTemplate.render(messages: messages, addGenerationPrompt: addGenerationPrompt)
+        } catch JinjaError.raised(let message) {
+            throw ChatTemplateError.rejected(message)
+        } catch {
+            throw ChatTemplateError.unsupported("\(error)")
+        }
     }
 
     /// Logits after `tokens` (a fresh sequence), for tests and tools. `oneAtATime` feeds the
