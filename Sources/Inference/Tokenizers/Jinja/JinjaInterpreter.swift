@@ -1,413 +1,421 @@
 import Foundation
 
-/// Tree-walking evaluator; one instance per render, never shared.
-final class JinjaInterpreter {
-    var frames: [[String: JinjaRuntimeValue]]
-    var out = ""
-    var line = 1
+/// Variables visible at one point of a render. jinja2 gives each loop iteration, macro call,
+/// `with` and filter block a fresh scope; `if` bodies and block `set` share their parent's.
+final class JinjaScope {
+    var vars: [String: JinjaValue]
+    let parent: JinjaScope?
 
-    enum Flow { case normal, breakLoop, continueLoop }
-
-    init(globals: [String: JinjaRuntimeValue]) { frames = [globals, [:]] }
-
-    func lookup(_ name: String) -> JinjaRuntimeValue {
-        for f in frames.reversed() { if let v = f[name] { return v } }
-        return .undefined
+    init(parent: JinjaScope?, vars: [String: JinjaValue] = [:]) {
+        self.parent = parent
+        self.vars = vars
     }
 
-    func exec(_ nodes: [JinjaNode]) throws -> Flow {
-        for n in nodes {
-            let flow = try exec(n)
+    func lookup(_ name: String) -> JinjaValue? {
+        var s: JinjaScope? = self
+        while let scope = s {
+            if let v = scope.vars[name] { return v }
+            s = scope.parent
+        }
+        return nil
+    }
+}
+
+struct JinjaMacro {
+    let definition: JinjaMacroDefinition
+    let closure: JinjaScope
+}
+
+/// One render of a parsed template. Holds the mutable state a render creates (namespaces and
+/// macros), so the template itself stays an immutable, sendable value.
+final class JinjaInterpreter {
+    enum Flow { case normal, breakLoop, continueLoop }
+
+    var namespaces: [JinjaDict] = []
+    var macros: [JinjaMacro] = []
+    let now: () -> Date
+    lazy var printer: JinjaPrinter = {
+        var p = JinjaPrinter()
+        p.describeObject = { [unowned self] o in try self.describe(o) }
+        return p
+    }()
+
+    init(now: @escaping () -> Date) { self.now = now }
+
+    func render(_ body: [JinjaStatement], context: [String: JinjaValue]) throws -> String {
+        let globals = JinjaScope(parent: nil, vars: [
+            "range": .object(JinjaObject(.function(.range))),
+            "namespace": .object(JinjaObject(.function(.namespace))),
+            "dict": .object(JinjaObject(.function(.dict))),
+            "raise_exception": .object(JinjaObject(.function(.raiseException))),
+            "strftime_now": .object(JinjaObject(.function(.strftimeNow))),
+            "joiner": .object(JinjaObject(.function(.joiner))),
+            "cycler": .object(JinjaObject(.function(.cycler))),
+            "lipsum": .object(JinjaObject(.function(.lipsum))),
+        ])
+        let root = JinjaScope(parent: globals, vars: context)
+        var out = ""
+        _ = try execute(body, in: root, into: &out)
+        return out
+    }
+
+    private func describe(_ o: JinjaObject) throws -> String {
+        switch o.kind {
+        case .namespace(let id): return "<Namespace " + (try printer.repr(.dict(namespaces[id]))) + ">"
+        case .macro(_, let name): return "<Macro \(JinjaPrinter.stringRepr(name))>"
+        case .loop(let l): return "<LoopContext \(l.index0 + 1)/\(l.items.count)>"
+        default: throw JinjaError.unsupported(line: 0, feature: "printing a function object")
+        }
+    }
+
+    // MARK: - Statements
+
+    func execute(_ body: [JinjaStatement], in scope: JinjaScope, into out: inout String) throws -> Flow {
+        for statement in body {
+            let flow = try execute(statement, in: scope, into: &out)
             if flow != .normal { return flow }
         }
         return .normal
     }
 
-    private func exec(_ node: JinjaNode) throws -> Flow {
-        switch node {
-        case .text(let t): out += t
-        case .output(let e, let l):
-            line = l
-            out += try eval(e).str
-        case .group(let body): return try exec(body)
-        case .ifChain(let branches, let elseBody, let l):
-            for (cond, body) in branches {
-                line = l
-                if try eval(cond).truthy { return try exec(body) }
-            }
-            return try exec(elseBody)
-        case .forLoop(let targets, let iterExpr, let filter, let body, let elseBody, let l):
-            line = l
-            return try runFor(targets: targets, iterable: try eval(iterExpr), filter: filter, body: body, elseBody: elseBody)
-        case .set(let name, let attr, let value, let l):
-            line = l
-            let v = try eval(value)
-            if let attr {
-                guard case .namespace(let ns) = lookup(name) else {
-                    throw JinjaError.type("cannot assign attribute on non-namespace object '\(name)'", line: l)
+    private func line(of s: JinjaStatement) -> Int {
+        switch s {
+        case .text: return 0
+        case .output(_, let l), .conditional(_, _, let l), .forLoop(_, let l), .set(_, _, let l), .setBlock(_, _, _, let l),
+             .filterBlock(_, _, let l), .with(_, _, let l), .breakLoop(let l), .continueLoop(let l): return l
+        case .macro(let m): return m.line
+        }
+    }
+
+    private func execute(_ statement: JinjaStatement, in scope: JinjaScope, into out: inout String) throws -> Flow {
+        do {
+            switch statement {
+            case .text(let s):
+                out += s
+            case .output(let e, _):
+                out += try printer.str(try eval(e, scope))
+            case .conditional(let branches, let otherwise, _):
+                for (test, body) in branches where JinjaOps.truthy(try eval(test, scope)) {
+                    return try execute(body, in: scope, into: &out)
                 }
-                ns.attrs[attr] = v
-            } else {
-                frames[frames.count - 1][name] = v
+                return try execute(otherwise, in: scope, into: &out)
+            case .forLoop(let loop, _):
+                try runLoop(loop, in: scope, into: &out)
+            case .set(let target, let e, _):
+                try assign(target, try eval(e, scope), in: scope)
+            case .setBlock(let target, let filters, let body, _):
+                var text = ""
+                _ = try execute(body, in: scope, into: &text)
+                try assign(target, try applyFilters(filters, to: .string(text), scope), in: scope)
+            case .macro(let m):
+                macros.append(JinjaMacro(definition: m, closure: scope))
+                scope.vars[m.name] = .object(JinjaObject(.macro(macros.count - 1, name: m.name)))
+            case .filterBlock(let filters, let body, _):
+                var text = ""
+                _ = try execute(body, in: JinjaScope(parent: scope), into: &text)
+                out += try printer.str(try applyFilters(filters, to: .string(text), scope))
+            case .with(let assignments, let body, _):
+                let inner = JinjaScope(parent: scope)
+                for (target, e) in assignments { try assign(target, try eval(e, scope), in: inner) }
+                return try execute(body, in: inner, into: &out)
+            case .breakLoop: return .breakLoop
+            case .continueLoop: return .continueLoop
             }
-        case .setBlock(let name, let body, _):
-            let saved = out
-            out = ""
-            _ = try exec(body)
-            let captured = out
-            out = saved
-            frames[frames.count - 1][name] = .string(captured)
-        case .macro(let name, let params, let body, _):
-            frames[frames.count - 1][name] = .macro(JinjaMacro(name: name, params: params, body: body))
-        case .loopBreak: return .breakLoop
-        case .loopContinue: return .continueLoop
+        } catch let e as JinjaError {
+            throw e.at(line: line(of: statement))
         }
         return .normal
     }
 
-    func iterate(_ v: JinjaRuntimeValue) throws -> [JinjaRuntimeValue] {
-        switch v {
-        case .undefined: return []
-        case .array(let a): return a
-        case .dict(let d): return d.keys.map { .string($0) }
-        case .string(let s): return s.map { .string(String($0)) }
-        case .namespace(let n): return n.attrs.keys.map { .string($0) }
-        default: throw JinjaError.type("'\(v.typeName)' object is not iterable", line: line)
+    private func applyFilters(_ filters: [JinjaFilterCall], to value: JinjaValue, _ scope: JinjaScope) throws -> JinjaValue {
+        var v = value
+        for f in filters {
+            let (args, kwargs) = try evalArguments(f.arguments, scope)
+            v = try applyFilter(f.name, v, args, kwargs)
         }
+        return v
     }
 
-    private func bind(_ targets: [String], _ item: JinjaRuntimeValue, into frame: inout [String: JinjaRuntimeValue]) throws {
-        if targets.count == 1 { frame[targets[0]] = item; return }
-        let parts = try iterate(item)
-        guard parts.count == targets.count else {
-            throw JinjaError.type("cannot unpack \(parts.count) values into \(targets.count) names", line: line)
-        }
-        for (t, p) in zip(targets, parts) { frame[t] = p }
-    }
-
-    private func runFor(targets: [String], iterable: JinjaRuntimeValue, filter: JinjaExpr?, body: [JinjaNode], elseBody: [JinjaNode]) throws -> Flow {
-        var items = try iterate(iterable)
-        frames.append([:])
-        defer { frames.removeLast() }
-        if let filter {
+    private func runLoop(_ loop: JinjaForLoop, in scope: JinjaScope, into out: inout String) throws {
+        var items = try JinjaOps.iterate(try eval(loop.iterable, scope))
+        if let condition = loop.condition {
             items = try items.filter { item in
-                try bind(targets, item, into: &frames[frames.count - 1])
-                return try eval(filter).truthy
+                let probe = JinjaScope(parent: scope)
+                try assign(loop.target, item, in: probe)
+                return JinjaOps.truthy(try eval(condition, probe))
             }
         }
         if items.isEmpty {
-            frames[frames.count - 1] = [:]
-            _ = try exec(elseBody)
-            return .normal
+            _ = try execute(loop.otherwise, in: JinjaScope(parent: scope), into: &out)
+            return
         }
-        let n = items.count
-        for (i, item) in items.enumerated() {
-            // jinja2 gives each iteration fresh locals: a plain `set` does not reach the next one.
-            frames[frames.count - 1] = [:]
-            try bind(targets, item, into: &frames[frames.count - 1])
-            frames[frames.count - 1]["loop"] = .dict(JinjaOrderedDict([
-                ("index", .int(i + 1)), ("index0", .int(i)),
-                ("revindex", .int(n - i)), ("revindex0", .int(n - i - 1)),
-                ("first", .bool(i == 0)), ("last", .bool(i == n - 1)), ("length", .int(n)),
-                ("previtem", i > 0 ? items[i - 1] : .undefined),
-                ("nextitem", i + 1 < n ? items[i + 1] : .undefined),
-                ("depth", .int(1)), ("depth0", .int(0)), ("cycle", .method(.int(i), "cycle")),
-            ]))
-            if try exec(body) == .breakLoop { break }
+        // Only recursive loops (not supported) go deeper; nested loops each start at depth 1.
+        let depth0 = 0
+        for index in items.indices {
+            let iteration = JinjaScope(parent: scope)
+            try assign(loop.target, items[index], in: iteration)
+            iteration.vars["loop"] = .object(JinjaObject(.loop(JinjaLoopState(items: items, index0: index, depth0: depth0))))
+            if try execute(loop.body, in: iteration, into: &out) == .breakLoop { break }
         }
-        return .normal
     }
 
-    // MARK: expressions
+    func assign(_ target: JinjaTarget, _ value: JinjaValue, in scope: JinjaScope) throws {
+        switch target {
+        case .name(let n):
+            scope.vars[n] = value
+        case .tuple(let targets):
+            let items = try JinjaOps.iterate(value)
+            guard items.count == targets.count else {
+                throw JinjaError.type(line: 0, message: items.count > targets.count
+                    ? "too many values to unpack (expected \(targets.count))"
+                    : "not enough values to unpack (expected \(targets.count), got \(items.count))")
+            }
+            for (t, v) in zip(targets, items) { try assign(t, v, in: scope) }
+        case .namespaceAttribute(let ns, let attr):
+            guard case .object(let o)? = scope.lookup(ns), case .namespace(let id) = o.kind else {
+                throw JinjaError.type(line: 0, message: "cannot assign attribute on non-namespace object")
+            }
+            namespaces[id][attr] = value
+        }
+    }
 
-    func eval(_ e: JinjaExpr) throws -> JinjaRuntimeValue {
+    // MARK: - Expressions
+
+    func eval(_ e: JinjaExpr, _ scope: JinjaScope) throws -> JinjaValue {
         switch e {
-        case .literal(let v): return JinjaRuntimeValue(v)
-        case .name(let n): return lookup(n)
-        case .list(let items): return .array(try items.map(eval))
+        case .literal(let v): return v
+        case .name(let n): return scope.lookup(n) ?? .undefined
+        case .list(let items): return .array(try items.map { try eval($0, scope) })
+        case .tuple(let items): return .tuple(try items.map { try eval($0, scope) })
         case .dict(let pairs):
-            var d = JinjaOrderedDict<JinjaRuntimeValue>()
+            var d = JinjaDict()
             for (k, v) in pairs {
-                let key = try eval(k)
-                guard case .string(let ks) = key else {
-                    throw JinjaError.unsupported("non-string dict key \(key.repr)", line: line)
+                guard case .string(let key) = try eval(k, scope) else {
+                    throw JinjaError.unsupported(line: 0, feature: "dictionary keys that are not strings")
                 }
-                d[ks] = try eval(v)
+                d[key] = try eval(v, scope)
             }
             return .dict(d)
-        case .attr(let base, let name): return try getAttr(try eval(base), name)
-        case .subscript_(let base, let idx): return try getItem(try eval(base), try eval(idx))
-        case .slice(let base, let a, let b, let c):
-            return try slice(try eval(base), try a.map(eval), try b.map(eval), try c.map(eval))
-        case .call(let callee, let args, let kwargs):
-            let f = try eval(callee)
-            let a = try args.map(eval)
-            var k = JinjaOrderedDict<JinjaRuntimeValue>()
-            for (n, x) in kwargs { k[n] = try eval(x) }
-            return try call(f, a, k)
-        case .filter(let base, let name, let args, let kwargs):
-            let v = try eval(base)
-            let a = try args.map(eval)
-            var k = JinjaOrderedDict<JinjaRuntimeValue>()
-            for (n, x) in kwargs { k[n] = try eval(x) }
-            return try applyFilter(name, v, a, k)
-        case .test(let base, let name, let args, let negated):
-            let r = try applyTest(name, try eval(base), try args.map(eval))
-            return .bool(negated ? !r : r)
-        case .unary(let op, let x):
-            let v = try eval(x)
-            switch (op, v) {
-            case ("-", .int(let i)): return .int(-i)
-            case ("-", .double(let d)): return .double(-d)
-            case ("+", .int), ("+", .double): return v
-            default: throw JinjaError.type("bad operand type for unary \(op): '\(v.typeName)'", line: line)
+        case .attribute(let base, let name): return try getattr(try eval(base, scope), name)
+        case .item(let base, let key): return try getitem(try eval(base, scope), try eval(key, scope))
+        case .slice(let base, let start, let stop, let step):
+            return try JinjaOps.slice(try eval(base, scope), try start.map { try eval($0, scope) } ?? .none,
+                                      try stop.map { try eval($0, scope) } ?? .none, try step.map { try eval($0, scope) } ?? .none)
+        case .call(let callee, let arguments):
+            let f = try eval(callee, scope)
+            let (args, kwargs) = try evalArguments(arguments, scope)
+            return try call(f, args, kwargs)
+        case .filter(let subject, let name, let arguments):
+            let v = try eval(subject, scope)
+            let (args, kwargs) = try evalArguments(arguments, scope)
+            return try applyFilter(name, v, args, kwargs)
+        case .test(let subject, let name, let arguments, let negated):
+            let v = try eval(subject, scope)
+            let (args, kwargs) = try evalArguments(arguments, scope)
+            guard kwargs.isEmpty else { throw JinjaError.unsupported(line: 0, feature: "keyword arguments to tests") }
+            return .bool(try applyTest(name, v, args) != negated)
+        case .not(let x): return .bool(!JinjaOps.truthy(try eval(x, scope)))
+        case .negate(let x):
+            switch try eval(x, scope) {
+            case .int(let i): return .int(-i)
+            case .bool(let b): return .int(b ? -1 : 0)
+            case .double(let d): return .double(-d)
+            case .undefined: throw JinjaError.undefined(line: 0, message: "cannot negate an undefined value")
+            case let v: throw JinjaError.type(line: 0, message: "bad operand type for unary -: '\(JinjaOps.typeName(v))'")
             }
-        case .not(let x): return .bool(!(try eval(x).truthy))
+        case .plus(let x):
+            let v = try eval(x, scope)
+            guard JinjaOps.number(v) != nil else { throw JinjaError.type(line: 0, message: "bad operand type for unary +: '\(JinjaOps.typeName(v))'") }
+            if case .bool(let b) = v { return .int(b ? 1 : 0) }
+            return v
+        case .binary(let op, let a, let b): return try JinjaOps.arithmetic(op, try eval(a, scope), try eval(b, scope))
         case .and(let a, let b):
-            let l = try eval(a)
-            return l.truthy ? try eval(b) : l
+            let l = try eval(a, scope)
+            return JinjaOps.truthy(l) ? try eval(b, scope) : l
         case .or(let a, let b):
-            let l = try eval(a)
-            return l.truthy ? l : try eval(b)
-        case .conditional(let yes, let cond, let no):
-            if try eval(cond).truthy { return try eval(yes) }
-            return try no.map(eval) ?? .undefined
-        case .binary(let op, let a, let b): return try binary(op, try eval(a), try eval(b))
-        case .compare(let first, let rest):
-            var left = try eval(first)
-            for (op, rhsExpr) in rest {
-                let right = try eval(rhsExpr)
-                if !(try compare(op, left, right)) { return .bool(false) }
+            let l = try eval(a, scope)
+            return JinjaOps.truthy(l) ? l : try eval(b, scope)
+        case .concat(let parts): return .string(try parts.map { try printer.str(try eval($0, scope)) }.joined())
+        case .compare(let first, let ops):
+            var left = try eval(first, scope)
+            for (op, rhs) in ops {
+                let right = try eval(rhs, scope)
+                if !(try JinjaOps.compare(op, left, right)) { return .bool(false) }
                 left = right
             }
             return .bool(true)
+        case .conditional(let test, let then, let otherwise):
+            if JinjaOps.truthy(try eval(test, scope)) { return try eval(then, scope) }
+            return try otherwise.map { try eval($0, scope) } ?? .undefined
         }
     }
 
-    func compare(_ op: String, _ a: JinjaRuntimeValue, _ b: JinjaRuntimeValue) throws -> Bool {
-        switch op {
-        case "==": return JinjaRuntimeValue.equal(a, b)
-        case "!=": return !JinjaRuntimeValue.equal(a, b)
-        case "in": return try contains(b, a)
-        case "not in": return !(try contains(b, a))
-        default:
-            let r: Bool
-            if let x = a.number, let y = b.number {
-                r = op == "<" ? x < y : op == "<=" ? x <= y : op == ">" ? x > y : x >= y
-            } else if case .string(let x) = a, case .string(let y) = b {
-                r = op == "<" ? x < y : op == "<=" ? x <= y : op == ">" ? x > y : x >= y
-            } else {
-                throw JinjaError.type("'\(op)' not supported between '\(a.typeName)' and '\(b.typeName)'", line: line)
+    func evalArguments(_ a: JinjaArguments, _ scope: JinjaScope) throws -> ([JinjaValue], [(String, JinjaValue)]) {
+        (try a.positional.map { try eval($0, scope) }, try a.keyword.map { ($0.0, try eval($0.1, scope)) })
+    }
+
+    // MARK: - Attribute and item access (jinja2's sandboxed getattr / getitem)
+
+    /// `x.name`: a Python attribute (a method) wins over a dict key of the same name.
+    func getattr(_ v: JinjaValue, _ name: String) throws -> JinjaValue {
+        if v.isUndefined { throw JinjaError.undefined(line: 0, message: "cannot read attribute '\(name)' of an undefined value") }
+        if let method = JinjaMethods.lookup(v, name) { return method }
+        switch v {
+        case .dict(let d): return d[name] ?? .undefined
+        case .object(let o):
+            switch o.kind {
+            case .namespace(let id): return namespaces[id][name] ?? .undefined
+            case .loop(let l): return try loopAttribute(l, name, v)
+            default: return .undefined
             }
-            return r
-        }
-    }
-
-    func contains(_ container: JinjaRuntimeValue, _ item: JinjaRuntimeValue) throws -> Bool {
-        switch container {
-        case .string(let s):
-            guard case .string(let sub) = item else { throw JinjaError.type("'in <string>' requires string as left operand", line: line) }
-            return sub.isEmpty || s.contains(sub)
-        case .array(let a): return a.contains { JinjaRuntimeValue.equal($0, item) }
-        case .dict(let d): if case .string(let k) = item { return d[k] != nil }; return false
-        case .namespace(let n): if case .string(let k) = item { return n.attrs[k] != nil }; return false
-        case .undefined: return false
-        default: throw JinjaError.type("argument of type '\(container.typeName)' is not iterable", line: line)
-        }
-    }
-
-    private func binary(_ op: String, _ a: JinjaRuntimeValue, _ b: JinjaRuntimeValue) throws -> JinjaRuntimeValue {
-        if op == "~" { return .string(a.str + b.str) }
-        if a.isUndefined || b.isUndefined {
-            throw JinjaError.undefined("operand of '\(op)' is undefined", line: line)
-        }
-        switch (op, a, b) {
-        case ("+", .string(let x), .string(let y)): return .string(x + y)
-        case ("+", .array(let x), .array(let y)): return .array(x + y)
-        case ("*", .string(let s), .int(let n)), ("*", .int(let n), .string(let s)):
-            return .string(String(repeating: s, count: max(0, n)))
-        case ("*", .array(let s), .int(let n)):
-            return .array(Array([[JinjaRuntimeValue]](repeating: s, count: max(0, n)).joined()))
-        case ("%", .string, _): throw JinjaError.unsupported("printf-style string formatting with '%'", line: line)
-        default: break
-        }
-        if let x = a.intValue, let y = b.intValue, !(op == "/") {
-            switch op {
-            case "+": return .int(x + y)
-            case "-": return .int(x - y)
-            case "*": return .int(x * y)
-            case "//", "%":
-                guard y != 0 else { throw JinjaError.type("integer division or modulo by zero", line: line) }
-                let q = Int((Double(x) / Double(y)).rounded(.down))
-                return op == "//" ? .int(q) : .int(x - q * y)
-            case "**":
-                if y >= 0 { var r = 1; for _ in 0..<y { r *= x }; return .int(r) }
-                return .double(pow(Double(x), Double(y)))
-            default: break
-            }
-        }
-        guard let x = a.number, let y = b.number else {
-            throw JinjaError.type("unsupported operand type(s) for \(op): '\(a.typeName)' and '\(b.typeName)'", line: line)
-        }
-        switch op {
-        case "+": return .double(x + y)
-        case "-": return .double(x - y)
-        case "*": return .double(x * y)
-        case "/":
-            guard y != 0 else { throw JinjaError.type("division by zero", line: line) }
-            return .double(x / y)
-        case "//":
-            guard y != 0 else { throw JinjaError.type("float floor division by zero", line: line) }
-            return .double((x / y).rounded(.down))
-        case "%":
-            guard y != 0 else { throw JinjaError.type("float modulo", line: line) }
-            return .double(x - (x / y).rounded(.down) * y)
-        case "**": return .double(pow(x, y))
-        default: throw JinjaError.unsupported("operator \(op)", line: line)
-        }
-    }
-
-    // MARK: access
-
-    static let dictMethods: Set<String> = ["items", "keys", "values", "get"]
-    static let stringMethods: Set<String> = ["strip", "lstrip", "rstrip", "split", "startswith", "endswith",
-                                             "upper", "lower", "replace", "title", "capitalize", "count", "find", "join"]
-
-    func getAttr(_ base: JinjaRuntimeValue, _ name: String) throws -> JinjaRuntimeValue {
-        switch base {
-        case .undefined: throw JinjaError.undefined("attribute '\(name)' of an undefined value", line: line)
-        case .dict(let d):
-            if Self.dictMethods.contains(name) { return .method(base, name) }
-            return d[name] ?? .undefined
-        case .namespace(let n): return n.attrs[name] ?? .undefined
-        case .string:
-            return Self.stringMethods.contains(name) ? .method(base, name) : .undefined
         default: return .undefined
         }
     }
 
-    func getItem(_ base: JinjaRuntimeValue, _ idx: JinjaRuntimeValue) throws -> JinjaRuntimeValue {
-        switch (base, idx) {
-        case (.undefined, _): throw JinjaError.undefined("item \(idx.repr) of an undefined value", line: line)
+    /// `x[key]`: the key wins over a method of the same name.
+    func getitem(_ v: JinjaValue, _ key: JinjaValue) throws -> JinjaValue {
+        switch (v, key) {
+        case (.undefined, _):
+            throw JinjaError.undefined(line: 0, message: "cannot read item \((try? printer.repr(key)) ?? "?") of an undefined value")
         case (.dict(let d), .string(let k)):
-            if let v = d[k] { return v }
-            return Self.dictMethods.contains(k) ? .method(base, k) : .undefined
-        case (.namespace(let n), .string(let k)): return n.attrs[k] ?? .undefined
-        case (.array(let a), _):
-            guard let i = idx.intValue else { return .undefined }
-            let j = i < 0 ? a.count + i : i
-            return a.indices.contains(j) ? a[j] : .undefined
+            if let found = d[k] { return found }
+            return JinjaMethods.lookup(v, k) ?? .undefined
         case (.string(let s), _):
-            guard let i = idx.intValue else { return .undefined }
-            let chars = Array(s)
-            let j = i < 0 ? chars.count + i : i
-            return chars.indices.contains(j) ? .string(String(chars[j])) : .undefined
+            if case .string(let k) = key { return JinjaMethods.lookup(v, k) ?? .undefined }
+            guard let i = index(key) else { return .undefined }
+            let u = JinjaOps.scalars(s)
+            let j = i < 0 ? i + u.count : i
+            return (0..<u.count).contains(j) ? .string(String(u[j])) : .undefined
+        default:
+            if let items = v.sequenceItems, let i = index(key) {
+                let j = i < 0 ? i + items.count : i
+                return items.indices.contains(j) ? items[j] : .undefined
+            }
+            if case .string(let k) = key, case .object = v { return try getattr(v, k) }
+            if case .string(let k) = key { return JinjaMethods.lookup(v, k) ?? .undefined }
+            return .undefined
+        }
+    }
+
+    private func index(_ key: JinjaValue) -> Int? {
+        switch key {
+        case .int(let i): return i
+        case .bool(let b): return b ? 1 : 0
+        default: return nil
+        }
+    }
+
+    private func loopAttribute(_ l: JinjaLoopState, _ name: String, _ loop: JinjaValue) throws -> JinjaValue {
+        let n = l.items.count
+        switch name {
+        case "index": return .int(l.index0 + 1)
+        case "index0": return .int(l.index0)
+        case "revindex": return .int(n - l.index0)
+        case "revindex0": return .int(n - l.index0 - 1)
+        case "first": return .bool(l.index0 == 0)
+        case "last": return .bool(l.index0 == n - 1)
+        case "length": return .int(n)
+        case "depth": return .int(l.depth0 + 1)
+        case "depth0": return .int(l.depth0)
+        case "previtem": return l.index0 > 0 ? l.items[l.index0 - 1] : .undefined
+        case "nextitem": return l.index0 + 1 < n ? l.items[l.index0 + 1] : .undefined
+        case "cycle": return .object(JinjaObject(.method(loop, "cycle")))
+        case "changed": throw JinjaError.unsupported(line: 0, feature: "loop.changed")
         default: return .undefined
         }
     }
 
-    /// Python slice semantics, including negative bounds and steps.
-    private func slice(_ base: JinjaRuntimeValue, _ a: JinjaRuntimeValue?, _ b: JinjaRuntimeValue?, _ c: JinjaRuntimeValue?) throws -> JinjaRuntimeValue {
-        func idx(_ v: JinjaRuntimeValue?) throws -> Int? {
-            guard let v, !(v.isUndefined), !(isNone(v)) else { return nil }
-            guard let i = v.intValue else { throw JinjaError.type("slice indices must be integers", line: line) }
-            return i
+    // MARK: - Calls
+
+    func call(_ f: JinjaValue, _ args: [JinjaValue], _ kwargs: [(String, JinjaValue)]) throws -> JinjaValue {
+        guard case .object(let o) = f else {
+            if f.isUndefined { throw JinjaError.undefined(line: 0, message: "called an undefined value as a function") }
+            throw JinjaError.type(line: 0, message: "'\(JinjaOps.typeName(f))' object is not callable")
         }
-        let step = try idx(c) ?? 1
-        guard step != 0 else { throw JinjaError.type("slice step cannot be zero", line: line) }
-        func pick<T>(_ xs: [T]) throws -> [T] {
-            let n = xs.count
-            func norm(_ i: Int?, _ def: Int, lo: Int, hi: Int) -> Int {
-                guard var i else { return def }
-                if i < 0 { i += n }
-                return min(max(i, lo), hi)
+        switch o.kind {
+        case .macro(let id, _): return try callMacro(macros[id], args, kwargs)
+        case .function(let builtin): return try callBuiltin(builtin, args, kwargs)
+        case .method(let receiver, let name):
+            if case .object(let r) = receiver, case .loop(let l) = r.kind, name == "cycle" {
+                guard !args.isEmpty else { throw JinjaError.type(line: 0, message: "no items for cycling given") }
+                return args[l.index0 % args.count]
             }
-            var r: [T] = []
-            if step > 0 {
-                var i = norm(try idx(a), 0, lo: 0, hi: n)
-                let end = norm(try idx(b), n, lo: 0, hi: n)
-                while i < end { r.append(xs[i]); i += step }
+            return try JinjaMethods.call(receiver, name, args, kwargs, printer: printer)
+        default:
+            throw JinjaError.type(line: 0, message: "'\(JinjaOps.typeName(f))' object is not callable")
+        }
+    }
+
+    private func callMacro(_ macro: JinjaMacro, _ args: [JinjaValue], _ kwargs: [(String, JinjaValue)]) throws -> JinjaValue {
+        let def = macro.definition
+        guard args.count <= def.parameters.count else {
+            throw JinjaError.type(line: 0, message: "macro '\(def.name)' takes not more than \(def.parameters.count) argument(s)")
+        }
+        let scope = JinjaScope(parent: macro.closure)
+        for (k, _) in kwargs where !def.parameters.contains(where: { $0.0 == k }) {
+            throw JinjaError.type(line: 0, message: "macro '\(def.name)' takes no keyword argument '\(k)'")
+        }
+        for (i, (name, dflt)) in def.parameters.enumerated() {
+            if i < args.count {
+                scope.vars[name] = args[i]
+            } else if let kw = kwargs.last(where: { $0.0 == name }) {
+                scope.vars[name] = kw.1
+            } else if let dflt {
+                scope.vars[name] = try eval(dflt, scope)
             } else {
-                var i = norm(try idx(a), n - 1, lo: -1, hi: n - 1)
-                let end = norm(try idx(b), -1, lo: -1, hi: n - 1)
-                while i > end { r.append(xs[i]); i += step }
+                scope.vars[name] = .undefined
             }
-            return r
         }
-        switch base {
-        case .array(let xs): return .array(try pick(xs))
-        case .string(let s): return .string(String(try pick(Array(s))))
-        case .undefined: throw JinjaError.undefined("slice of an undefined value", line: line)
-        default: throw JinjaError.type("'\(base.typeName)' object is not subscriptable", line: line)
-        }
+        var out = ""
+        do { _ = try execute(def.body, in: scope, into: &out) } catch let e as JinjaError { throw e.at(line: def.line) }
+        return .string(out)
     }
 
-    private func isNone(_ v: JinjaRuntimeValue) -> Bool { if case .none = v { return true }; return false }
-
-    // MARK: calls
-
-    func call(_ f: JinjaRuntimeValue, _ args: [JinjaRuntimeValue], _ kwargs: JinjaOrderedDict<JinjaRuntimeValue>) throws -> JinjaRuntimeValue {
+    private func callBuiltin(_ f: JinjaBuiltin, _ args: [JinjaValue], _ kwargs: [(String, JinjaValue)]) throws -> JinjaValue {
         switch f {
-        case .function(let name): return try callGlobal(name, args, kwargs)
-        case .method(let recv, let name): return try callMethod(recv, name, args, kwargs)
-        case .macro(let m): return try callMacro(m, args, kwargs)
-        case .undefined: throw JinjaError.undefined("call of an undefined value", line: line)
-        default: throw JinjaError.type("'\(f.typeName)' object is not callable", line: line)
-        }
-    }
-
-    private func callGlobal(_ name: String, _ args: [JinjaRuntimeValue], _ kwargs: JinjaOrderedDict<JinjaRuntimeValue>) throws -> JinjaRuntimeValue {
-        switch name {
-        case "raise_exception":
-            throw JinjaError.raised(args.first?.str ?? "")
-        case "strftime_now":
-            return .string(Self.formatNow(args.first?.str ?? ""))
-        case "namespace", "dict":
-            var attrs = JinjaOrderedDict<JinjaRuntimeValue>()
-            if case .dict(let d)? = args.first { for (k, v) in d.pairs { attrs[k] = v } }
-            for (k, v) in kwargs.pairs { attrs[k] = v }
-            if name == "dict" { return .dict(attrs) }
-            let ns = JinjaNamespace(); ns.attrs = attrs
-            return .namespace(ns)
-        case "range":
-            let ints = try args.map { v -> Int in
-                guard let i = v.intValue else { throw JinjaError.type("range() needs integers", line: line) }
+        case .raiseException:
+            throw JinjaError.raised(message: try args.first.map { try printer.str($0) } ?? "")
+        case .strftimeNow:
+            guard case .string(let format)? = args.first else {
+                throw JinjaError.type(line: 0, message: "strftime_now() needs a format string")
+            }
+            return .string(try JinjaStrftime.format(now(), format))
+        case .range:
+            guard kwargs.isEmpty else { throw JinjaError.type(line: 0, message: "range() takes no keyword arguments") }
+            let ints = try args.map { a -> Int in
+                guard case .int(let i)? = JinjaOps.number(a) else {
+                    throw JinjaError.type(line: 0, message: "'\(JinjaOps.typeName(a))' object cannot be interpreted as an integer")
+                }
                 return i
             }
-            let (start, stop, step) = ints.count == 1 ? (0, ints[0], 1) : (ints[0], ints[1], ints.count > 2 ? ints[2] : 1)
-            guard step != 0, ints.count >= 1 else { throw JinjaError.type("range() arguments", line: line) }
-            return .array(Swift.stride(from: start, to: stop, by: step).map { .int($0) })
-        default: throw JinjaError.unsupported("function '\(name)'", line: line)
+            let (start, stop, step): (Int, Int, Int)
+            switch ints.count {
+            case 1: (start, stop, step) = (0, ints[0], 1)
+            case 2: (start, stop, step) = (ints[0], ints[1], 1)
+            case 3: (start, stop, step) = (ints[0], ints[1], ints[2])
+            default: throw JinjaError.type(line: 0, message: "range expected 1 to 3 arguments, got \(ints.count)")
+            }
+            guard step != 0 else { throw JinjaError.type(line: 0, message: "range() arg 3 must not be zero") }
+            let values = Array(stride(from: start, to: stop, by: step))
+            // The sandbox's limit, so a template cannot exhaust memory.
+            guard values.count <= 100_000 else {
+                throw JinjaError.security(line: 0, message: "Range too big. The sandbox blocks ranges larger than MAX_RANGE (100000).")
+            }
+            return .array(values.map { .int($0) })
+        case .namespace, .dict:
+            var d = JinjaDict()
+            if let first = args.first {
+                guard args.count == 1, case .dict(let initial) = first else {
+                    throw JinjaError.unsupported(line: 0, feature: "\(f.rawValue)() with positional arguments other than one dict")
+                }
+                d = initial
+            }
+            for (k, v) in kwargs { d[k] = v }
+            if f == .dict { return .dict(d) }
+            namespaces.append(d)
+            return .object(JinjaObject(.namespace(namespaces.count - 1)))
+        case .joiner, .cycler, .lipsum:
+            throw JinjaError.unsupported(line: 0, feature: "the \(f.rawValue)() global")
         }
-    }
-
-    static func formatNow(_ fmt: String) -> String {
-        var t = time(nil)
-        var tmv = tm()
-        localtime_r(&t, &tmv)
-        var buf = [Int8](repeating: 0, count: 256)
-        let n = strftime(&buf, buf.count, fmt, &tmv)
-        return String(decoding: buf[0..<n].map { UInt8(bitPattern: $0) }, as: UTF8.self)
-    }
-
-    private func callMacro(_ m: JinjaMacro, _ args: [JinjaRuntimeValue], _ kwargs: JinjaOrderedDict<JinjaRuntimeValue>) throws -> JinjaRuntimeValue {
-        guard args.count <= m.params.count else {
-            throw JinjaError.type("macro '\(m.name)' takes \(m.params.count) arguments, got \(args.count)", line: line)
-        }
-        for k in kwargs.keys where !m.params.contains(where: { $0.0 == k }) {
-            throw JinjaError.unsupported("macro '\(m.name)' has no parameter '\(k)' (varargs/kwargs)", line: line)
-        }
-        // Macros see template-level names, not the caller's locals, as in jinja2.
-        let savedFrames = frames, savedOut = out
-        frames = [frames[0], frames[1], [:]]
-        defer { frames = savedFrames; out = savedOut }
-        for (i, (p, def)) in m.params.enumerated() {
-            let v: JinjaRuntimeValue
-            if i < args.count { v = args[i] } else if let k = kwargs[p] { v = k } else if let def { v = try eval(def) } else { v = .undefined }
-            frames[2][p] = v
-        }
-        out = ""
-        _ = try exec(m.body)
-        return .string(out)
     }
 }

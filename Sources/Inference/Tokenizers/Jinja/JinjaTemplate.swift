@@ -1,22 +1,21 @@
 import Foundation
 
-/// A parsed template. Parsing happens once; each render runs a fresh interpreter.
+/// A parsed Jinja template, rendered as jinja2 renders it in transformers' chat-template
+/// environment (`trim_blocks`, `lstrip_blocks`, loop controls, no autoescaping, sandboxed).
 public struct JinjaTemplate: Sendable {
-    let nodes: [JinjaNode]
+    let body: [JinjaStatement]
 
-    public init(_ source: String) throws { nodes = try JinjaParser.parse(source) }
+    /// Parses the whole template up front, so syntax errors and unknown tags surface at load time.
+    public init(_ source: String) throws {
+        body = try JinjaParser.parse(source)
+    }
 
     public func render(_ context: [String: JinjaValue]) throws -> String {
-        var globals: [String: JinjaRuntimeValue] = [
-            "raise_exception": .function("raise_exception"),
-            "strftime_now": .function("strftime_now"),
-            "namespace": .function("namespace"),
-            "range": .function("range"),
-            "dict": .function("dict"),
-        ]
-        for (k, v) in context { globals[k] = JinjaRuntimeValue(v) }
-        let interp = JinjaInterpreter(globals: globals)
-        _ = try interp.exec(nodes)
-        return interp.out
+        try render(context, now: Date.init)
+    }
+
+    /// `now` feeds the `strftime_now` global; tests pin it.
+    public func render(_ context: [String: JinjaValue], now: @escaping @Sendable () -> Date) throws -> String {
+        try JinjaInterpreter(now: now).render(body, context: context)
     }
 }

@@ -1,12 +1,40 @@
 import Foundation
 
-/// A dictionary that keeps insertion order, as Python dicts (and so chat templates) do.
-public struct JinjaOrderedDict<V> {
+/// A value as a Jinja template sees it: the Python objects jinja2 would hold, with Python's
+/// printing, truthiness and equality applied by the interpreter.
+public enum JinjaValue: Sendable, Equatable {
+    case none
+    /// A missing variable, key or attribute: prints as nothing and is falsy, as in jinja2.
+    case undefined
+    case bool(Bool)
+    case int(Int)
+    case double(Double)
+    case string(String)
+    case array([JinjaValue])
+    case dict(JinjaDict)
+    /// Tuples, namespaces, macros, loop state and callables, which only exist during a render.
+    case object(JinjaObject)
+}
+
+/// A dictionary that keeps insertion order, because `tojson` and Python's `repr` print keys in
+/// the order the tool schema or tool call was written.
+public struct JinjaDict: Sendable, Equatable {
     public private(set) var keys: [String] = []
-    private var storage: [String: V] = [:]
+    private var storage: [String: JinjaValue] = [:]
+
     public init() {}
-    public init(_ pairs: [(String, V)]) { for (k, v) in pairs { self[k] = v } }
-    public subscript(key: String) -> V? {
+
+    /// Later duplicates replace the value but keep the first position, like a Python dict.
+    public init(_ pairs: [(String, JinjaValue)]) {
+        for (k, v) in pairs { self[k] = v }
+    }
+
+    public var count: Int { keys.count }
+    public var isEmpty: Bool { keys.isEmpty }
+    public var values: [JinjaValue] { keys.map { storage[$0]! } }
+    public var pairs: [(key: String, value: JinjaValue)] { keys.map { ($0, storage[$0]!) } }
+
+    public subscript(key: String) -> JinjaValue? {
         get { storage[key] }
         set {
             if let newValue {
@@ -16,47 +44,108 @@ public struct JinjaOrderedDict<V> {
             }
         }
     }
-    public var count: Int { keys.count }
-    public var pairs: [(String, V)] { keys.map { ($0, storage[$0]!) } }
-}
-extension JinjaOrderedDict: Sendable where V: Sendable {}
-extension JinjaOrderedDict: Equatable where V: Equatable {
-    public static func == (a: Self, b: Self) -> Bool { a.keys == b.keys && a.storage == b.storage }
+
+    /// Python dict equality ignores order.
+    public static func == (a: JinjaDict, b: JinjaDict) -> Bool { a.storage == b.storage }
 }
 
-/// Data handed to a template: what JSON and Python literals can express.
-public enum JinjaValue: Sendable, Equatable {
-    case undefined
-    case none
-    case bool(Bool)
-    case int(Int)
-    case double(Double)
-    case string(String)
-    case array([JinjaValue])
-    case object(JinjaOrderedDict<JinjaValue>)
-
-    public init(_ s: String) { self = .string(s) }
-    public init(_ b: Bool) { self = .bool(b) }
-    public init(_ i: Int) { self = .int(i) }
-    public init(_ d: Double) { self = .double(d) }
-    public init(_ a: [JinjaValue]) { self = .array(a) }
-    public init(_ pairs: [(String, JinjaValue)]) { self = .object(JinjaOrderedDict(pairs)) }
-    public init(_ d: [String: JinjaValue]) {
-        // Swift dictionaries have no order; sort so renders are at least deterministic.
-        self = .object(JinjaOrderedDict(d.keys.sorted().map { ($0, d[$0]!) }))
+/// Render-time objects. Their contents are internal: templates create them, callers never do.
+public struct JinjaObject: Sendable, Equatable {
+    indirect enum Kind: Sendable, Equatable {
+        case tuple([JinjaValue])
+        /// Namespaces are mutable and shared, so the value holds an id into the render's store.
+        case namespace(Int)
+        case macro(Int, name: String)
+        case function(JinjaBuiltin)
+        /// A method looked up on a value (`message.content.strip`), called later.
+        case method(JinjaValue, String)
+        case loop(JinjaLoopState)
     }
-    /// Parses JSON keeping object key order (JSONSerialization would lose it).
-    public init(json: Data) throws { self = try JinjaJSONReader.parse(json) }
-    public init(json: String) throws { self = try JinjaJSONReader.parse(Data(json.utf8)) }
+    let kind: Kind
+    init(_ kind: Kind) { self.kind = kind }
 }
 
-extension JinjaValue: ExpressibleByStringLiteral, ExpressibleByIntegerLiteral, ExpressibleByBooleanLiteral,
-    ExpressibleByFloatLiteral, ExpressibleByArrayLiteral, ExpressibleByDictionaryLiteral, ExpressibleByNilLiteral {
-    public init(stringLiteral v: String) { self = .string(v) }
-    public init(integerLiteral v: Int) { self = .int(v) }
-    public init(booleanLiteral v: Bool) { self = .bool(v) }
-    public init(floatLiteral v: Double) { self = .double(v) }
-    public init(arrayLiteral v: JinjaValue...) { self = .array(v) }
-    public init(dictionaryLiteral v: (String, JinjaValue)...) { self = .object(JinjaOrderedDict(v)) }
+enum JinjaBuiltin: String, Sendable, Equatable {
+    case range, namespace, dict, raiseException = "raise_exception", strftimeNow = "strftime_now"
+    case joiner, cycler, lipsum
+}
+
+struct JinjaLoopState: Sendable, Equatable {
+    var items: [JinjaValue]
+    var index0: Int
+    var depth0: Int
+}
+
+extension JinjaValue {
+    static func tuple(_ items: [JinjaValue]) -> JinjaValue { .object(JinjaObject(.tuple(items))) }
+
+    /// Items of anything Python would treat as an ordered sequence here (list or tuple).
+    var sequenceItems: [JinjaValue]? {
+        switch self {
+        case .array(let a): return a
+        case .object(let o): if case .tuple(let t) = o.kind { return t }; return nil
+        default: return nil
+        }
+    }
+
+    var isUndefined: Bool { if case .undefined = self { return true }; return false }
+}
+
+// MARK: - Building values from Swift
+
+extension JinjaValue: ExpressibleByStringLiteral, ExpressibleByIntegerLiteral, ExpressibleByFloatLiteral,
+    ExpressibleByBooleanLiteral, ExpressibleByArrayLiteral, ExpressibleByDictionaryLiteral, ExpressibleByNilLiteral
+{
+    public init(stringLiteral value: String) { self = .string(value) }
+    public init(integerLiteral value: Int) { self = .int(value) }
+    public init(floatLiteral value: Double) { self = .double(value) }
+    public init(booleanLiteral value: Bool) { self = .bool(value) }
+    public init(arrayLiteral elements: JinjaValue...) { self = .array(elements) }
+    /// Dictionary literals keep the order they are written in.
+    public init(dictionaryLiteral elements: (String, JinjaValue)...) { self = .dict(JinjaDict(elements)) }
     public init(nilLiteral: ()) { self = .none }
+
+    public init(_ value: String) { self = .string(value) }
+    public init(_ value: Int) { self = .int(value) }
+    public init(_ value: Double) { self = .double(value) }
+    public init(_ value: Bool) { self = .bool(value) }
+    public init(_ value: [JinjaValue]) { self = .array(value) }
+    /// Swift dictionaries have no order; keys are sorted so renders are at least reproducible.
+    /// Use `JinjaDict` or `init(jsonData:)` when the original key order matters.
+    public init(_ value: [String: JinjaValue]) {
+        self = .dict(JinjaDict(value.keys.sorted().map { ($0, value[$0]!) }))
+    }
+
+    /// Converts `JSONSerialization` output. Foundation loses object key order, so keys are sorted;
+    /// prefer `init(jsonData:)` for tool schemas and tool calls.
+    public init(any value: Any?) throws {
+        guard let value else { self = .none; return }
+        switch value {
+        case is NSNull: self = .none
+        case let s as String: self = .string(s)
+        case let n as NSNumber:
+            // objCType is the portable way (Darwin and Linux) to tell JSON booleans from numbers.
+            switch String(cString: n.objCType) {
+            case "c", "B": self = .bool(n.boolValue)
+            case "d", "f": self = .double(n.doubleValue)
+            default: self = .int(n.intValue)
+            }
+        case let a as [Any?]: self = .array(try a.map { try JinjaValue(any: $0) })
+        case let d as [String: Any?]:
+            self = .dict(JinjaDict(try d.keys.sorted().map { ($0, try JinjaValue(any: d[$0]!)) }))
+        case let v as JinjaValue: self = v
+        default:
+            throw JinjaError.type(line: 0, message: "cannot convert \(type(of: value)) to a template value")
+        }
+    }
+
+    /// Parses JSON keeping object key order, so `tojson` reproduces the caller's tool schemas.
+    public init(jsonData: Data) throws {
+        guard let text = String(data: jsonData, encoding: .utf8) else {
+            throw JinjaError.type(line: 0, message: "JSON is not UTF-8")
+        }
+        self = try JinjaJSONParser.parse(text)
+    }
+
+    public init(json: String) throws { self = try JinjaJSONParser.parse(json) }
 }
