@@ -264,22 +264,6 @@ static float dot_f16_portable(int n, const uint16_t *x, const uint16_t *y) {
 
 #if CK_X86
 
-TGT static inline __m256i bytes_from_nibbles_32(const uint8_t *p) {
-    const __m128i tmp = _mm_loadu_si128((const __m128i *)p);
-    const __m256i bytes = _mm256_insertf128_si256(_mm256_castsi128_si256(tmp), _mm_srli_epi16(tmp, 4), 1);
-    return _mm256_and_si256(_mm256_set1_epi8(0xF), bytes);
-}
-
-// unsigned x signed bytes: 8 lanes, each the sum of 4 neighbouring products, as floats.
-TGT static inline __m256 mul_sum_us8_pairs_float(__m256i ax, __m256i sy) {
-    const __m256i dot = _mm256_maddubs_epi16(ax, sy);
-    return _mm256_cvtepi32_ps(_mm256_madd_epi16(_mm256_set1_epi16(1), dot));
-}
-
-TGT static inline __m256 mul_sum_i8_pairs_float(__m256i x, __m256i y) {
-    return mul_sum_us8_pairs_float(_mm256_sign_epi8(x, x), _mm256_sign_epi8(y, x));
-}
-
 
 TGT static float dot_q4_1_q8_1_avx2(int n, const uint8_t *x, const uint8_t *y) {
     __m256 acc = _mm256_setzero_ps(); float summs = 0;

@@ -44,6 +44,23 @@ TGT static inline float hsum_float_8(__m256 x) {
 }
 
 TGT static inline float h2f_hw(const uint8_t *p) { return _cvtsh_ss(rd16(p)); }
+
+// 32 nibbles to bytes: the 16 low nibbles first, then the 16 high ones.
+TGT static inline __m256i bytes_from_nibbles_32(const uint8_t *p) {
+    const __m128i tmp = _mm_loadu_si128((const __m128i *)p);
+    const __m256i bytes = _mm256_insertf128_si256(_mm256_castsi128_si256(tmp), _mm_srli_epi16(tmp, 4), 1);
+    return _mm256_and_si256(_mm256_set1_epi8(0xF), bytes);
+}
+
+// unsigned x signed bytes: 8 lanes, each the sum of 4 neighbouring products, as floats.
+TGT static inline __m256 mul_sum_us8_pairs_float(__m256i ax, __m256i sy) {
+    const __m256i dot = _mm256_maddubs_epi16(ax, sy);
+    return _mm256_cvtepi32_ps(_mm256_madd_epi16(_mm256_set1_epi16(1), dot));
+}
+
+TGT static inline __m256 mul_sum_i8_pairs_float(__m256i x, __m256i y) {
+    return mul_sum_us8_pairs_float(_mm256_sign_epi8(x, x), _mm256_sign_epi8(y, x));
+}
 #endif
 
 void ck_quantize_row_q8_K(const float *x, uint8_t *y, int n);

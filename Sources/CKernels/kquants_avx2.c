@@ -14,16 +14,6 @@ TGT static inline __m256i bytes_from_bits_32(const uint8_t *p) {
     return _mm256_cmpeq_epi8(_mm256_and_si256(spread, select), select);
 }
 
-TGT static inline __m256i nibbles_32(const uint8_t *p) {
-    const __m128i tmp = _mm_loadu_si128((const __m128i *)p);
-    const __m256i bytes = _mm256_insertf128_si256(_mm256_castsi128_si256(tmp), _mm_srli_epi16(tmp, 4), 1);
-    return _mm256_and_si256(_mm256_set1_epi8(0xF), bytes);
-}
-
-TGT static inline __m256 madd_u8_i8_float(__m256i ux, __m256i sy) {
-    return _mm256_cvtepi32_ps(_mm256_madd_epi16(_mm256_set1_epi16(1), _mm256_maddubs_epi16(ux, sy)));
-}
-
 // Each type's block work is split into unpacking the weights and accumulating one activation
 // against them, so the four-activation kernels (prompts) reuse an unpacked block and still do
 // exactly the single product's operations: the same bits either way.
@@ -34,11 +24,11 @@ TGT static inline void q5_unpack(const uint8_t *xb, int q51, q5_weights *w) {
     w->d = h2f_hw(xb);
     if (q51) {
         w->m = h2f_hw(xb + 2);
-        w->qx = _mm256_or_si256(nibbles_32(xb + 8), _mm256_and_si256(bytes_from_bits_32(xb + 4), _mm256_set1_epi8(0x10)));
+        w->qx = _mm256_or_si256(bytes_from_nibbles_32(xb + 8), _mm256_and_si256(bytes_from_bits_32(xb + 4), _mm256_set1_epi8(0x10)));
     } else {
         // Where the fifth bit is clear, setting the top nibble makes the byte q - 16.
         const __m256i hi = _mm256_andnot_si256(bytes_from_bits_32(xb + 2), _mm256_set1_epi8((char)0xF0));
-        w->qx = _mm256_or_si256(nibbles_32(xb + 6), hi);
+        w->qx = _mm256_or_si256(bytes_from_nibbles_32(xb + 6), hi);
     }
 }
 
@@ -47,9 +37,9 @@ TGT static inline void q5_accumulate(const q5_weights *w, const uint8_t *yb, int
     const __m256i qy = _mm256_loadu_si256((const __m256i *)(yb + (q51 ? 4 : 2)));
     if (q51) {
         *summs = fmaf(w->m, h2f_hw(yb + 2), *summs);
-        *acc = _mm256_fmadd_ps(dd, madd_u8_i8_float(w->qx, qy), *acc);
+        *acc = _mm256_fmadd_ps(dd, mul_sum_us8_pairs_float(w->qx, qy), *acc);
     } else {
-        *acc = _mm256_fmadd_ps(dd, madd_u8_i8_float(_mm256_sign_epi8(w->qx, w->qx), _mm256_sign_epi8(qy, w->qx)), *acc);
+        *acc = _mm256_fmadd_ps(dd, mul_sum_i8_pairs_float(w->qx, qy), *acc);
     }
 }
 
