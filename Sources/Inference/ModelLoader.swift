@@ -15,7 +15,9 @@ public enum ModelLoadError: Error, CustomStringConvertible, Equatable {
         case .notAModel(let path):
             return "\(path) is not a model: expected a folder with config.json (BERT, safetensors) or a .gguf file"
         case .unknownArchitecture(let path, let found):
-            return "\(path): architecture \(found) is not supported (supported: BERT encoders; Llama, Qwen 2, Qwen 3 and Phi-3 decoders in GGUF; LlamaForCausalLM, MistralForCausalLM, Qwen2ForCausalLM and Qwen3ForCausalLM safetensors)"
+            let gguf = DecoderArchitecture.allCases.map(\.rawValue).joined(separator: ", ")
+            let folders = HFCausalLMFolder.architectures.keys.sorted().joined(separator: ", ")
+            return "\(path): architecture \(found) is not supported (supported: BERT encoders; \(gguf) decoders in GGUF; \(folders) in safetensors)"
         case .unsupported(let path, let what):
             return "\(path): \(what) is not supported"
         case .missingWeights(let path, let expected):

@@ -5,11 +5,7 @@ import Testing
 /// Tiny random-weight decoders of each architecture (make_arch_fixtures.py, F32 weights) and
 /// llama.cpp's logits and greedy tokens on them (Fixtures/arch/<name>.json).
 enum ArchFixture {
-    static let modelsDir: String = {
-        if let d = ProcessInfo.processInfo.environment["ARCH_MODELS_DIR"], !d.isEmpty { return d }
-        let repo = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-        return repo.appendingPathComponent(".build-fixtures/arch").path
-    }()
+    static let modelsDir = builtFixtureDir(env: "ARCH_MODELS_DIR", sub: "arch")
 
     static func load(_ name: String) throws -> (LlamaModel, [String: Any]) {
         let path = modelsDir + "/\(name).gguf"

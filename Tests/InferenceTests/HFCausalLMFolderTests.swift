@@ -5,11 +5,7 @@ import Testing
 /// Hugging Face folders with the tiny architecture models' weights (make_hf_fixtures.py) must
 /// generate what llama.cpp generates from the GGUF forms (Fixtures/arch/<name>.json).
 @Suite(.serialized) struct HFCausalLMFolderTests {
-    static let dir: String = {
-        if let d = ProcessInfo.processInfo.environment["HF_MODELS_DIR"], !d.isEmpty { return d }
-        let repo = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-        return repo.appendingPathComponent(".build-fixtures/hf").path
-    }()
+    static let dir = builtFixtureDir(env: "HF_MODELS_DIR", sub: "hf")
 
     static func model(_ name: String) throws -> any TextGenerationModel {
         let folder = URL(fileURLWithPath: dir + "/" + name)

@@ -58,3 +58,11 @@ final class TestLocked<Value>: @unchecked Sendable {
         return try body(&value)
     }
 }
+
+/// Where the fixture scripts write the models scripts/test makes (not committed):
+/// `$<env>` if set, else `<repo>/.build-fixtures/<sub>`.
+func builtFixtureDir(env: String, sub: String) -> String {
+    if let d = ProcessInfo.processInfo.environment[env], !d.isEmpty { return d }
+    let repo = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+    return repo.appendingPathComponent(".build-fixtures/\(sub)").path
+}

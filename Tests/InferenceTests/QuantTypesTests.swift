@@ -7,11 +7,7 @@ import Testing
 /// and greedy tokens llama.cpp gives on each file are in Fixtures/quant/<TYPE>.json.
 enum QuantFixture {
     /// Where `make_quant_fixtures.py --models-only` writes the models (scripts/test runs it).
-    static let modelsDir: String = {
-        if let d = ProcessInfo.processInfo.environment["QUANT_MODELS_DIR"], !d.isEmpty { return d }
-        let repo = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-        return repo.appendingPathComponent(".build-fixtures/quant").path
-    }()
+    static let modelsDir = builtFixtureDir(env: "QUANT_MODELS_DIR", sub: "quant")
 
     struct Missing: Error, CustomStringConvertible {
         let path: String

@@ -26,7 +26,7 @@ public enum GGUFError: Error, CustomStringConvertible, Equatable {
         case .corrupt(let m): return "GGUF file is corrupt: \(m)"
         case .unknownTensorType(let t, let ty):
             return "tensor \(t) is stored as \(GGMLType.name(of: ty)) (GGML type \(ty)), which this engine cannot compute on "
-                + "(supported: F32, F16, BF16, Q4_0, Q4_1, Q5_0, Q5_1, Q8_0, Q2_K, Q3_K, Q4_K, Q5_K, Q6_K); "
+                + "(supported: \(GGMLType.allCases.map { GGMLType.name(of: $0.rawValue) }.joined(separator: ", "))); "
                 + "re-quantise the model to one of these, e.g. Q4_K_M"
         case .missingMetadata(let k): return "GGUF metadata key \(k) is missing"
         case .missingTensor(let t): return "GGUF file has no tensor named \(t)"

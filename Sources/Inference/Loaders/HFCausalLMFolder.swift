@@ -58,22 +58,22 @@ enum HFCausalLMFolder {
 
         // Weights: one file, or shards listed by the index.
         var files: [String: SafeTensorsFile] = [:]
-        var where_: [String: String] = [:]
+        var shardOf: [String: String] = [:]
         let index = folder.appendingPathComponent("model.safetensors.index.json")
         if FileManager.default.fileExists(atPath: index.path) {
             guard let map = try json(index)["weight_map"] as? [String: String] else { throw fail("a shard index without weight_map") }
             for (tensor, file) in map {
                 guard !file.contains("/"), !file.hasPrefix(".") else { throw fail("shard name \(file)") }
-                where_[tensor] = file
+                shardOf[tensor] = file
             }
         } else {
             let st = try SafeTensorsFile(url: folder.appendingPathComponent("model.safetensors"))
             files["model.safetensors"] = st
-            for name in st.tensors.keys { where_[name] = "model.safetensors" }
+            for name in st.tensors.keys { shardOf[name] = "model.safetensors" }
         }
         var tensors = extra
         var bytes = 0
-        for (hf, file) in where_ {
+        for (hf, file) in shardOf {
             guard let gguf = ggufName(hf) else { continue }
             if files[file] == nil { files[file] = try SafeTensorsFile(url: folder.appendingPathComponent(file)) }
             let st = files[file]!
