@@ -397,8 +397,10 @@ static dot_fn pick_dot(int t) {
         case CK_TYPE_Q4_K: return ck_dot_q4_K_q8_K_avx2;
         case CK_TYPE_Q5_K: return ck_dot_q5_K_q8_K_avx2;
         case CK_TYPE_Q6_K: return ck_dot_q6_K_q8_K_avx2;
+        case CK_TYPE_Q2_K: return ck_dot_q2_K_q8_K_avx2;
+        case CK_TYPE_Q3_K: return ck_dot_q3_K_q8_K_avx2;
         case CK_TYPE_BF16: return ck_dot_bf16_avx2;
-        default: break;   // Q2_K and Q3_K have one implementation
+        default: break;
         }
     }
 #endif
@@ -434,6 +436,8 @@ static dot4_fn pick_dot4(int t) {
         case CK_TYPE_Q4_K: return ck_dot4_q4_K_q8_K_avx2;
         case CK_TYPE_Q5_K: return ck_dot4_q5_K_q8_K_avx2;
         case CK_TYPE_Q6_K: return ck_dot4_q6_K_q8_K_avx2;
+        case CK_TYPE_Q2_K: return ck_dot4_q2_K_q8_K_avx2;
+        case CK_TYPE_Q3_K: return ck_dot4_q3_K_q8_K_avx2;
         default: return 0;
         }
     }

@@ -32,6 +32,20 @@ static inline void scale_min_k4(int j, const uint8_t *q, uint8_t *sc, uint8_t *m
     }
 }
 
+// Q3_K packs sixteen 6-bit scales, stored plus 32, into 12 bytes: the low nibbles in the first 8
+// bytes (sub-blocks 8..15 in the high nibbles), the two top bits in the last 4 (sub-blocks 0..3
+// in their lowest bit pair, 4..7 in the next, ...). Eight scales at a time in a little-endian
+// 64-bit word, with no per-scale branch, so the AVX2 kernels can use it per block.
+static inline void scales_q3_K(const uint8_t *s12, int8_t sc[16]) {
+    const uint64_t m4 = 0x0F0F0F0F0F0F0F0Full;
+    uint64_t lo; uint32_t hi; memcpy(&lo, s12, 8); memcpy(&hi, s12 + 8, 4);
+    const uint64_t h0 = (uint64_t)(hi & 0x03030303u) | (uint64_t)((hi >> 2) & 0x03030303u) << 32;
+    const uint64_t h1 = (uint64_t)((hi >> 4) & 0x03030303u) | (uint64_t)((hi >> 6) & 0x03030303u) << 32;
+    const uint64_t v[2] = {(lo & m4) | h0 << 4, ((lo >> 4) & m4) | h1 << 4};
+    uint8_t b[16]; memcpy(b, v, 16);
+    for (int s = 0; s < 16; s++) sc[s] = (int8_t)(b[s] - 32);
+}
+
 #if CK_X86
 #define TGT __attribute__((target("avx2,fma,f16c")))
 
@@ -81,6 +95,8 @@ float ck_dot_q5_1_q8_1_avx2(int n, const void *x, const void *y);
 float ck_dot_q4_K_q8_K_avx2(int n, const void *x, const void *y);
 float ck_dot_q5_K_q8_K_avx2(int n, const void *x, const void *y);
 float ck_dot_q6_K_q8_K_avx2(int n, const void *x, const void *y);
+float ck_dot_q2_K_q8_K_avx2(int n, const void *x, const void *y);
+float ck_dot_q3_K_q8_K_avx2(int n, const void *x, const void *y);
 float ck_dot_bf16_avx2(int n, const void *x, const void *y);
 // Four activations against one weight row, each sum the bits of the single product.
 void ck_dot4_q5_0_q8_0_avx2(int n, const uint8_t *x, const uint8_t *const y[4], size_t ys, float out[4]);
@@ -88,5 +104,7 @@ void ck_dot4_q5_1_q8_1_avx2(int n, const uint8_t *x, const uint8_t *const y[4], 
 void ck_dot4_q4_K_q8_K_avx2(int n, const uint8_t *x, const uint8_t *const y[4], size_t ys, float out[4]);
 void ck_dot4_q5_K_q8_K_avx2(int n, const uint8_t *x, const uint8_t *const y[4], size_t ys, float out[4]);
 void ck_dot4_q6_K_q8_K_avx2(int n, const uint8_t *x, const uint8_t *const y[4], size_t ys, float out[4]);
+void ck_dot4_q2_K_q8_K_avx2(int n, const uint8_t *x, const uint8_t *const y[4], size_t ys, float out[4]);
+void ck_dot4_q3_K_q8_K_avx2(int n, const uint8_t *x, const uint8_t *const y[4], size_t ys, float out[4]);
 #endif
 #endif

@@ -96,12 +96,10 @@ static inline void unpack_q2_K(const uint8_t *blk, int8_t q[256], int sc[16], in
 
 // Q3_K: two low bits in qs, the third in hmask (a clear bit subtracts 4), 6-bit scales less 32.
 static inline void unpack_q3_K(const uint8_t *blk, int8_t q[256], int sc[16]) {
-    const uint8_t *hm = blk, *qs = blk + 32, *s12 = blk + 96;
-    for (int s = 0; s < 16; s++) {
-        const int lo = s < 8 ? (s12[s % 8] & 0xF) : (s12[s % 8] >> 4);
-        const int hi = (s12[8 + s % 4] >> (2 * (s / 4))) & 3;
-        sc[s] = (lo | (hi << 4)) - 32;
-    }
+    const uint8_t *hm = blk, *qs = blk + 32;
+    int8_t s8[16];
+    scales_q3_K(blk + 96, s8);
+    for (int s = 0; s < 16; s++) sc[s] = s8[s];
     for (int e = 0; e < 256; e++) {
         const int n = e / 128, j = (e % 128) / 32, l = e % 32;
         const int low = (qs[32 * n + l] >> (2 * j)) & 3;

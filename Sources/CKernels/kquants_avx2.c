@@ -139,12 +139,25 @@ float ck_dot_q5_K_q8_K_avx2(int n, const void *x, const void *y) {
 void ck_dot4_q4_K_q8_K_avx2(int n, const uint8_t *x, const uint8_t *const y[4], size_t s, float o[4]) { (void)s; dot4_k45(n, x, y, 4, 0, o); }
 void ck_dot4_q5_K_q8_K_avx2(int n, const uint8_t *x, const uint8_t *const y[4], size_t s, float o[4]) { (void)s; dot4_k45(n, x, y, 4, 1, o); }
 
+// Sixteen signed 8-bit sub-block scales as each 32-quant chunk's 16-bit multipliers of its
+// _mm256_maddubs_epi16 pairs: chunk c's pairs 0..7 take scale 2c, pairs 8..15 scale 2c + 1.
+TGT static inline void chunk_scales(__m128i sc8, __m256i out[8]) {
+    const __m256i s16 = _mm256_cvtepi8_epi16(sc8);
+    const __m256i half[2] = {_mm256_permute4x64_epi64(s16, 0x44), _mm256_permute4x64_epi64(s16, 0xEE)};
+    for (int c = 0; c < 8; c++) {
+        const int k = c % 4;   // scales 2c, 2c + 1 are 16-bit elements 2k, 2k + 1 of their half
+        const __m256i pick = _mm256_set_m128i(_mm_set1_epi16((short)(((4 * k + 3) << 8) | (4 * k + 2))),
+                                              _mm_set1_epi16((short)(((4 * k + 1) << 8) | (4 * k))));
+        out[c] = _mm256_shuffle_epi8(half[c / 4], pick);
+    }
+}
+
 typedef struct { __m256i q[8]; __m256i scale[8]; float d; } q6_weights;
 
 TGT static inline void q6_unpack(const uint8_t *xb, q6_weights *w) {
     const __m256i m4 = _mm256_set1_epi8(0xF), m2 = _mm256_set1_epi8(3);
-    const int8_t *sc = (const int8_t *)(xb + 192);
     w->d = h2f_hw(xb + 208);
+    chunk_scales(_mm_loadu_si128((const __m128i *)(xb + 192)), w->scale);
     for (int h = 0; h < 2; h++) {
         const uint8_t *ql = xb + 64 * h, *qh = xb + 128 + 32 * h;
         const __m256i hb = _mm256_loadu_si256((const __m256i *)qh);
@@ -156,12 +169,6 @@ TGT static inline void q6_unpack(const uint8_t *xb, q6_weights *w) {
                                _mm256_slli_epi16(_mm256_and_si256(_mm256_srli_epi16(hb, 4), m2), 4));
         q[3] = _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(l1, 4), m4),
                                _mm256_slli_epi16(_mm256_and_si256(_mm256_srli_epi16(hb, 6), m2), 4));
-        for (int c = 0; c < 4; c++) {
-            const int s = 8 * h + 2 * c;   // 16 quants a scale: two scales a 32-quant chunk
-            w->scale[4 * h + c] = _mm256_cvtepi8_epi16(_mm_set_epi8(sc[s + 1], sc[s + 1], sc[s + 1], sc[s + 1],
-                                                                    sc[s + 1], sc[s + 1], sc[s + 1], sc[s + 1],
-                                                                    sc[s], sc[s], sc[s], sc[s], sc[s], sc[s], sc[s], sc[s]));
-        }
     }
 }
 
@@ -193,6 +200,82 @@ float ck_dot_q6_K_q8_K_avx2(int n, const void *x, const void *y) {
     const uint8_t *ys[4] = {y, 0, 0, 0}; float o; dot4_q6(n, x, ys, 1, &o); return o;
 }
 void ck_dot4_q6_K_q8_K_avx2(int n, const uint8_t *x, const uint8_t *const y[4], size_t s, float o[4]) { (void)s; dot4_q6(n, x, y, 4, o); }
+
+// Q2_K and Q3_K: 2-bit quants (Q3_K adds a third bit from hmask) in the same 32-quant chunks as
+// Q6_K, so each chunk's 8 integer lanes are the portable kernel's lanes and sums.
+typedef struct { __m256i q[8], scale[8], mins; float d, dmin; } k23_weights;
+
+TGT static inline void k23_unpack(const uint8_t *xb, int q3, k23_weights *w) {
+    const __m256i m3 = _mm256_set1_epi8(3), one = _mm256_set1_epi8(1);
+    const uint8_t *qs = xb + (q3 ? 32 : 16);
+    // Q3_K's quant is low - 4 where its hmask bit is clear; stored as low + 4 * bit (0..7),
+    // unsigned for maddubs, and the 4 taken off in the product.
+    const __m256i hm = q3 ? _mm256_loadu_si256((const __m256i *)xb) : _mm256_setzero_si256();
+    for (int h = 0; h < 2; h++) {
+        const __m256i bits = _mm256_loadu_si256((const __m256i *)(qs + 32 * h));
+        for (int j = 0; j < 4; j++) {
+            const int c = 4 * h + j;
+            __m256i q = _mm256_and_si256(_mm256_srli_epi16(bits, 2 * j), m3);
+            if (q3) q = _mm256_or_si256(q, _mm256_slli_epi16(_mm256_and_si256(_mm256_srli_epi16(hm, c), one), 2));
+            w->q[c] = q;
+        }
+    }
+    if (q3) {
+        int8_t sc[16];
+        scales_q3_K(xb + 96, sc);
+        chunk_scales(_mm_loadu_si128((const __m128i *)sc), w->scale);
+        w->d = h2f_hw(xb + 108); w->dmin = 0.0f;
+        w->mins = _mm256_setzero_si256();
+    } else {
+        const __m128i packed = _mm_loadu_si128((const __m128i *)xb), m4 = _mm_set1_epi8(0xF);
+        chunk_scales(_mm_and_si128(packed, m4), w->scale);
+        w->d = h2f_hw(xb + 80); w->dmin = h2f_hw(xb + 82);
+        w->mins = _mm256_cvtepu8_epi16(_mm_and_si128(_mm_srli_epi16(packed, 4), m4));
+    }
+}
+
+TGT static inline void k23_accumulate(const k23_weights *w, const uint8_t *yb, int q3, __m256 *acc, float *summs) {
+    const __m256i four = _mm256_set1_epi8(4);
+    float dy; memcpy(&dy, yb, 4);
+    const int8_t *q8 = (const int8_t *)(yb + 4);
+    __m256i sumi = _mm256_setzero_si256();
+    for (int c = 0; c < 8; c++) {
+        const __m256i y8 = _mm256_loadu_si256((const __m256i *)(q8 + 32 * c));
+        __m256i p16 = _mm256_maddubs_epi16(w->q[c], y8);
+        if (q3) p16 = _mm256_sub_epi16(p16, _mm256_maddubs_epi16(four, y8));
+        sumi = _mm256_add_epi32(sumi, _mm256_madd_epi16(w->scale[c], p16));
+    }
+    *acc = _mm256_fmadd_ps(_mm256_set1_ps(dy * w->d), _mm256_cvtepi32_ps(sumi), *acc);
+    if (!q3) {
+        // The minimums' product is one exact integer, so any order of its sum gives the same float.
+        const __m256i pm = _mm256_madd_epi16(w->mins, _mm256_loadu_si256((const __m256i *)(yb + 260)));
+        __m128i s4 = _mm_add_epi32(_mm256_castsi256_si128(pm), _mm256_extracti128_si256(pm, 1));
+        s4 = _mm_add_epi32(s4, _mm_unpackhi_epi64(s4, s4));
+        s4 = _mm_add_epi32(s4, _mm_shuffle_epi32(s4, 1));
+        *summs = fmaf(-dy * w->dmin, (float)_mm_cvtsi128_si32(s4), *summs);
+    }
+}
+
+TGT static void dot4_k23(int n, const uint8_t *x, const uint8_t *const y[4], int ntok, int q3, float *out) {
+    const int bs = q3 ? 110 : 84;
+    __m256 acc[4] = {_mm256_setzero_ps(), _mm256_setzero_ps(), _mm256_setzero_ps(), _mm256_setzero_ps()};
+    float summs[4] = {0, 0, 0, 0};
+    for (int b = 0; b < n / 256; b++) {
+        k23_weights w;
+        k23_unpack(x + b * bs, q3, &w);
+        for (int t = 0; t < ntok; t++) k23_accumulate(&w, y[t] + b * CK_Q8_K_BYTES, q3, &acc[t], &summs[t]);
+    }
+    for (int t = 0; t < ntok; t++) out[t] = hsum_float_8(acc[t]) + summs[t];
+}
+
+float ck_dot_q2_K_q8_K_avx2(int n, const void *x, const void *y) {
+    const uint8_t *ys[4] = {y, 0, 0, 0}; float o; dot4_k23(n, x, ys, 1, 0, &o); return o;
+}
+float ck_dot_q3_K_q8_K_avx2(int n, const void *x, const void *y) {
+    const uint8_t *ys[4] = {y, 0, 0, 0}; float o; dot4_k23(n, x, ys, 1, 1, &o); return o;
+}
+void ck_dot4_q2_K_q8_K_avx2(int n, const uint8_t *x, const uint8_t *const y[4], size_t s, float o[4]) { (void)s; dot4_k23(n, x, y, 4, 0, o); }
+void ck_dot4_q3_K_q8_K_avx2(int n, const uint8_t *x, const uint8_t *const y[4], size_t s, float o[4]) { (void)s; dot4_k23(n, x, y, 4, 1, o); }
 TGT static inline __m256 bf16x8(const uint16_t *p) {
     return _mm256_castsi256_ps(_mm256_slli_epi32(_mm256_cvtepu16_epi32(_mm_loadu_si128((const __m128i *)p)), 16));
 }
