@@ -77,6 +77,32 @@ extension HubDatabase {
         }
     }
 
+    /// A file of a repo at a revision, in one statement (the per-request work of `resolve`): the repo,
+    /// the commit the revision names (a branch or tag first, else a full commit id of this repo) and
+    /// the file, each nil when absent. Nil overall when the repo does not exist.
+    public func resolveFile(type: RepoType, namespace: String, name: String, revision: String,
+                            path: String) async throws -> (repo: RepoRecord, commit: CommitRecord?, file: FileRecord?)? {
+        var ref = revision
+        if ref.hasPrefix("refs/heads/") { ref = String(ref.dropFirst("refs/heads/".count)) }
+        let commitID: SQLValue = revision.count == 40 && revision.allSatisfy(\.isHexDigit) ? .text(revision.lowercased()) : .null
+        let repoCols = Self.repoColumns.split(separator: ",").map { "r." + $0.trimmingCharacters(in: .whitespaces) }.joined(separator: ", ")
+        let commitCols = Self.commitColumns.split(separator: ",").map { "c." + $0.trimmingCharacters(in: .whitespaces) }.joined(separator: ", ")
+        let fileCols = Self.fileColumns.split(separator: ",").map { "f." + $0.trimmingCharacters(in: .whitespaces) }.joined(separator: ", ")
+        let rows = try await sql.read("""
+            SELECT \(repoCols), \(commitCols), \(fileCols)
+            FROM repos r
+            LEFT JOIN refs rf ON rf.repo_id = r.id AND rf.name = ?
+            LEFT JOIN commits c ON c.repo_id = r.id AND c.id = COALESCE(rf.commit_id, CAST(? AS TEXT))
+            LEFT JOIN commit_files f ON f.commit_id = c.id AND f.path = ?
+            WHERE r.type = ? AND r.namespace = ? AND r.name = ?
+            """, [.text(ref), commitID, .text(path), .text(type.rawValue), .text(namespace), .text(name)])
+        guard let row = rows.first else { return nil }
+        let repo = Self.repo(Array(row[0..<7]))
+        let commit = row[7] == .null ? nil : Self.commit(Array(row[7..<14]))
+        let file = row[14] == .null ? nil : Self.file(Array(row[14..<21]))
+        return (repo, commit, file)
+    }
+
     public func file(commitID: String, path: String) async throws -> FileRecord? {
         try await sql.transaction { tx in
             try await tx.one("SELECT \(Self.fileColumns) FROM commit_files WHERE commit_id = ? AND path = ?",
@@ -107,11 +133,29 @@ extension HubDatabase {
     /// Applies `changes` on top of the head of `ref` as `commit` (whose `parentID` is set here), all or nothing.
     /// `expectedHead`: the client's `parentCommit`; a different head is `parentMismatch`.
     /// Deleting a path that does not exist is `notFound(path)`.
+    ///
+    /// Hub instances sharing one database serialise commits to a branch on its ref row (`FOR UPDATE`
+    /// on PostgreSQL; SQLite's `BEGIN IMMEDIATE` takes the file's write lock). A commit without
+    /// `expectedHead` that still loses the compare-and-set is rebuilt on the new head, as the Hub
+    /// does; one with `expectedHead` gets `parentMismatch` (HTTP 412). No commit is ever dropped.
     @discardableResult
     public func applyCommit(repoID: String, ref: String, expectedHead: String?, commit: CommitRecord,
                             changes: [FileChange]) async throws -> CommitRecord {
-        try await sql.transaction { tx in
-            guard let headRow = try await tx.one("SELECT commit_id FROM refs WHERE repo_id = ? AND name = ?",
+        var attempt = 0
+        while true {
+            do {
+                return try await applyCommitOnce(repoID: repoID, ref: ref, expectedHead: expectedHead, commit: commit, changes: changes)
+            } catch HubDatabaseError.parentMismatch where expectedHead == nil && attempt < 8 {
+                attempt += 1
+            }
+        }
+    }
+
+    private func applyCommitOnce(repoID: String, ref: String, expectedHead: String?, commit: CommitRecord,
+                                 changes: [FileChange]) async throws -> CommitRecord {
+        let lock = sql.rowLockClause
+        return try await sql.transaction { tx in
+            guard let headRow = try await tx.one("SELECT commit_id FROM refs WHERE repo_id = ? AND name = ?\(lock)",
                                                  [.text(repoID), .text(ref)]), let head = headRow[0].text else {
                 throw HubDatabaseError.notFound("revision '\(ref)'")
             }

@@ -5,6 +5,7 @@ import PostgresNIO
 /// PostgreSQL through postgres-nio's pooled client; several hub instances may share one database.
 final class PostgresExecutor: SQLExecutor {
     let integerType = "BIGINT"
+    let rowLockClause = " FOR UPDATE"
     let migrationLockSQL: String? = "SELECT pg_advisory_xact_lock(7261001)"
     private let client: PostgresClient
     private let runTask: Task<Void, Never>
@@ -45,6 +46,17 @@ final class PostgresExecutor: SQLExecutor {
         }
     }
 
+    func read(_ sql: String, _ args: [SQLValue]) async throws -> [SQLRow] {
+        do {
+            let rows = try await client.query(PostgresTransaction.query(sql, args), logger: logger)
+            return try await PostgresTransaction.decode(rows)
+        } catch let error as HubDatabaseError {
+            throw error
+        } catch {
+            throw HubDatabaseError.backend(String(reflecting: error))
+        }
+    }
+
     func close() async {
         runTask.cancel()
     }
@@ -55,6 +67,10 @@ struct PostgresTransaction: SQLTransaction {
     let logger: Logger
 
     func query(_ sql: String, _ args: [SQLValue]) async throws -> [SQLRow] {
+        try await Self.decode(try await connection.query(Self.query(sql, args), logger: logger))
+    }
+
+    static func query(_ sql: String, _ args: [SQLValue]) -> PostgresQuery {
         var bindings = PostgresBindings()
         for arg in args {
             switch arg {
@@ -63,7 +79,10 @@ struct PostgresTransaction: SQLTransaction {
             case .null: bindings.appendNull()
             }
         }
-        let rows = try await connection.query(PostgresQuery(unsafeSQL: Self.numbered(sql), binds: bindings), logger: logger)
+        return PostgresQuery(unsafeSQL: numbered(sql), binds: bindings)
+    }
+
+    static func decode(_ rows: PostgresRowSequence) async throws -> [SQLRow] {
         var out: [SQLRow] = []
         for try await row in rows {
             var values: SQLRow = []

@@ -40,7 +40,13 @@ protocol SQLExecutor: Sendable {
     var integerType: String { get }
     /// Statement that serialises concurrent migrations (PostgreSQL with several hub instances).
     var migrationLockSQL: String? { get }
+    /// Appended to a SELECT that must lock the rows it reads until the transaction ends (" FOR UPDATE"
+    /// on PostgreSQL; empty on SQLite, whose write transactions already exclude each other).
+    var rowLockClause: String { get }
     func transaction<T: Sendable>(_ body: @Sendable (any SQLTransaction) async throws -> T) async throws -> T
+    /// One statement outside an explicit transaction: reads of the download path, which must neither
+    /// queue behind writers nor pay BEGIN/COMMIT round trips. The statement sees committed data only.
+    func read(_ sql: String, _ args: [SQLValue]) async throws -> [SQLRow]
     func close() async
 }
 

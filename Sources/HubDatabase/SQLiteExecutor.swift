@@ -1,12 +1,14 @@
 import Foundation
 import GRDB
 
-/// SQLite through GRDB: one connection, transactions serialised by an async lock so a transaction
-/// body may await between statements.
+/// SQLite through GRDB in WAL mode: one writer connection whose transactions are serialised by an
+/// async lock (so a transaction body may await between statements), and a pool of reader
+/// connections for the single-statement reads of the download path, which never wait for a writer.
 final class SQLiteExecutor: SQLExecutor {
     let integerType = "INTEGER"
+    let rowLockClause = ""
     let migrationLockSQL: String? = nil
-    private let queue: DatabaseQueue
+    private let pool: DatabasePool
     private let lock = AsyncLock()
 
     init(path: String) throws {
@@ -14,15 +16,15 @@ final class SQLiteExecutor: SQLExecutor {
         // Transactions span several accesses (BEGIN, statements, COMMIT) under `lock`.
         config.allowsUnsafeTransactions = true
         config.busyMode = .timeout(10)
+        config.maximumReaderCount = 4
         config.prepareDatabase { db in
             try db.execute(sql: "PRAGMA foreign_keys = ON")
         }
         do {
-            queue = try DatabaseQueue(path: path, configuration: config)
-            try queue.writeWithoutTransaction { db in
-                try db.execute(sql: "PRAGMA journal_mode = WAL")
-                try db.execute(sql: "PRAGMA synchronous = NORMAL")
-            }
+            // A pool opens the file in WAL mode; NORMAL keeps commits durable at checkpoints
+            // without an fsync per transaction.
+            pool = try DatabasePool(path: path, configuration: config)
+            try pool.writeWithoutTransaction { db in try db.execute(sql: "PRAGMA synchronous = NORMAL") }
         } catch {
             throw HubDatabaseError.invalidConfiguration("cannot open SQLite database at \(path): \(error)")
         }
@@ -31,62 +33,84 @@ final class SQLiteExecutor: SQLExecutor {
     func transaction<T: Sendable>(_ body: @Sendable (any SQLTransaction) async throws -> T) async throws -> T {
         await lock.lock()
         do {
-            try await queue.writeWithoutTransaction { db in try db.execute(sql: "BEGIN IMMEDIATE") }
-            let tx = SQLiteTransaction(queue: queue)
+            try await pool.writeWithoutTransaction { db in try db.execute(sql: "BEGIN IMMEDIATE") }
+            let tx = SQLiteTransaction(pool: pool)
             do {
                 let result = try await body(tx)
-                try await queue.writeWithoutTransaction { db in try db.execute(sql: "COMMIT") }
+                try await pool.writeWithoutTransaction { db in try db.execute(sql: "COMMIT") }
                 await lock.unlock()
                 return result
             } catch {
-                try? await queue.writeWithoutTransaction { db in try db.execute(sql: "ROLLBACK") }
+                try? await pool.writeWithoutTransaction { db in try db.execute(sql: "ROLLBACK") }
                 throw error
             }
         } catch {
             await lock.unlock()
-            if let e = error as? HubDatabaseError { throw e }
-            if let e = error as? DatabaseError { throw HubDatabaseError.backend(e.description) }
-            throw error
+            throw Self.mapped(error)
         }
     }
 
+    /// Runs on the calling thread: an indexed lookup on a reader connection takes tens of microseconds,
+    /// less than the two thread wake-ups that a hop to GRDB's queue and back would cost per request.
+    /// WAL readers never wait for the writer, so the caller blocks only for the query itself.
+    func read(_ sql: String, _ args: [SQLValue]) async throws -> [SQLRow] {
+        do {
+            return try readOnCallingThread(sql, args)
+        } catch {
+            throw Self.mapped(error)
+        }
+    }
+
+    private func readOnCallingThread(_ sql: String, _ args: [SQLValue]) throws -> [SQLRow] {
+        try pool.read { db in try Self.run(db, sql, args) }
+    }
+
     func close() async {
-        try? queue.close()
+        try? pool.close()
+    }
+
+    static func mapped(_ error: any Error) -> any Error {
+        if let e = error as? HubDatabaseError { return e }
+        if let e = error as? DatabaseError { return HubDatabaseError.backend(e.description) }
+        return error
+    }
+
+    /// Runs one statement through the connection's statement cache (prepared once per connection).
+    static func run(_ db: Database, _ sql: String, _ args: [SQLValue]) throws -> [SQLRow] {
+        let arguments = StatementArguments(args.map { value -> (any DatabaseValueConvertible)? in
+            switch value {
+            case .int(let v): return v
+            case .text(let v): return v
+            case .null: return nil
+            }
+        })
+        let statement = try db.cachedStatement(sql: sql)
+        try statement.setArguments(arguments)
+        var out: [SQLRow] = []
+        let cursor = try Row.fetchCursor(statement)
+        while let row = try cursor.next() {
+            var values: SQLRow = []
+            values.reserveCapacity(row.count)
+            for i in 0..<row.count {
+                let dbValue: DatabaseValue = row[i]
+                switch dbValue.storage {
+                case .int64(let v): values.append(.int(v))
+                case .string(let v): values.append(.text(v))
+                case .double(let v): values.append(.int(Int64(v)))
+                case .blob(let d): values.append(.text(String(decoding: d, as: UTF8.self)))
+                case .null: values.append(.null)
+                }
+            }
+            out.append(values)
+        }
+        return out
     }
 }
 
 struct SQLiteTransaction: SQLTransaction {
-    let queue: DatabaseQueue
+    let pool: DatabasePool
 
     func query(_ sql: String, _ args: [SQLValue]) async throws -> [SQLRow] {
-        try await queue.writeWithoutTransaction { db in
-            let arguments = StatementArguments(args.map { value -> (any DatabaseValueConvertible)? in
-                switch value {
-                case .int(let v): return v
-                case .text(let v): return v
-                case .null: return nil
-                }
-            })
-            let statement = try db.makeStatement(sql: sql)
-            try statement.setArguments(arguments)
-            var out: [SQLRow] = []
-            let cursor = try Row.fetchCursor(statement)
-            while let row = try cursor.next() {
-                var values: SQLRow = []
-                values.reserveCapacity(row.count)
-                for i in 0..<row.count {
-                    let dbValue: DatabaseValue = row[i]
-                    switch dbValue.storage {
-                    case .int64(let v): values.append(.int(v))
-                    case .string(let v): values.append(.text(v))
-                    case .double(let v): values.append(.int(Int64(v)))
-                    case .blob(let d): values.append(.text(String(decoding: d, as: UTF8.self)))
-                    case .null: values.append(.null)
-                    }
-                }
-                out.append(values)
-            }
-            return out
-        }
+        try await pool.writeWithoutTransaction { db in try SQLiteExecutor.run(db, sql, args) }
     }
 }

@@ -21,6 +21,19 @@ enum Backend: String, CaseIterable, CustomTestStringConvertible {
             return try await HubDatabase.postgres(url: Backend.postgresURL!)
         }
     }
+
+    /// Two connections to one database, as two hub processes have.
+    func openTwice() async throws -> (HubDatabase, HubDatabase) {
+        switch self {
+        case .sqlite:
+            let dir = FileManager.default.temporaryDirectory.appendingPathComponent("hubdb-\(UUID().uuidString)")
+            try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+            let path = dir.appendingPathComponent("hub.sqlite").path
+            return (try await HubDatabase.sqlite(path: path), try await HubDatabase.sqlite(path: path))
+        case .postgres:
+            return (try await open(), try await open())
+        }
+    }
 }
 
 /// Names unique per test run, so PostgreSQL tests sharing one database do not collide.
@@ -108,6 +121,31 @@ func file(_ path: String, _ tag: String) -> FileRecord {
         }
         #expect(results.filter { $0 }.count == 1)
         await db.close()
+    }
+
+    @Test("Concurrent commits without a parent all land, one after another", arguments: Backend.available)
+    func concurrentCommitsWithoutParentAllLand(backend: Backend) async throws {
+        // Two handles on one database stand for two hub processes.
+        let (a, b) = try await backend.openTwice()
+        let initial = newCommit(unique("repo"), "initial")
+        let repo = try await a.createRepo(type: .model, namespace: unique("ns"), name: "r", isPrivate: false, initialCommit: initial)
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            for i in 0..<12 {
+                let db = i % 2 == 0 ? a : b
+                group.addTask {
+                    try await db.applyCommit(repoID: repo.id, ref: "main", expectedHead: nil,
+                                             commit: newCommit(repo.id, "c\(i)"), changes: [.put(file("f\(i)", "\(i)"))])
+                }
+            }
+            try await group.waitForAll()
+        }
+        let head = try #require(try await b.resolve(repoID: repo.id, revision: "main"))
+        let history = try await b.history(fromCommit: head.id, limit: 100)
+        #expect(history.count == 13)
+        #expect(Set(history.map(\.title)) == Set((0..<12).map { "c\($0)" } + ["initial"]))
+        #expect(try await a.files(commitID: head.id).map(\.path).sorted() == (0..<12).map { "f\($0)" }.sorted())
+        await a.close()
+        await b.close()
     }
 
     @Test("Private repos are listed only for their namespace; pull requests get refs/pr/N", arguments: Backend.available)
