@@ -65,6 +65,8 @@ let package = Package(
         .target(name: "Hub", dependencies: [
             "HubDatabase", "Multiformats", "BlockStore", "UnixFS",
             .product(name: "Hummingbird", package: "hummingbird"),
+            .product(name: "NIOCore", package: "swift-nio"),
+            .product(name: "NIOPosix", package: "swift-nio"),
             .product(name: "AsyncHTTPClient", package: "async-http-client"),
             .product(name: "Crypto", package: "swift-crypto"),
             .product(name: "Logging", package: "swift-log"),

@@ -1,5 +1,6 @@
 """Uploads through git-lfs (basic and multipart) with HF_HUB_DISABLE_XET=1 against a hub in LFS mode."""
 import hashlib
+import pathlib
 
 import pytest
 import requests
@@ -7,7 +8,7 @@ import requests
 from hub_helpers import Hub, random_bytes, read_tree, write_tree
 
 import huggingface_hub.constants as hf_constants  # noqa: E402
-from huggingface_hub import HfApi, snapshot_download, CommitOperationAdd  # noqa: E402
+from huggingface_hub import HfApi, hf_hub_download, snapshot_download, CommitOperationAdd  # noqa: E402
 
 
 @pytest.fixture(scope="module")
@@ -82,3 +83,83 @@ def test_upload_urls_carry_a_signature_not_a_token(hub):
     assert requests.put(href.replace("s=", "s=0"), data=data, timeout=30).status_code == 403
     assert requests.put(href, data=data[:-1] + b"y", timeout=30).status_code == 400  # wrong bytes
     assert requests.put(href, data=data, timeout=30).status_code == 200
+
+
+def flatfs_path(data_dir, cid):
+    """Where Kubo's flatfs layout keeps a raw-leaf block: base32 of the multihash, next-to-last 2 chars."""
+    import base64
+    s = cid[1:]  # multibase 'b' prefix: lower-case base32 of the CID bytes
+    raw = base64.b32decode(s.upper() + "=" * (-len(s) % 8))
+    key = base64.b32encode(raw[2:]).decode().rstrip("=")  # drop version (0x01) and codec (0x55) varints
+    return pathlib.Path(data_dir) / "blocks" / key[-3:-1] / f"{key}.data"
+
+
+def test_a_corrupt_block_never_reaches_a_client_as_a_complete_download(hub, tmp_path, no_xet):
+    a = HfApi(endpoint=hub.url, token=hub.alice)
+    a.create_repo("alice/rot")
+    data = random_bytes(3 * 1024 * 1024 + 5, 11)  # four 1 MiB raw leaves
+    a.upload_file(path_or_fileobj=data, path_in_repo="w.bin", repo_id="alice/rot")
+    url = f"{hub.url}/alice/rot/resolve/main/w.bin"
+    assert requests.get(url, timeout=30).content == data
+    # Damage the third leaf on disk (its CID is the file's leaf at offset 2 MiB: ask the gateway's DAG).
+    root = requests.head(url, timeout=10).headers["X-IPFS-CID"]
+    leaf = leaf_cids(hub, root)[2]
+    block = flatfs_path(hub.server.data_dir, leaf)
+    assert block.exists(), block
+    damaged = bytearray(block.read_bytes())
+    damaged[10] ^= 0xFF
+    block.write_bytes(bytes(damaged))
+    # The client gets the two good leaves at most, then the connection closes short of Content-Length.
+    with requests.get(url, stream=True, timeout=30) as r:
+        assert r.status_code == 200 and r.headers["Content-Length"] == str(len(data))
+        got = bytearray()
+        with pytest.raises(requests.exceptions.ChunkedEncodingError):
+            for chunk in r.iter_content(65536):
+                got += chunk
+        assert len(got) <= 2 * 1024 * 1024 and bytes(got) == data[:len(got)]
+    # A range inside the good leaves still works; one that covers the bad leaf fails the same way.
+    ok = requests.get(url, headers={"Range": "bytes=0-1048575"}, timeout=30)
+    assert ok.status_code == 206 and ok.content == data[:1 << 20]
+    with pytest.raises(requests.exceptions.ChunkedEncodingError):
+        requests.get(url, headers={"Range": f"bytes={2 << 20}-{(2 << 20) + 10}"}, timeout=30).content
+    # huggingface_hub refuses the file instead of caching it.
+    with pytest.raises(Exception):
+        hf_hub_download("alice/rot", "w.bin", endpoint=hub.url, token=hub.alice, cache_dir=tmp_path / "c")
+    assert not list((tmp_path / "c").rglob("w.bin")) or all(p.stat().st_size == 0 for p in (tmp_path / "c").rglob("w.bin") if p.is_file())
+
+
+def leaf_cids(hub, root):
+    """The root's links, from the trustless gateway's raw block of the root (dag-pb, one level for 4 leaves)."""
+    r = requests.get(f"{hub.url}/ipfs/{root}?format=raw", headers={"Authorization": f"Bearer {hub.alice}"}, timeout=10)
+    assert r.status_code == 200, r.text
+    return dag_pb_link_cids(r.content)
+
+
+def dag_pb_link_cids(block):
+    """Link CIDs of a dag-pb node (field 2 = PBLink, its field 1 = Hash), parsed by hand."""
+    import base64
+
+    def varint(b, i):
+        n = shift = 0
+        while True:
+            c = b[i]
+            i += 1
+            n |= (c & 0x7F) << shift
+            shift += 7
+            if c < 0x80:
+                return n, i
+    out, i = [], 0
+    while i < len(block):
+        key, i = varint(block, i)
+        length, i = varint(block, i)
+        field, body = key >> 3, block[i:i + length]
+        i += length
+        if field == 2:
+            j = 0
+            while j < len(body):
+                k, j = varint(body, j)
+                ln, j = varint(body, j)
+                if k >> 3 == 1:
+                    out.append("b" + base64.b32encode(body[j:j + ln]).decode().lower().rstrip("="))
+                j += ln
+    return out

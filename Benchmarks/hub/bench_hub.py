@@ -62,7 +62,7 @@ def start_hub(work):
     return proc, url, out.stdout.decode().strip().splitlines()[-1]
 
 
-def start_nginx(work, root):
+def start_nginx(work, root, mirror=""):
     port = free_port()
     prefix = work / "nginx"
     (prefix / "logs").mkdir(parents=True, exist_ok=True)
@@ -88,6 +88,7 @@ http {{
         listen 127.0.0.1:{port};
         root {root};
         location / {{ }}
+{mirror}
     }}
 }}
 """)
@@ -96,6 +97,27 @@ http {{
     url = f"http://127.0.0.1:{port}"
     wait_http(url + "/", proc)
     return proc, url
+
+
+def static_mirror(work, hub_url, token, tree):
+    """nginx locations that answer snapshot_download like a hub: the repo-info and tree JSON the hub gave
+    (saved as files), and the files themselves with X-Repo-Commit (nginx's own ETag). The client does
+    the same requests (repo info, tree, then HEAD + GET per file) against both servers."""
+    mirror = work / "mirror"
+    mirror.mkdir()
+    auth = {"Authorization": f"Bearer {token}"}
+    info = requests.get(f"{hub_url}/api/models/bench/tree/revision/main", headers=auth, timeout=30)
+    info.raise_for_status()
+    sha = info.json()["sha"]
+    (mirror / "revision.json").write_bytes(info.content)
+    listing = requests.get(f"{hub_url}/api/models/bench/tree/tree/{sha}", params={"recursive": "true"}, headers=auth, timeout=30)
+    listing.raise_for_status()
+    (mirror / "tree.json").write_bytes(listing.content)
+    return f"""
+        location = /api/models/bench/tree/revision/main {{ default_type application/json; alias {mirror}/revision.json; }}
+        location = /api/models/bench/tree/tree/{sha} {{ default_type application/json; alias {mirror}/tree.json; }}
+        location /bench/tree/resolve/{sha}/ {{ alias {tree}/; add_header X-Repo-Commit {sha}; }}
+"""
 
 
 def curl_speed(url, runs, size):
@@ -134,11 +156,12 @@ def main():
             p = tree / f"dir{i % 10}" / f"file{i:03d}.bin"
             p.parent.mkdir(parents=True, exist_ok=True)
             p.write_bytes(os.urandom(args.file_kib * 1024))
+            # nginx's ETag is mtime-size: distinct mtimes keep the client from taking equal-size files
+            # written in the same second for one blob (it would then download only the first).
+            os.utime(p, (1_700_000_000 + i, 1_700_000_000 + i))
 
         hub, hub_url, token = start_hub(work)
         procs.append(hub)
-        ngx, ngx_url = start_nginx(work, static)
-        procs.append(ngx)
         api = HfApi(endpoint=hub_url, token=token)
         api.create_repo("bench/big")
         t = time.time()
@@ -148,6 +171,8 @@ def main():
         t = time.time()
         api.upload_folder(folder_path=str(tree), repo_id="bench/tree")
         upload_tree_s = time.time() - t
+        ngx, ngx_url = start_nginx(work, static, static_mirror(work, hub_url, token, tree))
+        procs.append(ngx)
 
         size = big.stat().st_size
         hub_bps = curl_speed(f"{hub_url}/bench/big/resolve/main/big.bin", args.runs, size)
@@ -158,6 +183,11 @@ def main():
             t = time.time()
             snapshot_download("bench/tree", endpoint=hub_url, token=token, cache_dir=str(work / f"cache{r}"), max_workers=8)
             snap_times.append(time.time() - t)
+        mirror_times = []
+        for r in range(args.runs):
+            t = time.time()
+            snapshot_download("bench/tree", endpoint=ngx_url, cache_dir=str(work / f"mcache{r}"), max_workers=8)
+            mirror_times.append(time.time() - t)
         paths = [str(p.relative_to(static)) for p in tree.rglob("*.bin")]
         ngx_times = []
         for r in range(args.runs):
@@ -182,6 +212,8 @@ def main():
               f"ratio hub/nginx: {hub_bps / ngx_bps:.2f}x")
         print(f"snapshot_download {args.files} files  hub: {min(snap_times):.2f} s   nginx static tree (8 threads): "
               f"{min(ngx_times):.2f} s   ratio nginx/hub time: {min(ngx_times) / min(snap_times):.2f}x")
+        print(f"snapshot_download {args.files} files  hub: {min(snap_times):.2f} s   nginx as a static HF mirror "
+              f"(same client, 8 threads): {min(mirror_times):.2f} s   ratio nginx/hub time: {min(mirror_times) / min(snap_times):.2f}x")
     finally:
         for p in procs:
             p.terminate()

@@ -36,6 +36,18 @@ public protocol BlockStoring: Sendable {
     func allKeys() throws -> [CID]
     /// Makes every `put` so far durable (called once at the end of an add, not per block).
     func sync() throws
+    /// Reads the block into `buffer`, which must be exactly the block's size, verifying its hash on the
+    /// way (for streaming leaves into a caller's buffer with no intermediate copy). Throws `.corrupt`
+    /// when the stored block has another size or other bytes; `buffer` is then garbage.
+    func read(_ cid: CID, into buffer: UnsafeMutableRawBufferPointer) throws
+}
+
+extension BlockStoring {
+    public func read(_ cid: CID, into buffer: UnsafeMutableRawBufferPointer) throws {
+        let block = try get(cid)
+        guard block.count == buffer.count else { throw BlockStoreError.corrupt(cid) }
+        block.withUnsafeBytes { buffer.copyMemory(from: $0) }
+    }
 }
 
 extension BlockStoring {

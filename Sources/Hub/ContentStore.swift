@@ -2,6 +2,7 @@ import BlockStore
 import Foundation
 import Multiformats
 import NIOCore
+import NIOPosix
 import UnixFS
 
 /// What the hub knows about stored bytes.
@@ -32,8 +33,6 @@ public final class ContentStore: Sendable {
     let exporter: Exporter
     let tmp: URL
     static let options = ImportOptions.unixfsV1_2025
-    /// Bytes read per exporter call when streaming a response; bounded memory per download.
-    static let segmentSize: Int64 = 4 << 20
     static let chunkSize = 1 << 20
 
     public init(blocks: any BlockStoring, tmpDirectory: URL) throws {
@@ -73,17 +72,74 @@ public final class ContentStore: Sendable {
         return (try? blocks.has(c)) ?? false
     }
 
-    /// Bytes `offset ..< offset+length` as one buffer (callers keep `length` to a segment).
-    func read(cid: String, offset: Int64, length: Int64) throws -> ByteBuffer {
-        let c = try parse(cid)
-        var buffer = ByteBufferAllocator().buffer(capacity: Int(length))
-        try exporter.forEachChunk(c, offset: UInt64(offset), length: UInt64(length)) { slice in
-            buffer.writeBytes(slice)
+    /// Leaves read ahead of the one being sent: enough to keep both cores busy (one hashing, one
+    /// writing to the socket), little enough to bound memory per download (a few MiB).
+    static let readAhead = 4
+
+    /// Passes bytes `offset ..< offset+length` of the file to `body` in order, a leaf at a time. Each
+    /// leaf is read straight into the buffer that is sent and verified against its CID before `body`
+    /// sees it, so a corrupt block stops the stream before its bytes go out. Leaves of a larger file
+    /// are read on NIO's thread pool, `readAhead` at most in flight, while `body` sends the previous
+    /// ones; a file of one leaf (most small files) is read on the calling thread, as a hop to the pool
+    /// and back would cost more than the read.
+    func forEachVerifiedBuffer(cid: String, fileSize: Int64?, offset: Int64, length: Int64,
+                               _ body: (ByteBuffer) async throws -> Void) async throws {
+        let root = try parse(cid)
+        var pieces = FilePieces(exporter: exporter, cid: root, size: fileSize.map(UInt64.init),
+                                from: UInt64(offset), to: UInt64(offset + length))
+        let blocks = self.blocks
+        var sent: Int64 = 0
+        var first: [FilePiece] = []
+        while first.count < 2, let piece = try pieces.next() { first.append(piece) }
+        if first.count == 1 {
+            let buffer = try Self.load(first[0], from: blocks)
+            sent = Int64(buffer.readableBytes)
+            try await body(buffer)
+        } else if !first.isEmpty {
+            try await withThrowingTaskGroup(of: (Int, ByteBuffer).self) { group in
+                var launched = 0, next = 0
+                var ready: [Int: ByteBuffer] = [:]
+                var exhausted = false
+                while true {
+                    while !exhausted && launched - next < Self.readAhead {
+                        let piece: FilePiece
+                        if launched < first.count { piece = first[launched] } else {
+                            guard let p = try pieces.next() else { exhausted = true; break }
+                            piece = p
+                        }
+                        let index = launched
+                        launched += 1
+                        group.addTask {
+                            (index, try await NIOThreadPool.singleton.runIfActive { try Self.load(piece, from: blocks) })
+                        }
+                    }
+                    if next == launched { break }
+                    while ready[next] == nil {
+                        guard let (index, buffer) = try await group.next() else { break }
+                        ready[index] = buffer
+                    }
+                    guard let buffer = ready.removeValue(forKey: next) else { break }
+                    next += 1
+                    sent += Int64(buffer.readableBytes)
+                    try await body(buffer)
+                }
+            }
         }
-        guard buffer.readableBytes == Int(length) else {
-            throw ContentStoreError.io("\(cid) ended after \(buffer.readableBytes) of \(length) bytes")
+        guard sent == length else { throw ContentStoreError.io("\(cid) ended after \(sent) of \(length) bytes") }
+    }
+
+    private static func load(_ piece: FilePiece, from blocks: any BlockStoring) throws -> ByteBuffer {
+        switch piece {
+        case .bytes(let bytes):
+            return ByteBuffer(bytes: bytes)
+        case .rawLeaf(let cid, let blockSize, let range):
+            var buffer = ByteBufferAllocator().buffer(capacity: blockSize)
+            try buffer.writeWithUnsafeMutableBytes(minimumWritableBytes: blockSize) { space in
+                try blocks.read(cid, into: UnsafeMutableRawBufferPointer(rebasing: space[0..<blockSize]))
+                return blockSize
+            }
+            return buffer.getSlice(at: range.lowerBound, length: range.count)!
         }
-        return buffer
     }
 
     /// The git blob sha1 of stored content, by reading it back (used when the size was unknown while writing).

@@ -41,13 +41,16 @@ extension HubServer {
             let ns = decoded(context.parameters.get("ns") ?? ""), name = decoded(context.parameters.get("name") ?? "")
             let rest = context.parameters.getCatchAll()
             let caller = try await caller(request)
-            let repo = try await readableRepo(type, ns, name, caller: caller)
-            guard let revPart = rest.first else { throw HubError.revisionNotFound("") }
-            let commit = try await resolveRevision(repo, decoded(revPart))
+            let revision = rest.first.map(decoded) ?? ""
             let path = rest.dropFirst().map(decoded).joined(separator: "/")
-            guard !path.isEmpty, let file = try await database.file(commitID: commit.id, path: path) else {
-                throw HubError.entryNotFound(path, commit: commit.id)
+            // One statement for repo, revision and file: this is the per-file cost of every download.
+            guard let found = try await database.resolveFile(type: type, namespace: ns, name: name,
+                                                             revision: revision.isEmpty ? "main" : revision, path: path),
+                  caller.canRead(found.repo) else {
+                throw HubError.repoNotFound("\(ns)/\(name)")
             }
+            guard let commit = found.commit else { throw HubError.revisionNotFound(revision.isEmpty ? "main" : revision) }
+            guard !path.isEmpty, let file = found.file else { throw HubError.entryNotFound(path, commit: commit.id) }
             return try fileResponse(file, commit: commit.id, request)
         } catch {
             throw HubError.from(error)
@@ -99,14 +102,11 @@ extension HubServer {
         let content = self.content
         let (first, total) = (start, length)
         let body = ResponseBody(contentLength: Int(length)) { writer in
-            // One exporter read per segment, written before the next is read: memory stays bounded
-            // and a slow client slows the reads.
-            var position = first
-            let end = first + total
-            while position < end {
-                let n = min(ContentStore.segmentSize, end - position)
-                try await writer.write(try content.read(cid: cid, offset: position, length: n))
-                position += n
+            // Verified leaf by leaf before sending: a corrupt block throws here, the server closes the
+            // connection, and the client sees a body shorter than Content-Length, never a complete 200.
+            // Reads run a few leaves ahead; a slow client slows them through the writer.
+            try await content.forEachVerifiedBuffer(cid: cid, fileSize: size, offset: first, length: total) { buffer in
+                try await writer.write(buffer)
             }
             try await writer.finish(nil)
         }

@@ -31,10 +31,8 @@ extension HubDatabase {
     }
 
     public func repo(type: RepoType, namespace: String, name: String) async throws -> RepoRecord? {
-        try await sql.transaction { tx in
-            try await tx.one("SELECT \(Self.repoColumns) FROM repos WHERE type = ? AND namespace = ? AND name = ?",
-                             [.text(type.rawValue), .text(namespace), .text(name)]).map(Self.repo)
-        }
+        try await sql.read("SELECT \(Self.repoColumns) FROM repos WHERE type = ? AND namespace = ? AND name = ?",
+                           [.text(type.rawValue), .text(namespace), .text(name)]).first.map(Self.repo)
     }
 
     public func deleteRepo(id: String) async throws {

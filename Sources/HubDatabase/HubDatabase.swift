@@ -103,13 +103,11 @@ public final class HubDatabase: Sendable {
 
     /// The token with this SHA-256 and its user, if any.
     public func token(sha256: String) async throws -> (TokenRecord, UserRecord)? {
-        try await sql.transaction { tx in
-            guard let row = try await tx.one("""
-                SELECT t.id, t.user_name, t.display_name, t.can_write, t.created_at, u.name, u.is_admin, u.created_at
-                FROM tokens t JOIN users u ON u.name = t.user_name WHERE t.hash = ?
-                """, [.text(sha256)]) else { return nil }
-            return (Self.token(row), Self.user(Array(row[5...])))
-        }
+        guard let row = try await sql.read("""
+            SELECT t.id, t.user_name, t.display_name, t.can_write, t.created_at, u.name, u.is_admin, u.created_at
+            FROM tokens t JOIN users u ON u.name = t.user_name WHERE t.hash = ?
+            """, [.text(sha256)]).first else { return nil }
+        return (Self.token(row), Self.user(Array(row[5...])))
     }
 
     public func tokens(userName: String) async throws -> [TokenRecord] {

@@ -63,6 +63,26 @@ let helloRaw = "bafkreih43byuv2f6ils5kpsj2qwzbwgdd2pqzs6anwm3nhfrhlagqjektm"
         #expect(throws: BlockStoreError.self) { try store.putVerified(Array("nope".utf8), cid: cid) }
     }
 
+    @Test func readIntoABufferVerifiesSizeAndHash() throws {
+        let store = try FlatFSBlockStore(root: tempDir("flatfs"))
+        let cid = try CID(helloRaw)
+        try store.put(helloBytes, cid: cid)
+        var out = [UInt8](repeating: 0, count: helloBytes.count)
+        try out.withUnsafeMutableBytes { try store.read(cid, into: $0) }
+        #expect(out == helloBytes)
+        // A buffer of another size (a parent claiming a wrong blocksize) is refused, as is a flipped byte.
+        var short = [UInt8](repeating: 0, count: helloBytes.count - 1)
+        #expect(throws: BlockStoreError.self) { try short.withUnsafeMutableBytes { try store.read(cid, into: $0) } }
+        try Data("Hello, IPFS?".utf8).write(to: URL(fileURLWithPath: store.path(for: cid)))
+        do {
+            try out.withUnsafeMutableBytes { try store.read(cid, into: $0) }
+            Issue.record("corrupt block read without an error")
+        } catch let e as BlockStoreError {
+            guard case .corrupt(let c) = e else { Issue.record("wrong error \(e)"); return }
+            #expect(c == cid)
+        }
+    }
+
     @Test func concurrentPutsAllLand() throws {
         let store = try FlatFSBlockStore(root: tempDir("flatfs"))
         let blocks = (0..<200).map { i in Array("block \(i)".utf8) }
