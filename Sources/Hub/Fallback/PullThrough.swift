@@ -293,17 +293,35 @@ extension HubServer {
         headers[.cacheControl] = "private, max-age=0, must-revalidate"
         if let length { headers[.contentLength] = String(length) }
         sourceHeaders(&headers, name: source.name, url: source.url, started: started)
-        let store = content.writer(expectedSize: length)
+        // An LFS file is checked against its sha256 and listed in git as a pointer: no content sha1 needed.
+        let lfs = meta.isLFS && meta.expectedHash.map { isHex($0, count: 64) } == true
+        let store = PipelinedContentWriter(store: content, expectedSize: length, treeBlob: lfs ? .lfsPointer : .content)
         let database = service.database, content = self.content, logger = self.logger
         let maxBytes = service.settings.cacheMaxBytes
         let body = ResponseBody(contentLength: length.map(Int.init)) { writer in
             defer { lease.end() }
             var held: ByteBuffer?
             do {
-                for try await chunk in response.body {
-                    try store.append(chunk)
+                // Hashing and storing run on other threads; this loop only relays bytes, gathered into
+                // batches of about a MiB so that per-chunk costs (hops, locks) are paid 16x less often.
+                var batch = ByteBuffer()
+                for try await var chunk in response.body {
+                    if batch.readableBytes == 0 && chunk.readableBytes >= Self.relayBatch {
+                        batch = chunk
+                    } else {
+                        if batch.capacity < Self.relayBatch { batch.reserveCapacity(Self.relayBatch + 65536) }
+                        batch.writeBuffer(&chunk)
+                    }
+                    guard batch.readableBytes >= Self.relayBatch else { continue }
+                    try await store.append(batch)
                     if let previous = held { try await writer.write(previous) }
-                    held = chunk
+                    held = batch
+                    batch = ByteBuffer()
+                }
+                if batch.readableBytes > 0 {
+                    try await store.append(batch)
+                    if let previous = held { try await writer.write(previous) }
+                    held = batch
                 }
             } catch {
                 store.abort()
@@ -311,11 +329,10 @@ extension HubServer {
                 throw error
             }
             let stored: StoredContent
-            do { stored = try store.finish() } catch {
-                logger.error("pull-through of \(path): cannot store: \(error)")
-                if let held { try await writer.write(held) }
-                try await writer.finish(nil)
-                return
+            do { stored = try await store.finish() } catch {
+                // Unstored means unverified: the held-back last chunk is not sent, the client sees a short body.
+                logger.error("pull-through of \(ns)/\(name)/\(path) from \(source.name): cannot store: \(error)")
+                throw HubError(.badGateway, code: "BadGateway", "\(path) from \(source.name) could not be stored: \(error)")
             }
             let expected = meta.expectedHash
             let matches = stored.size == (length ?? stored.size) && (expected == stored.sha256 || expected == stored.gitSHA1)
@@ -337,6 +354,8 @@ extension HubServer {
         }
         return Response(status: .ok, headers: headers, body: body)
     }
+
+    static let relayBatch = 1 << 20
 
     /// Evicts least recently used, unpinned pulled-through content until the total is under the cap.
     static func enforceCap(_ cap: Int64, keep: String, database: HubDatabase, content: ContentStore) async {

@@ -1,0 +1,126 @@
+import Dispatch
+import NIOConcurrencyHelpers
+import NIOCore
+import NIOPosix
+import UnixFS
+
+/// Stores one file's bytes while the caller goes on with them (sending them to a client): the two
+/// whole-file digests (sha256, git sha1) run on one serial queue and the UnixFS import (leaf hashes,
+/// block writes) on another, so each byte is hashed once per digest, on other cores than the one
+/// sending, and the sender waits only when more than `window` bytes are queued.
+final class PipelinedContentWriter: @unchecked Sendable {
+    /// Bytes queued ahead of the slower stage before `append` waits: bounds memory per transfer.
+    static let window = 32 << 20
+
+    private let store: ContentStore
+    private let expectedSize: Int64?
+    private let digestQueue = DispatchQueue(label: "ipfs-accelerate.pipeline.digest")
+    private let importQueue = DispatchQueue(label: "ipfs-accelerate.pipeline.import")
+    // Touched only on their own queues.
+    private var hasher: ContentHasher
+    private let builder: FileBuilder
+
+    private struct Shared {
+        var queued = 0
+        var failure: (any Error)?
+        var waiters: [CheckedContinuation<Void, Never>] = []
+    }
+    private let shared = NIOLockedValueBox(Shared())
+
+    /// What the git tree holds for the file, and so which sha1 `finish` reports as `gitSHA1`.
+    enum TreeBlob {
+        /// The content itself: its blob sha1 is computed alongside the sha256.
+        case content
+        /// A git-lfs pointer: its sha1 follows from the sha256 and size, so the content is not sha1-hashed.
+        case lfsPointer
+    }
+
+    private let treeBlob: TreeBlob
+
+    init(store: ContentStore, expectedSize: Int64?, treeBlob: TreeBlob = .content) {
+        self.store = store
+        self.expectedSize = expectedSize
+        self.treeBlob = treeBlob
+        self.hasher = ContentHasher(expectedSize: treeBlob == .content ? expectedSize : nil)
+        self.builder = FileBuilder(options: ContentStore.options, store: store.blocks)
+    }
+
+    /// Queues `chunk` for both stages; waits while the queues hold more than `window` bytes.
+    /// Throws the first error a stage met (the store is then abandoned, as by `abort`).
+    func append(_ chunk: ByteBuffer) async throws {
+        let n = chunk.readableBytes
+        let full = shared.withLockedValue { s -> Bool in
+            s.queued += 2 * n
+            return s.queued > 2 * Self.window
+        }
+        digestQueue.async {
+            chunk.withUnsafeReadableBytes { self.hasher.update($0) }
+            self.done(n)
+        }
+        importQueue.async {
+            if self.shared.withLockedValue({ $0.failure }) == nil {
+                do {
+                    try chunk.withUnsafeReadableBytes { try self.builder.append($0.assumingMemoryBound(to: UInt8.self)) }
+                } catch {
+                    self.shared.withLockedValue { if $0.failure == nil { $0.failure = error } }
+                }
+            }
+            self.done(n)
+        }
+        if full {
+            await withCheckedContinuation { (c: CheckedContinuation<Void, Never>) in
+                let ready = shared.withLockedValue { s -> Bool in
+                    if s.queued <= 2 * Self.window { return true }
+                    s.waiters.append(c)
+                    return false
+                }
+                if ready { c.resume() }
+            }
+        }
+        if let failure = shared.withLockedValue({ $0.failure }) { throw failure }
+    }
+
+    private func done(_ n: Int) {
+        let wake = shared.withLockedValue { s -> [CheckedContinuation<Void, Never>] in
+            s.queued -= n
+            guard s.queued <= 2 * Self.window else { return [] }
+            defer { s.waiters.removeAll() }
+            return s.waiters
+        }
+        for w in wake { w.resume() }
+    }
+
+    /// Waits for both stages, completes the DAG and makes its blocks durable.
+    func finish() async throws -> StoredContent {
+        let (sha256, sha1): (String, String?) = await withCheckedContinuation { c in
+            digestQueue.async { c.resume(returning: self.hasher.finalize()) }
+        }
+        let count = await withCheckedContinuation { c in digestQueue.async { c.resume(returning: self.hasher.count) } }
+        let root: String = try await withCheckedThrowingContinuation { c in
+            importQueue.async {
+                if let failure = self.shared.withLockedValue({ $0.failure }) { return c.resume(throwing: failure) }
+                do {
+                    let root = try self.builder.finish()
+                    try self.store.blocks.sync()
+                    c.resume(returning: root.cid.description)
+                } catch {
+                    c.resume(throwing: error)
+                }
+            }
+        }
+        let git: String
+        if treeBlob == .lfsPointer {
+            git = gitBlobSHA1(lfsPointer(sha256: sha256, size: count))
+        } else if let sha1, expectedSize == count {
+            git = sha1
+        } else {
+            git = try await NIOThreadPool.singleton.runIfActive { [store] in try store.gitSHA1(cid: root, size: count) }
+        }
+        return StoredContent(cid: root, size: count, sha256: sha256, gitSHA1: git)
+    }
+
+    /// Drops a partial transfer: queued work finishes, its blocks stay unreferenced (no repo or pin reaches them).
+    func abort() {
+        shared.withLockedValue { if $0.failure == nil { $0.failure = CancellationError() } }
+    }
+}
