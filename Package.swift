@@ -63,7 +63,7 @@ let package = Package(
             .product(name: "Logging", package: "swift-log"),
         ]),
         .target(name: "Hub", dependencies: [
-            "HubDatabase", "Multiformats", "BlockStore", "UnixFS",
+            "HubDatabase", "Multiformats", "BlockStore", "UnixFS", "IPFSRouter",
             .product(name: "Hummingbird", package: "hummingbird"),
             .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "NIOPosix", package: "swift-nio"),

@@ -69,6 +69,7 @@ extension HubServer {
         let record = CommitRecord(id: Self.newCommitID(repoID: repo.id, parent: parent, title: summary), repoID: repo.id,
                                   parentID: nil, title: summary, message: message, author: caller.name ?? "",
                                   createdAt: Int64(Date().timeIntervalSince1970))
+        try await replicate(changes)
         let landed: CommitRecord
         do {
             landed = try await database.applyCommit(repoID: repo.id, ref: revision, expectedHead: parent, commit: record, changes: changes)
@@ -84,10 +85,38 @@ extension HubServer {
         return json(answer)
     }
 
+    /// With a store backend, the commit's new content is copied there before the commit can land.
+    func replicate(_ changes: [FileChange]) async throws {
+        guard let replica else { return }
+        for case .put(let file) in changes {
+            do { try await replica.replicate(file.cid, from: content) } catch {
+                throw HubError(.serviceUnavailable, code: "StoreBackendUnavailable",
+                               "The commit did not land: '\(file.path)' could not be stored on the \(replica.backend.name) backend: \(error)")
+            }
+        }
+    }
+
+    /// Whether content is in this machine's store, or can be brought from the store backend.
+    func isStored(_ cid: String) async throws -> Bool {
+        if content.contains(cid: cid) { return true }
+        guard replica != nil else { return false }
+        do { try await ensureLocal(cid) } catch { return false }
+        return content.contains(cid: cid)
+    }
+
+    /// Before streaming a file: with a store backend, its DAG is fetched when this machine lacks it.
+    func ensureLocal(_ cid: String) async throws {
+        guard let replica else { return }
+        do { try await replica.fetchIfMissing(cid, into: content) } catch {
+            throw HubError(.badGateway, code: "StoreBackendUnavailable",
+                           "\(cid) is not in this machine's store and the \(replica.backend.name) backend could not provide it: \(error)")
+        }
+    }
+
     /// An LFS object may be attached only by someone who uploaded it or can read a repo that holds it.
     func attachableLFSObject(oid: String, size: Int64, caller: Caller, path: String) async throws -> LFSObjectRecord {
         let missing = HubError.badRequest("LFS object \(oid) for '\(path)' was not uploaded to this hub: upload it (LFS batch) before committing")
-        guard isHex(oid, count: 64), let object = try await database.lfsObject(sha256: oid) else { throw missing }
+        guard isHex(oid, count: 64), let object = try await database.lfsObject(sha256: oid), try await isStored(object.cid) else { throw missing }
         guard object.size == size else {
             throw HubError.badRequest("LFS object \(oid) has size \(object.size), the commit says \(size)")
         }

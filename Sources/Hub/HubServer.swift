@@ -30,6 +30,8 @@ public final class HubServer: Sendable {
     let publicURL: String?
     let signingSecret: [UInt8]
     let isPinned: @Sendable (String) async -> Bool
+    /// The IPFS backend that also keeps the hub's content (`HUB_STORE_BACKEND`); nil: the local store only.
+    let replica: ContentReplica?
     let logger: Logger
     /// External-source fallback, set by `enableFallback` (Sources/Hub/Fallback).
     let fallbackSlot = FallbackSlot()
@@ -43,6 +45,7 @@ public final class HubServer: Sendable {
     public init(database: HubDatabase, content: ContentStore, uploadMode: UploadMode = .regularOnly,
                 publicURL: String? = nil, signingSecret: [UInt8],
                 isPinned: @escaping @Sendable (String) async -> Bool = { _ in false },
+                replica: ContentReplica? = nil,
                 logger: Logger = Logger(label: "ipfs-accelerate.hub")) {
         self.database = database
         self.content = content
@@ -50,19 +53,40 @@ public final class HubServer: Sendable {
         self.publicURL = publicURL.map { $0.hasSuffix("/") ? String($0.dropLast()) : $0 }
         self.signingSecret = signingSecret
         self.isPinned = isPinned
+        self.replica = replica
         self.logger = logger
     }
 
     /// Reads the hub's signing secret from `dataDirectory/hub-secret`, creating it (0600) on first use.
+    /// Hub processes sharing a data directory agree on one secret: a new one is linked into place only
+    /// if no file is there yet, and every process then reads the file that won. An existing file that
+    /// cannot be read is an error, never replaced: that would void every sealed source token and signed URL.
     public static func loadSecret(dataDirectory: URL) throws -> [UInt8] {
         let url = dataDirectory.appendingPathComponent("hub-secret")
-        if let data = try? Data(contentsOf: url), data.count >= 32 { return Array(data) }
+        if FileManager.default.fileExists(atPath: url.path) { return try readSecret(url) }
         var rng = SystemRandomNumberGenerator()
         let secret = (0..<32).map { _ in UInt8.random(in: 0...255, using: &rng) }
         let tmp = dataDirectory.appendingPathComponent("hub-secret.tmp-\(UUID().uuidString)")
-        FileManager.default.createFile(atPath: tmp.path, contents: Data(secret), attributes: [.posixPermissions: 0o600])
-        guard rename(tmp.path, url.path) == 0 else { throw ContentStoreError.io("cannot write \(url.path)") }
-        return secret
+        guard FileManager.default.createFile(atPath: tmp.path, contents: Data(secret), attributes: [.posixPermissions: 0o600]) else {
+            throw ContentStoreError.io("cannot write \(tmp.path)")
+        }
+        defer { unlink(tmp.path) }
+        // link(2) fails when the name exists: the first process to get here sets the secret for all.
+        if link(tmp.path, url.path) != 0 && errno != EEXIST {
+            throw ContentStoreError.io("cannot create \(url.path): \(String(cString: strerror(errno)))")
+        }
+        return try readSecret(url)
+    }
+
+    private static func readSecret(_ url: URL) throws -> [UInt8] {
+        let data: Data
+        do { data = try Data(contentsOf: url) } catch {
+            throw ContentStoreError.io("\(url.path) exists but cannot be read (\(error.localizedDescription)); fix its permissions rather than deleting it: it signs upload URLs and seals source tokens")
+        }
+        guard data.count >= 32 else {
+            throw ContentStoreError.io("\(url.path) holds \(data.count) bytes, a secret needs 32; restore it from a backup (deleting it voids sealed source tokens)")
+        }
+        return Array(data)
     }
 
     /// Mounts every hub and gateway route. Leaves `/api/v0/...` (Kubo RPC) and the model server's paths alone.

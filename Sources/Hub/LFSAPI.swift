@@ -56,7 +56,9 @@ extension HubServer {
                 answer.append(["oid": oid, "size": max(size, 0), "error": ["code": 422, "message": "oid must be 64 hex digits and size >= 0"]])
                 continue
             }
-            if try await database.lfsObject(sha256: oid) != nil,
+            // The record alone is not enough: hubs sharing a database may not share a store, so the
+            // bytes must be here (or on the store backend) before the client is told to skip the upload.
+            if let object = try await database.lfsObject(sha256: oid), try await isStored(object.cid),
                (try? await attachableLFSObject(oid: oid, size: size, caller: caller, path: oid)) != nil {
                 answer.append(["oid": oid, "size": size])  // already here and this caller may use it
                 continue
@@ -183,7 +185,7 @@ extension HubServer {
         guard let oid = (body["oid"] as? String)?.lowercased(), let size = (body["size"] as? NSNumber)?.int64Value else {
             throw HubError.badRequest("verify needs {oid, size}")
         }
-        guard let object = try await database.lfsObject(sha256: oid), object.size == size else {
+        guard let object = try await database.lfsObject(sha256: oid), object.size == size, try await isStored(object.cid) else {
             throw HubError(.notFound, code: "EntryNotFound", "LFS object \(oid) of \(size) bytes is not stored")
         }
         if let name = caller.name, !caller.isAdmin, !(try await database.isLFSUploader(sha256: oid, userName: name)) {

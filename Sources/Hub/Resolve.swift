@@ -1,3 +1,4 @@
+import BlockStore
 import Foundation
 import HTTPTypes
 import Hummingbird
@@ -51,13 +52,14 @@ extension HubServer {
             }
             guard let commit = found.commit else { throw HubError.revisionNotFound(revision.isEmpty ? "main" : revision) }
             guard !path.isEmpty, let file = found.file else { throw HubError.entryNotFound(path, commit: commit.id) }
-            return try fileResponse(file, commit: commit.id, request)
+            return try await fileResponse(file, commit: commit.id, request)
         } catch {
             throw HubError.from(error)
         }
     }
 
-    func fileResponse(_ file: FileRecord, commit: String?, _ request: Request) throws -> Response {
+    func fileResponse(_ file: FileRecord, commit: String?, _ request: Request) async throws -> Response {
+        if request.method == .get { try await ensureLocal(file.cid) }
         var headers = HTTPFields()
         if let commit { headers[.xRepoCommit] = commit }
         let etag = file.isLFS ? file.sha256 : file.gitOID
@@ -99,9 +101,10 @@ extension HubServer {
         if request.method == .head || length == 0 {
             return Response(status: status, headers: headers, body: .init())
         }
-        let content = self.content
+        let content = self.content, logger = self.logger
         let (first, total) = (start, length)
         let body = ResponseBody(contentLength: Int(length)) { writer in
+          do {
             // Verified leaf by leaf before sending: a corrupt block throws here, the server closes the
             // connection, and the client sees a body shorter than Content-Length, never a complete 200.
             // Reads run a few leaves ahead; a slow client slows them through the writer.
@@ -109,6 +112,13 @@ extension HubServer {
                 try await writer.write(buffer)
             }
             try await writer.finish(nil)
+          } catch let error as BlockStoreError {
+            logger.error("download of \(cid) (bytes \(first)..<\(first + total)) stopped: \(error)")
+            throw error
+          } catch {
+            logger.warning("download of \(cid) (bytes \(first)..<\(first + total)) stopped: \(error)")
+            throw error
+          }
         }
         return Response(status: status, headers: headers, body: body)
     }

@@ -29,8 +29,13 @@ public protocol IPFSBackend: Sendable {
     func ls(_ cid: String) async throws -> [LsEntry]
     /// A CAR v1 stream of the DAG under `cid` (Kubo's `dag export`).
     func dagExport(_ cid: String) async throws -> AsyncThrowingStream<Data, any Error>
-    /// Imports a CAR v1 stream; returns its roots.
-    func dagImport(_ car: Data) async throws -> [String]
+    /// Imports a CAR v1 stream; returns its roots. With `pinRoots`, roots whose DAG is complete are
+    /// pinned (Kubo's default); without, a CAR may carry part of a DAG (one batch of a larger copy).
+    func dagImport(_ car: Data, pinRoots: Bool) async throws -> [String]
+}
+
+extension IPFSBackend {
+    public func dagImport(_ car: Data) async throws -> [String] { try await dagImport(car, pinRoots: true) }
 }
 
 public enum BackendAvailability: Sendable, Equatable {

@@ -161,5 +161,5 @@ public final class IPFSKitBackend: IPFSBackend, @unchecked Sendable {
     public func dagExport(_ cid: String) async throws -> AsyncThrowingStream<Data, any Error> {
         try await data { kubo.stream(try await kubo.dagExport(cid)) }
     }
-    public func dagImport(_ car: Data) async throws -> [String] { try await data { try await kubo.dagImport(car) } }
+    public func dagImport(_ car: Data, pinRoots: Bool) async throws -> [String] { try await data { try await kubo.dagImport(car, pinRoots: pinRoots) } }
 }

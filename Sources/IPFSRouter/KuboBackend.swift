@@ -147,11 +147,11 @@ public final class KuboBackend: IPFSBackend, @unchecked Sendable {
         })
     }
 
-    public func dagImport(_ car: Data) async throws -> [String] {
-        try await via({ try await rpc.dagImport(car) }, {
+    public func dagImport(_ car: Data, pinRoots: Bool) async throws -> [String] {
+        try await via({ try await rpc.dagImport(car, pinRoots: pinRoots) }, {
             try await withTemporaryFile(car) { path in
                 // "Pinned root\t<cid>\tsuccess"
-                String(decoding: try await cli.run(["dag", "import", path]), as: UTF8.self)
+                String(decoding: try await cli.run(["dag", "import", "--pin-roots=\(pinRoots)", path]), as: UTF8.self)
                     .split(whereSeparator: \.isNewline).compactMap { line in
                         let f = line.split(separator: "\t")
                         return f.count >= 2 && f[0].hasPrefix("Pinned root") ? String(f[1]) : nil

@@ -194,13 +194,13 @@ public struct KuboRPCClient: Sendable {
 
     func dagExport(_ cid: String) async throws -> HTTPClientResponse { try await send("dag/export", [("arg", cid)], cid: cid) }
 
-    func dagImport(_ car: Data) async throws -> [String] {
+    func dagImport(_ car: Data, pinRoots: Bool = true) async throws -> [String] {
         struct CidLink: Decodable { let slash: String; enum CodingKeys: String, CodingKey { case slash = "/" } }
         struct RootInfo: Decodable { let Cid: CidLink }
         struct Line: Decodable { let Root: RootInfo? }
         var form = MultipartForm()
         form.addData(car, filename: "file.car")
-        let resp = try await send("dag/import", [("pin-roots", "true")], body: form.body(), contentType: form.contentType)
+        let resp = try await send("dag/import", [("pin-roots", pinRoots ? "true" : "false")], body: form.body(), contentType: form.contentType)
         let d = try await collect(resp, limit: 16 << 20)
         return d.split(separator: UInt8(ascii: "\n")).compactMap { try? JSONDecoder().decode(Line.self, from: Data($0)) }
             .compactMap { $0.Root?.Cid.slash }

@@ -182,11 +182,11 @@ public final class LocalBackend: IPFSBackend, @unchecked Sendable {
         }
     }
 
-    public func dagImport(_ car: Data) async throws -> [String] {
+    public func dagImport(_ car: Data, pinRoots: Bool) async throws -> [String] {
         try await local(nil) { [self] in
             let result = try importCAR(CARReader(bytes: [UInt8](car)), into: store)
             // Like Kubo, pin the roots whose DAG arrived complete.
-            for root in result.roots where (try? DagLinks.requireComplete(root, in: store)) != nil {
+            for root in result.roots where pinRoots && (try? DagLinks.requireComplete(root, in: store)) != nil {
                 try pinStore.pin(root, recursive: true)
             }
             return result.roots.map(\.description)

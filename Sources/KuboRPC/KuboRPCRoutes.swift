@@ -362,7 +362,7 @@ public struct KuboRPCRoutes: Sendable {
         let pinRoots = try Self.flag(r, "pin-roots", default: true)
         var lines: [[String: Any]] = []
         for part in form.parts {
-            let roots = try await backend.dagImport(form.bytes(part))
+            let roots = try await backend.dagImport(form.bytes(part), pinRoots: pinRoots)
             for root in roots {
                 var pinError = ""
                 if pinRoots { do { try await backend.pin(root) } catch { pinError = "\(error)" } }

@@ -45,9 +45,12 @@ struct ServeCommand: AsyncParsableCommand {
         let hubDatabase = try await HubSetup.openDatabase(dataDirectory: dataDirectory)
         let hubContent = try ContentStore(blocks: blockStore, tmpDirectory: data.tmp)
         hubContent.cleanTemporaryFiles()
+        let replica = try HubSetup.storeReplica(environment: env)
+        if let replica { logger.info("hub content is also kept on the \(replica.backend.name) backend (HUB_STORE_BACKEND)") }
         let hub = HubServer(database: hubDatabase, content: hubContent, uploadMode: .from(environment: env),
                             publicURL: env["HUB_PUBLIC_URL"], signingSecret: try HubServer.loadSecret(dataDirectory: dataDirectory),
                             isPinned: { cid in ((try? CID(cid)).flatMap { try? pins.kind(of: $0) }) != nil },
+                            replica: replica,
                             logger: Logger(label: "ipfs-accelerate.hub"))
         hub.addRoutes(to: router)
         try await hub.enableFallback(FallbackSettings.load(environment: env, dataDirectory: dataDirectory))

