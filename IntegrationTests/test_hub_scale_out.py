@@ -124,3 +124,30 @@ def test_hubs_on_separate_machines_share_content_through_a_kubo_store_backend(tm
         a.stop()
         b.stop()
         node.stop()
+
+
+def test_the_fallback_downloads_a_file_once_for_every_process_on_the_database(tmp_path):
+    import hashlib
+    import json
+    from hf_recorder import Recorder, Repo
+    repo_id = "org/c" + uuid.uuid4().hex[:8]
+    big = random_bytes(2 * 1024 * 1024, 9)
+    rec = Recorder([Repo(repo_id, {"weights.bin": big}, lfs={"weights.bin"})], chunk_delay=0.005)
+    sources = [{"name": "HF", "url": rec.url, "source_type": "huggingface", "priority": 1}]
+    env = {"HUB_DATABASE_URL": PG, "HUB_FALLBACK_SOURCES": json.dumps(sources)}
+    data = tmp_path / "shared"
+    a, b = Server(data, env=env), Server(data, env=env)
+    try:
+        def get(i):
+            server = a if i % 2 == 0 else b
+            r = requests.get(f"{server.url}/{repo_id}/resolve/main/weights.bin", timeout=120)
+            return r.status_code, hashlib.sha256(r.content).hexdigest()
+        with concurrent.futures.ThreadPoolExecutor(20) as pool:
+            results = list(pool.map(get, range(20)))
+        assert results == [(200, hashlib.sha256(big).hexdigest())] * 20
+        # One upstream download for both processes (the lease lives in the shared database).
+        assert rec.count("GET", f"/repos/{repo_id}/" + hashlib.sha256(big).hexdigest(), "cdn") == 1
+    finally:
+        a.stop()
+        b.stop()
+        rec.stop()

@@ -95,10 +95,51 @@ extension HubDatabase {
               req_key TEXT NOT NULL, body TEXT NOT NULL, headers TEXT NOT NULL, source_name TEXT NOT NULL,
               source_url TEXT NOT NULL, updated_at \(i) NOT NULL, PRIMARY KEY (type, namespace, name, req_key))
             """,
+            """
+            CREATE TABLE IF NOT EXISTS fallback_leases (lease_key TEXT PRIMARY KEY, owner TEXT NOT NULL,
+              expires_at \(i) NOT NULL)
+            """,
         ]
         try await sql.transaction { tx in
             for s in statements { try await tx.execute(s) }
         }
+    }
+
+    // MARK: leases (one upstream download per file across every hub process on this database)
+
+    /// Takes the lease on `key` for `owner` until `ttlMillis` from now, unless another owner holds an
+    /// unexpired one. Expired leases (a process that died mid-download) are taken over.
+    public func claimLease(key: String, owner: String, ttlMillis: Int64) async throws -> Bool {
+        let now = Int64(Date().timeIntervalSince1970 * 1000)
+        return try await sql.transaction { tx in
+            try await tx.execute("DELETE FROM fallback_leases WHERE lease_key = ? AND expires_at < ?", [.text(key), .int(now)])
+            return try await tx.one("""
+                INSERT INTO fallback_leases (lease_key, owner, expires_at) VALUES (?, ?, ?)
+                ON CONFLICT DO NOTHING RETURNING lease_key
+                """, [.text(key), .text(owner), .int(now + ttlMillis)]) != nil
+        }
+    }
+
+    /// Extends a lease this owner holds; false when it was lost (expired and taken over).
+    public func renewLease(key: String, owner: String, ttlMillis: Int64) async throws -> Bool {
+        let until = Int64(Date().timeIntervalSince1970 * 1000) + ttlMillis
+        return try await sql.transaction { tx in
+            try await tx.one("UPDATE fallback_leases SET expires_at = ? WHERE lease_key = ? AND owner = ? RETURNING lease_key",
+                             [.int(until), .text(key), .text(owner)]) != nil
+        }
+    }
+
+    public func releaseLease(key: String, owner: String) async throws {
+        try await sql.transaction { tx in
+            try await tx.execute("DELETE FROM fallback_leases WHERE lease_key = ? AND owner = ?", [.text(key), .text(owner)])
+        }
+    }
+
+    /// Whether someone holds an unexpired lease on `key`.
+    public func leaseHeld(key: String) async throws -> Bool {
+        let now = Int64(Date().timeIntervalSince1970 * 1000)
+        return try await !sql.read("SELECT owner FROM fallback_leases WHERE lease_key = ? AND expires_at >= ?",
+                                   [.text(key), .int(now)]).isEmpty
     }
 
     // MARK: sources

@@ -61,25 +61,68 @@ actor DownloadRegistry {
     }
 }
 
+/// The database half of the single flight: one hub process on a shared database downloads a file,
+/// the others wait for its lease to go and then serve the stored copy. The leader renews the lease
+/// while it downloads; a leader that dies stops renewing and its lease expires.
+struct SharedDownloadLease: Sendable {
+    static let owner = UUID().uuidString
+    static let ttlMillis: Int64 = 30_000
+    static let renewEvery = Duration.seconds(10)
+    static let pollEvery = Duration.milliseconds(200)
+
+    let database: HubDatabase
+    let key: String
+
+    /// True when this process now leads. A database that cannot answer does not block downloads.
+    func claim() async -> Bool {
+        (try? await database.claimLease(key: key, owner: Self.owner, ttlMillis: Self.ttlMillis)) ?? true
+    }
+
+    /// Waits while another process holds the lease (at most `limit`).
+    func waitForOtherLeader(limit: Duration) async {
+        let deadline = ContinuousClock.now + limit
+        while ContinuousClock.now < deadline, (try? await database.leaseHeld(key: key)) == true {
+            try? await Task.sleep(for: Self.pollEvery)
+        }
+    }
+
+    func renewing() -> Task<Void, Never> {
+        Task {
+            while !Task.isCancelled {
+                try? await Task.sleep(for: Self.renewEvery)
+                if Task.isCancelled { return }
+                _ = try? await database.renewLease(key: key, owner: Self.owner, ttlMillis: Self.ttlMillis)
+            }
+        }
+    }
+
+    func release() async { try? await database.releaseLease(key: key, owner: Self.owner) }
+}
+
 /// Ends a lead exactly once, even when the response body is never run (client gone before it started).
 final class DownloadLease: Sendable {
     let registry: DownloadRegistry
     let upstream: UpstreamClient
     let key: String
+    let shared: SharedDownloadLease
+    let renewal: Task<Void, Never>
     let holdsGate = NIOLockedValueBox(false)
     let ended = NIOLockedValueBox(false)
 
-    init(registry: DownloadRegistry, upstream: UpstreamClient, key: String) {
-        self.registry = registry; self.upstream = upstream; self.key = key
+    init(registry: DownloadRegistry, upstream: UpstreamClient, key: String, shared: SharedDownloadLease) {
+        self.registry = registry; self.upstream = upstream; self.key = key; self.shared = shared
+        self.renewal = shared.renewing()
     }
 
     func end() {
         let first = ended.withLockedValue { (was: inout Bool) -> Bool in defer { was = true }; return !was }
         guard first else { return }
+        renewal.cancel()
         let gate = holdsGate.withLockedValue { (h: inout Bool) -> Bool in defer { h = false }; return h }
-        let registry = registry, upstream = upstream, key = key
+        let registry = registry, upstream = upstream, key = key, shared = shared
         Task {
             if gate { await upstream.release() }
+            await shared.release()
             await registry.done(key)
         }
     }
@@ -145,10 +188,16 @@ extension HubServer {
         }
         // 3. Pull through: one download per file; followers are served from the store once it is in.
         let key = "\(type.rawValue)|\(ns)/\(name)|\(commit)|\(path)"
+        // Followers in this process wait on the registry; other processes on the shared database, on its lease.
+        let shared = SharedDownloadLease(database: service.database, key: key)
         for _ in 0..<3 {
             if await service.downloads.claim(key) {
-                let lease = DownloadLease(registry: service.downloads, upstream: service.upstream, key: key)
-                return try await pullThrough(service, source, resolveURL, lease: lease, type, ns, name, commit, path, request, started)
+                if await shared.claim() {
+                    let lease = DownloadLease(registry: service.downloads, upstream: service.upstream, key: key, shared: shared)
+                    return try await pullThrough(service, source, resolveURL, lease: lease, type, ns, name, commit, path, request, started)
+                }
+                await shared.waitForOtherLeader(limit: .seconds(600))
+                await service.downloads.done(key)
             }
             if let response = try await localMirrored(service, type, ns, name, commit, path, request, started) { return response }
         }
