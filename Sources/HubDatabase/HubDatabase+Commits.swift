@@ -77,6 +77,21 @@ extension HubDatabase {
         }
     }
 
+    /// Built once: the same text every time lets each connection keep it prepared.
+    static let resolveFileSQL: String = {
+        func qualified(_ columns: String, _ table: String) -> String {
+            columns.split(separator: ",").map { "\(table)." + $0.trimmingCharacters(in: .whitespaces) }.joined(separator: ", ")
+        }
+        return """
+            SELECT \(qualified(repoColumns, "r")), \(qualified(commitColumns, "c")), \(qualified(fileColumns, "f"))
+            FROM repos r
+            LEFT JOIN refs rf ON rf.repo_id = r.id AND rf.name = ?
+            LEFT JOIN commits c ON c.repo_id = r.id AND c.id = COALESCE(rf.commit_id, CAST(? AS TEXT))
+            LEFT JOIN commit_files f ON f.commit_id = c.id AND f.path = ?
+            WHERE r.type = ? AND r.namespace = ? AND r.name = ?
+            """
+    }()
+
     /// A file of a repo at a revision, in one statement (the per-request work of `resolve`): the repo,
     /// the commit the revision names (a branch or tag first, else a full commit id of this repo) and
     /// the file, each nil when absent. Nil overall when the repo does not exist.
@@ -85,17 +100,8 @@ extension HubDatabase {
         var ref = revision
         if ref.hasPrefix("refs/heads/") { ref = String(ref.dropFirst("refs/heads/".count)) }
         let commitID: SQLValue = revision.count == 40 && revision.allSatisfy(\.isHexDigit) ? .text(revision.lowercased()) : .null
-        let repoCols = Self.repoColumns.split(separator: ",").map { "r." + $0.trimmingCharacters(in: .whitespaces) }.joined(separator: ", ")
-        let commitCols = Self.commitColumns.split(separator: ",").map { "c." + $0.trimmingCharacters(in: .whitespaces) }.joined(separator: ", ")
-        let fileCols = Self.fileColumns.split(separator: ",").map { "f." + $0.trimmingCharacters(in: .whitespaces) }.joined(separator: ", ")
-        let rows = try await sql.read("""
-            SELECT \(repoCols), \(commitCols), \(fileCols)
-            FROM repos r
-            LEFT JOIN refs rf ON rf.repo_id = r.id AND rf.name = ?
-            LEFT JOIN commits c ON c.repo_id = r.id AND c.id = COALESCE(rf.commit_id, CAST(? AS TEXT))
-            LEFT JOIN commit_files f ON f.commit_id = c.id AND f.path = ?
-            WHERE r.type = ? AND r.namespace = ? AND r.name = ?
-            """, [.text(ref), commitID, .text(path), .text(type.rawValue), .text(namespace), .text(name)])
+        let rows = try await sql.read(Self.resolveFileSQL,
+                                      [.text(ref), commitID, .text(path), .text(type.rawValue), .text(namespace), .text(name)])
         guard let row = rows.first else { return nil }
         let repo = Self.repo(Array(row[0..<7]))
         let commit = row[7] == .null ? nil : Self.commit(Array(row[7..<14]))

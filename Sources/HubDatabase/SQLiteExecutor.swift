@@ -62,7 +62,8 @@ final class SQLiteExecutor: SQLExecutor {
     }
 
     private func readOnCallingThread(_ sql: String, _ args: [SQLValue]) throws -> [SQLRow] {
-        try pool.read { db in try Self.run(db, sql, args) }
+        // One statement is atomic by itself: no BEGIN/COMMIT around it (GRDB's `read` would add them).
+        try pool.unsafeRead { db in try Self.run(db, sql, args) }
     }
 
     func close() async {
