@@ -48,6 +48,10 @@ let package = Package(
             .product(name: "Logging", package: "swift-log"),
         ]),
 
+        // MARK: git (smart HTTP protocol engine; the hub maps its repos onto it)
+        .systemLibrary(name: "CZlib", providers: [.apt(["zlib1g-dev"])]),
+        .target(name: "GitSmartHTTP", dependencies: ["CZlib", .product(name: "Crypto", package: "swift-crypto")]),
+
         // MARK: inference
         .systemLibrary(name: "COpenBLAS", providers: [.apt(["libopenblas-dev"])]),
         .target(name: "CKernels", cSettings: kernelFlags),
@@ -109,6 +113,7 @@ let package = Package(
         ]),
         .testTarget(name: "InferenceTests", dependencies: ["Inference", "CKernels"],
                     resources: [.copy("Fixtures")]),
+        .testTarget(name: "GitSmartHTTPTests", dependencies: ["GitSmartHTTP"]),
         .testTarget(name: "HubTests", dependencies: ["Hub", "HubDatabase", "UnixFS", "BlockStore", "Multiformats",
             .product(name: "HummingbirdTesting", package: "hummingbird"),
         ]),

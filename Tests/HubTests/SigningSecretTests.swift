@@ -1,6 +1,6 @@
 import Foundation
 import Testing
-@testable import Hub
+import Hub
 
 @Suite struct SigningSecretTests {
     func freshDirectory() throws -> URL {
