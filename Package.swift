@@ -67,7 +67,7 @@ let package = Package(
             .product(name: "Logging", package: "swift-log"),
         ]),
         .target(name: "Hub", dependencies: [
-            "HubDatabase", "Multiformats", "BlockStore", "UnixFS", "IPFSRouter",
+            "HubDatabase", "Multiformats", "BlockStore", "UnixFS", "IPFSRouter", "GitSmartHTTP",
             .product(name: "Hummingbird", package: "hummingbird"),
             .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "NIOPosix", package: "swift-nio"),

@@ -122,6 +122,7 @@ public final class HubServer: Sendable {
         addAdminRoutes(to: router)
         addFallbackAdminRoutes(to: router)
         addGatewayRoutes(to: router)
+        addGitRoutes(to: router)
     }
 
     // MARK: helpers shared by the route files

@@ -33,12 +33,14 @@ extension HubServer {
     }
 
     func lfsBatch(_ type: RepoType, _ request: Request, _ context: BasicRequestContext) async throws -> Response {
-        let caller = try await caller(request)
+        // git-lfs authenticates like git (Basic, the token as password); huggingface_hub with Bearer.
+        let caller = try await gitCaller(request)
         let ns = decoded(context.parameters.get("ns") ?? ""), name = decoded(context.parameters.get("name") ?? "")
         let body = try await jsonBody(request)
         let operation = body["operation"] as? String ?? "upload"
+        if operation == "download" { return try await lfsBatchDownload(type, ns, name, body, request, caller) }
         guard operation == "upload" else {
-            throw HubError.badRequest("Only the 'upload' LFS operation is offered; download files through /resolve/")
+            throw HubError.badRequest("The LFS batch operation must be 'upload' or 'download', not '\(operation)'")
         }
         _ = try await writableRepo(type, ns, name, caller: caller)
         guard let user = caller.name else { throw HubError.unauthorized("LFS uploads need a write token") }

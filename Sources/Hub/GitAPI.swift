@@ -1,0 +1,133 @@
+import Foundation
+import GitSmartHTTP
+import HTTPTypes
+import Hummingbird
+import HubDatabase
+import NIOCore
+
+/// `git clone http://HOST/{ns}/{name}` (and `/datasets/...`): git's smart HTTP protocol over the
+/// hub's repos (`HubGitRepository`), and the LFS batch `download` operation git-lfs uses to fetch
+/// the LFS files of a clone.
+extension HubServer {
+    static let git = GitHTTPService(agent: "ipfs-accelerate")
+    /// Push packs and fetch negotiations are held in memory; this bounds one request.
+    static let maxGitRequest = 256 << 20
+
+    func addGitRoutes(to router: Router<BasicRequestContext>) {
+        for type in RepoType.allCases {
+            let prefix = type == .model ? "" : "/\(type.plural)"
+            for name in [":name", "{name}.git"] {
+                router.get("\(prefix)/:ns/\(name)/info/refs") { req, ctx in try await self.git(type, .infoRefs, req, ctx) }
+                router.post("\(prefix)/:ns/\(name)/git-upload-pack") { req, ctx in try await self.git(type, .uploadPack, req, ctx) }
+                router.post("\(prefix)/:ns/\(name)/git-receive-pack") { req, ctx in try await self.git(type, .receivePack, req, ctx) }
+            }
+            router.get("/hub-lfs/objects/\(type.rawValue)/:ns/:name/:oid") { req, ctx in try await self.lfsDownload(type, req, ctx) }
+        }
+    }
+
+    /// The caller from `Authorization: Bearer <token>` or git's `Basic base64(user:token)`.
+    func gitCaller(_ request: Request) async throws -> Caller {
+        guard let header = request.headers[.authorization], header.lowercased().hasPrefix("basic ") else {
+            return try await caller(request)
+        }
+        guard let decoded = Data(base64Encoded: String(header.dropFirst(6)).trimmingCharacters(in: .whitespaces)),
+              let pair = String(data: decoded, encoding: .utf8), let colon = pair.firstIndex(of: ":") else {
+            throw HubError.unauthorized("Basic credentials must be base64 of 'user:token'")
+        }
+        let token = String(pair[pair.index(after: colon)...])
+        guard let (record, user) = try await database.token(sha256: HubDatabase.tokenSHA256(token)) else {
+            throw HubError(.unauthorized, code: "RepoNotFound", "Invalid credentials: use a hub token as the password")
+        }
+        return Caller(user: user, token: record)
+    }
+
+    func git(_ type: RepoType, _ endpoint: GitEndpoint, _ request: Request, _ context: BasicRequestContext) async throws -> Response {
+        let ns = decoded(context.parameters.get("ns") ?? ""), name = decoded(context.parameters.get("name") ?? "")
+        let challenge = "Basic realm=\"ipfs-accelerate\""
+        let caller: Caller
+        do { caller = try await gitCaller(request) } catch let error as HubError where error.status == .unauthorized {
+            return gitAnswer(401, "\(error.message)\n", wwwAuthenticate: challenge)
+        }
+        var query: [String: String] = [:]
+        for (key, value) in request.uri.queryParameters { query[String(key)] = String(value) }
+        var headers: [String: String] = [:]
+        for field in request.headers { headers[field.name.canonicalName] = field.value }
+        let body = request.method == .post ? Array(try await collect(request, limit: Self.maxGitRequest).readableBytesView) : []
+        let gitRequest = GitHTTPRequest(method: request.method.rawValue, endpoint: endpoint, query: query, headers: headers, body: body)
+
+        // A repo the caller cannot see looks absent; anonymous callers are asked for credentials first,
+        // so `git clone` of a private repo prompts (or uses a credential helper) instead of failing.
+        guard let repo = try await database.repo(type: type, namespace: ns, name: name), caller.canRead(repo) else {
+            if caller.user == nil { return gitAnswer(401, "Authentication required for \(ns)/\(name)\n", wwwAuthenticate: challenge) }
+            return gitAnswer(404, "Repository \(ns)/\(name) not found\n")
+        }
+        if GitHTTPService.requiresWriteAccess(gitRequest) && !caller.canWrite(namespace: ns) {
+            if caller.user == nil { return gitAnswer(401, "Pushing to \(ns)/\(name) needs a write token\n", wwwAuthenticate: challenge) }
+            return gitAnswer(403, "Your token cannot write to \(ns)/\(name)\n")
+        }
+        // Buffered: the pack holds regular files and LFS pointers only (LFS bytes go through the batch API).
+        let answer = await Self.git.handle(gitRequest, repository: HubGitRepository(repo: repo, database: database, content: content))
+        var fields = HTTPFields()
+        for (key, value) in answer.headers { if let n = HTTPField.Name(key) { fields[n] = value } }
+        fields[.cacheControl] = "no-cache"
+        fields[.contentLength] = String(answer.body.count)
+        return Response(status: .init(code: answer.status), headers: fields, body: .init(byteBuffer: ByteBuffer(bytes: answer.body)))
+    }
+
+    func gitAnswer(_ status: Int, _ text: String, wwwAuthenticate: String? = nil) -> Response {
+        var fields = HTTPFields()
+        fields[.contentType] = "text/plain; charset=utf-8"
+        if let wwwAuthenticate { fields[.wwwAuthenticate] = wwwAuthenticate }
+        fields[.contentLength] = String(text.utf8.count)
+        return Response(status: .init(code: status), headers: fields, body: .init(byteBuffer: ByteBuffer(string: text)))
+    }
+
+    /// The batch API's `download`: an href per object of this repo the caller may read, carrying the
+    /// caller's own Authorization back to this hub (never to another origin).
+    func lfsBatchDownload(_ type: RepoType, _ ns: String, _ name: String, _ body: [String: Any],
+                          _ request: Request, _ caller: Caller) async throws -> Response {
+        let repo = try await readableRepo(type, ns, name, caller: caller)
+        guard let objects = body["objects"] as? [[String: Any]], objects.count <= 10_000 else {
+            throw HubError.badRequest("'objects' must be a list of at most 10000 {oid, size}")
+        }
+        let base = origin(request)
+        var answer: [[String: Any]] = []
+        for obj in objects {
+            let oid = (obj["oid"] as? String ?? "").lowercased()
+            let size = (obj["size"] as? NSNumber)?.int64Value ?? -1
+            guard isHex(oid, count: 64), let object = try await database.lfsObject(sha256: oid), object.size == size,
+                  try await database.reposHolding(sha256: oid).contains(where: { $0.id == repo.id }) else {
+                answer.append(["oid": oid, "size": max(size, 0), "error": ["code": 404, "message": "Object does not exist in \(ns)/\(name)"]])
+                continue
+            }
+            var download: [String: Any] = ["href": "\(base)/hub-lfs/objects/\(type.rawValue)/\(SourceURLs.enc(ns))/\(SourceURLs.enc(name))/\(oid)"]
+            if let auth = request.headers[.authorization] { download["header"] = ["Authorization": auth] }
+            answer.append(["oid": oid, "size": size, "authenticated": true, "actions": ["download": download]])
+        }
+        var response = json(["transfer": "basic", "objects": answer, "hash_algo": "sha256"])
+        response.headers[.contentType] = "application/vnd.git-lfs+json"
+        return response
+    }
+
+    /// `GET /hub-lfs/objects/{type}/{ns}/{name}/{oid}`: an LFS object of a repo the caller may read.
+    func lfsDownload(_ type: RepoType, _ request: Request, _ context: BasicRequestContext) async throws -> Response {
+        do {
+            let caller = try await gitCaller(request)
+            let ns = decoded(context.parameters.get("ns") ?? ""), name = decoded(context.parameters.get("name") ?? "")
+            let oid = (context.parameters.get("oid") ?? "").lowercased()
+            let repo = try await readableRepo(type, ns, name, caller: caller)
+            guard isHex(oid, count: 64), let object = try await database.lfsObject(sha256: oid),
+                  try await database.reposHolding(sha256: oid).contains(where: { $0.id == repo.id }) else {
+                throw HubError.entryNotFound(oid, commit: nil)
+            }
+            try await ensureLocal(object.cid)
+            var headers = HTTPFields()
+            headers[.eTag] = "\"\(oid)\""
+            headers[.contentType] = "application/octet-stream"
+            headers[.acceptRanges] = "bytes"
+            return streamResponse(cid: object.cid, size: object.size, headers: headers, request)
+        } catch {
+            throw HubError.from(error)
+        }
+    }
+}

@@ -1,0 +1,165 @@
+import Foundation
+import NIOPosix
+import GitSmartHTTP
+import HubDatabase
+import NIOConcurrencyHelpers
+import UnixFS
+
+/// A hub repo as git sees it. Each hub commit is one git commit: its tree is built from the commit's
+/// file list (blob ids are the files' git oids: the content's for regular files, the pointer's for
+/// LFS files), its parent is the git commit of the hub parent, and author, time and message come from
+/// the commit record. The objects are derived, not stored, and the derivation is deterministic, so
+/// every hub process (and every clone) sees the same ids.
+final class HubGitRepository: GitRepository {
+    let repo: RepoRecord
+    let database: HubDatabase
+    let content: ContentStore
+
+    /// What one hub commit becomes in git. Hub commits never change, so this is cached for the process.
+    struct Derived: Sendable {
+        var commit: ObjectID
+        var objects: [ObjectID: GitObject]   // the commit, its trees, blobs made here
+        var blobs: [ObjectID: FileRecord]
+    }
+
+    /// git-lfs replaces pointers with content only for paths `.gitattributes` marks `filter=lfs`. The
+    /// Hub seeds every repo with such a file; repos made here may lack it, so a commit with LFS files
+    /// and no `.gitattributes` gets one in git, naming exactly its LFS paths.
+    static func lfsAttributes(_ files: [FileRecord]) -> [UInt8]? {
+        guard !files.contains(where: { $0.path == ".gitattributes" }) else { return nil }
+        let lfs = files.filter(\.isLFS).map(\.path).sorted()
+        guard !lfs.isEmpty else { return nil }
+        var text = ""
+        for path in lfs {
+            let plain = path.allSatisfy { $0.isLetter || $0.isNumber || "/._-".contains($0) }
+            let pattern = plain ? "/" + path : "\"/" + path.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "\"", with: "\\\"") + "\""
+            text += "\(pattern) filter=lfs diff=lfs merge=lfs -text\n"
+        }
+        return Array(text.utf8)
+    }
+    private static let cache = NIOLockedValueBox([String: Derived]())
+    private static let cacheLimit = 20_000
+
+    /// The objects reachable from the refs advertised in this request.
+    private let reachable = NIOLockedValueBox((objects: [ObjectID: GitObject](), blobs: [ObjectID: FileRecord]()))
+
+    init(repo: RepoRecord, database: HubDatabase, content: ContentStore) {
+        self.repo = repo
+        self.database = database
+        self.content = content
+    }
+
+    /// Hub refs: branches by name ("main"), pull requests as "refs/pr/N".
+    static func gitRefName(_ hubName: String) -> String {
+        hubName.hasPrefix("refs/") ? hubName : "refs/heads/\(hubName)"
+    }
+
+    func refs() async throws -> RefSnapshot {
+        var refs: [String: ObjectID] = [:]
+        for ref in try await database.refs(repoID: repo.id) {
+            refs[Self.gitRefName(ref.name)] = try await derive(ref.commitID)
+        }
+        loaded.withLockedValue { $0 = true }
+        return RefSnapshot(refs: refs, head: "refs/heads/main")
+    }
+
+    /// The git commit id of a hub commit, deriving it and its ancestors not derived yet.
+    private func derive(_ hubCommitID: String) async throws -> ObjectID {
+        // Oldest first: each commit needs its parent's id. Walk down until a cached ancestor.
+        var chain: [CommitRecord] = []
+        var next: String? = hubCommitID
+        while let id = next, Self.cache.withLockedValue({ $0[id] }) == nil {
+            guard let record = try await database.commit(id: id) else {
+                throw HubError(.internalServerError, code: "GitHistoryBroken", "commit \(id) of \(repo.namespace)/\(repo.name) is missing from the database")
+            }
+            chain.append(record)
+            next = record.parentID
+        }
+        for record in chain.reversed() {
+            let files = try await database.files(commitID: record.id)
+            let parent = record.parentID.flatMap { id in Self.cache.withLockedValue { $0[id]?.commit } }
+            let derived = try Self.derive(record, files: files, parent: parent)
+            Self.cache.withLockedValue { cache in
+                if cache.count > Self.cacheLimit { cache.removeAll() }
+                cache[record.id] = derived
+            }
+        }
+        // Collect what this ref reaches, for `object(_:)`.
+        var id: String? = hubCommitID
+        var tip: ObjectID?
+        while let current = id, let derived = Self.cache.withLockedValue({ $0[current] }) {
+            if tip == nil { tip = derived.commit }
+            let known = reachable.withLockedValue { state -> Bool in
+                if state.objects[derived.commit] != nil { return true }
+                state.objects.merge(derived.objects) { a, _ in a }
+                state.blobs.merge(derived.blobs) { a, _ in a }
+                return false
+            }
+            if known { break }
+            id = try await database.commit(id: current)?.parentID
+        }
+        guard let tip else {
+            throw HubError(.internalServerError, code: "GitHistoryBroken", "commit \(hubCommitID) could not be derived")
+        }
+        return tip
+    }
+
+    static func derive(_ record: CommitRecord, files: [FileRecord], parent: ObjectID?) throws -> Derived {
+        var entries: [TreeBuilder.FileEntry] = []
+        var blobs: [ObjectID: FileRecord] = [:]
+        for file in files {
+            guard let id = ObjectID(hex: file.gitOID) else {
+                throw HubError(.internalServerError, code: "GitHistoryBroken", "\(file.path) has no git object id")
+            }
+            entries.append(TreeBuilder.FileEntry(path: file.path, id: id))
+            blobs[id] = file
+        }
+        var made: [ObjectID: GitObject] = [:]
+        if let attributes = lfsAttributes(files) {
+            let blob = GitObject.blob(attributes)
+            made[blob.id] = blob
+            entries.append(TreeBuilder.FileEntry(path: ".gitattributes", id: blob.id))
+        }
+        let tree: TreeBuilder.Result
+        do { tree = try TreeBuilder.build(entries) } catch {
+            throw HubError(.internalServerError, code: "GitHistoryBroken", "the files of commit \(record.id) do not form a git tree: \(error)")
+        }
+        let who = record.author.isEmpty ? "hub" : record.author
+        let signature = Signature(name: who, email: "\(who)@users.noreply.ipfs-accelerate", time: record.createdAt)
+        var message = record.title
+        if !record.message.isEmpty { message += "\n\n" + record.message }
+        let commit = Commit(tree: tree.rootID, parents: parent.map { [$0] } ?? [], author: signature, committer: signature,
+                            message: message.hasSuffix("\n") ? message : message + "\n")
+        var objects = tree.trees.merging(made) { a, _ in a }
+        objects[commit.id] = commit.object
+        return Derived(commit: commit.id, objects: objects, blobs: blobs)
+    }
+
+    /// A fetch arrives as its own HTTP request: what the refs reach is derived on first use.
+    private let loaded = NIOLockedValueBox(false)
+    private func load() async throws {
+        if loaded.withLockedValue({ $0 }) { return }
+        _ = try await refs()
+    }
+
+    func object(_ id: ObjectID) async throws -> GitObject? {
+        try await load()
+        let (object, file) = reachable.withLockedValue { ($0.objects[id], $0.blobs[id]) }
+        if let object { return object }
+        guard let file else { return nil }
+        if file.isLFS { return .blob(lfsPointer(sha256: file.sha256, size: file.size)) }
+        let content = self.content
+        let bytes = try await NIOThreadPool.singleton.runIfActive { try content.exporter.read(try content.parse(file.cid)) }
+        return .blob(bytes)
+    }
+
+    func hasObject(_ id: ObjectID) async throws -> Bool {
+        try await load()
+        return reachable.withLockedValue { $0.objects[id] != nil || $0.blobs[id] != nil }
+    }
+
+    /// Pushes are refused for now with a reason git shows the user; the API commits instead.
+    func receive(_ push: PushRequest) async throws -> [RefUpdateResult] {
+        push.updates.map { _ in .rejected("pushing over git is not supported by this hub yet; use huggingface_hub's upload_file / upload_folder") }
+    }
+}
