@@ -41,6 +41,11 @@ def main():
     with open(path, "wb") as f:
         for _ in range(a.size_mib):
             f.write(os.urandom(1 << 20))
+        # On disk before anything is timed: otherwise the kernel writes this GiB back while the
+        # tools run (and ipfs-accelerate once flushed it in its own sync), taking a core from
+        # whichever uses both.
+        f.flush()
+        os.fsync(f.fileno())
     mb = size / 1e6
     print(f"file: {a.size_mib} MiB random, {os.cpu_count()} CPUs (shared machine: figures vary run to run)")
 

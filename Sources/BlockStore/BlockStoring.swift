@@ -27,6 +27,13 @@ public protocol BlockStoring: Sendable {
     /// Stores `data` under `cid`'s multihash. The caller vouches that `data` hashes to `cid`
     /// (importers compute the CID from the bytes); use `putVerified` for untrusted input.
     func put(_ data: [UInt8], cid: CID) throws
+    /// The same as `put(_:cid:)` for bytes the caller owns only for the duration of the call
+    /// (an importer's reusable chunk buffers), so a store that writes them out needs no copy.
+    func put(bytes: UnsafeRawBufferPointer, cid: CID) throws
+    /// True when large blocks passed to `put(bytes:cid:)` are written fastest if they start on a
+    /// page boundary (a store using direct I/O). Importers that lay blocks out in their own
+    /// buffers follow it; otherwise they align the payload instead, which copies faster.
+    var prefersPageAlignedBlocks: Bool { get }
     /// The block's bytes, verified against the CID's hash. Throws `.notFound` / `.corrupt`.
     func get(_ cid: CID) throws -> [UInt8]
     func has(_ cid: CID) throws -> Bool
@@ -48,6 +55,15 @@ extension BlockStoring {
         guard block.count == buffer.count else { throw BlockStoreError.corrupt(cid) }
         block.withUnsafeBytes { buffer.copyMemory(from: $0) }
     }
+}
+
+extension BlockStoring {
+    /// Stores that keep the block (in memory, say) need their own copy anyway.
+    public func put(bytes: UnsafeRawBufferPointer, cid: CID) throws {
+        try put(Array(bytes), cid: cid)
+    }
+
+    public var prefersPageAlignedBlocks: Bool { false }
 }
 
 extension BlockStoring {

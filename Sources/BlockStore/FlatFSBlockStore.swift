@@ -8,22 +8,40 @@ import Glibc
 /// upper-case unpadded base32 of the block's multihash (`CIQ...` for sha2-256).
 ///
 /// Writes go to a temp file in the shard folder and are renamed into place, so a reader never
-/// sees half a block. Writes are not fsynced one by one: `sync()` flushes the whole file system
-/// once (syncfs), which callers do when an add returns. Every `get` re-hashes the block.
+/// sees half a block. Writes are not fsynced one by one as they happen: `sync()`, which callers
+/// do when an add returns, fsyncs every block file written since the last sync and then their
+/// folders (see `sync`). Large page-aligned blocks are written with direct I/O, bypassing the
+/// page cache (see `useDirect`). Every `get` re-hashes the block.
 public final class FlatFSBlockStore: BlockStoring, @unchecked Sendable {
     public let root: URL
     private let rootPath: String
     private let lock = NSLock()
     private var knownShards = Set<String>()
-    private var dirty = false
+    /// Block files written and folders changed since the last sync (what `sync` makes durable).
+    private var unsyncedFiles: [String] = []
+    private var unsyncedDirs = Set<String>()
+    /// Past this many unsynced files a put syncs them itself, so the list stays small (~0.5 MB)
+    /// however much one add writes.
+    private static let unsyncedLimit = 4096
+    /// Temp files are `.put-<nonce>-<sequence>.tmp`: a random nonce drawn once per store and a
+    /// counter, instead of a fresh random number (a getrandom call) per block.
+    private let tempNonce = UInt64.random(in: 0...UInt64.max)
+    private var tempSequence: UInt64 = 0
+    /// Cleared once the file system refuses direct I/O (see `useDirect`).
+    private var directIO = FlatFSBlockStore.oDirect != 0
 
     public init(root: URL) throws {
         self.root = root
         rootPath = root.path
         try FlatFSBlockStore.makeDirectory(rootPath)
+        Self.markTopDirectory(rootPath)
         let sharding = rootPath + "/SHARDING"
         if !FileManager.default.fileExists(atPath: sharding) {
             try? Data("/repo/flatfs/shard/v1/next-to-last/2\n".utf8).write(to: URL(fileURLWithPath: sharding), options: .atomic)
+            // A new store: the next sync makes it durable too, up to its entry in the parent.
+            unsyncedFiles.append(sharding)
+            unsyncedDirs.insert(rootPath)
+            unsyncedDirs.insert(root.deletingLastPathComponent().path)
         }
     }
 
@@ -46,29 +64,35 @@ public final class FlatFSBlockStore: BlockStoring, @unchecked Sendable {
     }
 
     public func put(_ data: [UInt8], cid: CID) throws {
+        try data.withUnsafeBytes { try put(bytes: $0, cid: cid) }
+    }
+
+    public func put(bytes data: UnsafeRawBufferPointer, cid: CID) throws {
         let key = Self.key(for: cid.multihash)
         let shard = Self.shard(for: key)
         let dir = "\(rootPath)/\(shard)"
         let final = "\(dir)/\(key).data"
         var st = stat()
         if stat(final, &st) == 0 && Int(st.st_size) == data.count { return }  // already stored
-        if !lock.withLock({ knownShards.contains(shard) }) {
+        let (shardKnown, seq) = lock.withLock { () -> (Bool, UInt64) in
+            tempSequence &+= 1
+            return (knownShards.contains(shard), tempSequence)
+        }
+        if !shardKnown {
             try Self.makeDirectory(dir)
-            lock.withLock { _ = knownShards.insert(shard) }
+            lock.withLock { _ = knownShards.insert(shard); unsyncedDirs.insert(rootPath) }
         }
-        let tmp = "\(dir)/.put-\(UInt64.random(in: 0...UInt64.max)).tmp"
-        let fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o644)
+        // Unique within this store by the sequence number and across processes by the nonce;
+        // O_EXCL still refuses a clash rather than sharing a temp file.
+        let tmp = "\(dir)/.put-\(tempNonce)-\(seq).tmp"
+        let direct = useDirect(for: data)
+        var fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | (direct ? Self.oDirect : 0), 0o644)
+        if fd < 0 && direct && errno == EINVAL {  // a file system without direct I/O (tmpfs)
+            lock.withLock { directIO = false }
+            fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o644)
+        }
         guard fd >= 0 else { throw Self.ioError(tmp) }
-        var written = 0
-        let ok: Bool = data.withUnsafeBytes { buf in
-            while written < buf.count {
-                let n = write(fd, buf.baseAddress! + written, buf.count - written)
-                if n < 0 { if errno == EINTR { continue }; return false }
-                written += n
-            }
-            return true
-        }
-        if !ok {
+        guard writeAll(fd, data, direct: direct) else {
             let err = Self.ioError(tmp)
             close(fd); unlink(tmp)
             throw err
@@ -82,8 +106,80 @@ public final class FlatFSBlockStore: BlockStoring, @unchecked Sendable {
             unlink(tmp)
             throw err
         }
-        lock.withLock { dirty = true }
+        // Noted only once in place, so a sync running meanwhile never skips it as absent.
+        let due = lock.withLock { () -> Bool in
+            unsyncedFiles.append(final)
+            unsyncedDirs.insert(dir)
+            return unsyncedFiles.count >= Self.unsyncedLimit
+        }
+        if due { try syncFiles() }
     }
+
+    // MARK: writing a block
+
+    public var prefersPageAlignedBlocks: Bool { lock.withLock { directIO } }
+
+    /// Whether a block goes to disk with direct I/O: large blocks whose start is page-aligned
+    /// (the importer lays its chunk buffers out so that full chunks are).
+    ///
+    /// Why: on this kind of machine filling fresh page-cache pages costs far more than hashing
+    /// (about 2.4 s of kernel time per GiB, against 0.1 s to overwrite cached pages), while a
+    /// direct write hands the caller's buffer to the disk with no page cache at all. Durability
+    /// is unchanged: the data is on the device when the write returns, and `sync()` (fsync)
+    /// still commits the files' metadata and flushes the device cache before an add returns.
+    private func useDirect(for data: UnsafeRawBufferPointer) -> Bool {
+        #if os(Linux)
+        guard data.count >= Self.directMinimum, let base = data.baseAddress,
+              UInt(bitPattern: base) % UInt(Self.directAlignment) == 0 else { return false }
+        return lock.withLock { directIO }
+        #else
+        return false
+        #endif
+    }
+
+    /// Writes all of `data` at the start of a new file. With `direct`, the page-multiple prefix
+    /// goes by direct I/O and the short rest by an ordinary write (direct I/O needs whole
+    /// pages); if the file system refuses direct I/O, the descriptor drops it and carries on.
+    private func writeAll(_ fd: Int32, _ data: UnsafeRawBufferPointer, direct: Bool) -> Bool {
+        let base = data.baseAddress!
+        var written = 0
+        if direct {
+            let directEnd = data.count & ~(Self.directAlignment - 1)
+            // A short direct write would leave an unaligned offset: the rest then goes buffered.
+            while written < directEnd && written % Self.directAlignment == 0 {
+                let n = write(fd, base + written, directEnd - written)
+                if n < 0 {
+                    if errno == EINTR { continue }
+                    // Stricter alignment than pages: stop trying direct I/O on this store.
+                    if errno == EINVAL { lock.withLock { directIO = false }; break }
+                    return false
+                }
+                written += n
+            }
+            // The file was opened with no other status flag, so clearing them all clears O_DIRECT.
+            if written < data.count {
+                guard fcntl(fd, F_SETFL, 0) == 0 else { return false }
+            }
+        }
+        while written < data.count {
+            let n = write(fd, base + written, data.count - written)
+            if n < 0 { if errno == EINTR { continue }; return false }
+            written += n
+        }
+        return true
+    }
+
+    /// Direct I/O needs page-aligned memory and lengths; small blocks are cheaper buffered.
+    static let directAlignment = 4096
+    static let directMinimum = 64 << 10
+
+    #if arch(x86_64)
+    static let oDirect: Int32 = 0o40000
+    #elseif arch(arm64)
+    static let oDirect: Int32 = 0o200000
+    #else
+    static let oDirect: Int32 = 0
+    #endif
 
     public func get(_ cid: CID) throws -> [UInt8] {
         let p = path(for: cid)
@@ -144,7 +240,8 @@ public final class FlatFSBlockStore: BlockStoring, @unchecked Sendable {
     public func delete(_ cid: CID) throws {
         let p = path(for: cid)
         if unlink(p) != 0 && errno != ENOENT { throw Self.ioError(p) }
-        lock.withLock { dirty = true }
+        let dir = String(p[..<p.lastIndex(of: "/")!])
+        lock.withLock { _ = unsyncedDirs.insert(dir) }
     }
 
     public func allKeys() throws -> [CID] {
@@ -161,18 +258,55 @@ public final class FlatFSBlockStore: BlockStoring, @unchecked Sendable {
         return out
     }
 
+    /// Makes every put and delete so far durable: fsyncs each block file written since the last
+    /// sync, then each folder whose entries changed (the renames, new shard folders, deletions).
+    ///
+    /// Why not one syncfs: it flushes the whole file system, so an add would also wait for every
+    /// other program's dirty data (the very file being added, just written, among them). The
+    /// per-file fsyncs are cheap in bulk: the data of direct-I/O blocks is already on the device,
+    /// and on a journaled file system the first fsync commits the transaction holding the rest.
     public func sync() throws {
-        guard lock.withLock({ dirty }) else { return }
-        let fd = open(rootPath, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
-        guard fd >= 0 else { throw Self.ioError(rootPath) }
-        defer { close(fd) }
-        // One syncfs flushes every block written (data, renames and new folders) in one go.
-        if let syncfs = Self.syncfs {
-            guard syncfs(fd) == 0 else { throw Self.ioError(rootPath) }
-        } else {
-            Glibc.sync()
+        try syncFiles()
+        let dirs = lock.withLock { () -> [String] in
+            let d = Array(unsyncedDirs)
+            unsyncedDirs.removeAll()
+            return d
         }
-        lock.withLock { dirty = false }
+        // Shard folders before the root, so a new shard is complete when its entry is durable.
+        try Self.fsyncAll(dirs.sorted { $0.utf8.count > $1.utf8.count }, directories: true)
+    }
+
+    /// fsyncs the block files noted so far (from `sync`, or from a put when the list is long).
+    private func syncFiles() throws {
+        let files = lock.withLock { () -> [String] in
+            let f = unsyncedFiles
+            unsyncedFiles.removeAll(keepingCapacity: true)
+            return f
+        }
+        try Self.fsyncAll(files, directories: false)
+    }
+
+    /// fsyncs each path (a path that no longer exists is skipped: deleted or never written),
+    /// spread over a few threads since each call may wait on the device.
+    private static func fsyncAll(_ paths: [String], directories: Bool) throws {
+        guard !paths.isEmpty else { return }
+        let flags = O_RDONLY | O_CLOEXEC | (directories ? O_DIRECTORY : 0)
+        let lanes = min(4, paths.count)
+        let failure = LockedError()
+        DispatchQueue.concurrentPerform(iterations: lanes) { lane in
+            var i = lane
+            while i < paths.count {
+                let fd = open(paths[i], flags)
+                if fd >= 0 {
+                    if fsync(fd) != 0 { failure.set(ioError(paths[i])) }
+                    close(fd)
+                } else if errno != ENOENT {
+                    failure.set(ioError(paths[i]))
+                }
+                i += lanes
+            }
+        }
+        if let e = failure.value { throw e }
     }
 
     private typealias SyncFileRange = @convention(c) (Int32, Int64, Int64, UInt32) -> Int32
@@ -181,18 +315,44 @@ public final class FlatFSBlockStore: BlockStoring, @unchecked Sendable {
         return unsafeBitCast(sym, to: SyncFileRange.self)
     }()
 
-    private typealias SyncFS = @convention(c) (Int32) -> Int32
-    private static let syncfs: SyncFS? = {
-        guard let sym = dlsym(nil, "syncfs") else { return nil }
-        return unsafeBitCast(sym, to: SyncFS.self)
-    }()
+    /// Hints ext4 that the shard folders are unrelated top-level trees (the "T" attribute, as
+    /// `chattr +T` sets it), so it spreads them over block groups with free room instead of
+    /// packing them beside the parent. Why: ext4 skips inodes freed in the last minutes when it
+    /// allocates, scanning past each one, so thousands of new block files created next to
+    /// thousands just deleted (a previous store, a gc) cost seconds of kernel time. Best effort:
+    /// other file systems refuse or ignore it.
+    private static func markTopDirectory(_ path: String) {
+        #if os(Linux)
+        let fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+        guard fd >= 0 else { return }
+        defer { close(fd) }
+        var flags: Int = 0
+        let getFlags: UInt = 0x8008_6601  // FS_IOC_GETFLAGS
+        let setFlags: UInt = 0x4008_6602  // FS_IOC_SETFLAGS
+        let topDir = 0x0002_0000  // FS_TOPDIR_FL
+        guard ioctl(fd, getFlags, &flags) == 0, flags & topDir == 0 else { return }
+        flags |= topDir
+        _ = ioctl(fd, setFlags, &flags)
+        #endif
+    }
 
+    /// mkdir(2) first: a shard folder's parent always exists, and Foundation's recursive create costs
+    /// more than the block write it precedes (measured at 12% of a pull-through into a fresh store).
     static func makeDirectory(_ path: String) throws {
+        if mkdir(path, 0o755) == 0 || errno == EEXIST { return }
         do {
             try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
         } catch {
             throw BlockStoreError.io(path: path, reason: "cannot create directory: \(error.localizedDescription)")
         }
+    }
+
+    /// The first error of a parallel loop.
+    private final class LockedError: @unchecked Sendable {
+        private let lock = NSLock()
+        private var first: BlockStoreError?
+        func set(_ e: BlockStoreError) { lock.withLock { if first == nil { first = e } } }
+        var value: BlockStoreError? { lock.withLock { first } }
     }
 
     static func ioError(_ path: String) -> BlockStoreError {

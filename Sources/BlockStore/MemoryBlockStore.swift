@@ -29,6 +29,7 @@ public final class MemoryBlockStore: BlockStoring, @unchecked Sendable {
 public struct NullBlockStore: BlockStoring {
     public init() {}
     public func put(_ data: [UInt8], cid: CID) throws {}
+    public func put(bytes: UnsafeRawBufferPointer, cid: CID) throws {}
     public func get(_ cid: CID) throws -> [UInt8] { throw BlockStoreError.notFound(cid) }
     public func has(_ cid: CID) throws -> Bool { false }
     public func delete(_ cid: CID) throws {}

@@ -1,4 +1,6 @@
-import Dispatch
+#if canImport(Glibc)
+import Glibc
+#endif
 import Multiformats
 import BlockStore
 
@@ -10,9 +12,9 @@ import BlockStore
 /// file's root is the leaf itself. A level is only closed when more data arrives, which
 /// reproduces Kubo's "fill to the same depth" tree exactly.
 ///
-/// Leaves are hashed (and stored) on all cores a batch at a time, in the background: while one
-/// batch is hashed the caller fills the next, so reading and hashing overlap. At most two
-/// batches (a few MiB) are held.
+/// Leaves are hashed and stored on all cores in the background (`LeafPipeline`) while the
+/// caller fills the next chunks, so reading, hashing and writing overlap; memory stays at the
+/// pipeline's few MiB of reusable buffers whatever the file size.
 ///
 ///     let b = FileBuilder(options: .unixfsV0_2015, store: store)
 ///     try b.append(body1); try b.append(body2)
@@ -20,59 +22,89 @@ import BlockStore
 public final class FileBuilder {
     public let options: ImportOptions
     private let store: any BlockStoring
-    private var pending: [UInt8] = []
-    private var batch: [[UInt8]] = []
-    private var inflight: LeafBatch?
+    private let leaves: LeafPipeline
     private var levels: [[ImportedNode]] = [[]]
-    private var leafCount = 0
     private var finished = false
     private var hashedBytes: UInt64 = 0
+    private var reportedBytes: UInt64 = 0
     public private(set) var bytesAppended: UInt64 = 0
     /// Called with the running count of bytes hashed (for progress bars).
     public var progress: ((UInt64) -> Void)?
 
-    private let batchSize: Int
-
     public init(options: ImportOptions = .unixfsV0_2015, store: any BlockStoring) {
         self.options = options
         self.store = store
-        // A few MiB per batch keeps both cores busy without holding much memory.
-        batchSize = max(2, min(64, (4 << 20) / max(1, options.chunkSize)))
-        pending.reserveCapacity(options.chunkSize)
+        leaves = LeafPipeline(chunkSize: options.chunkSize, raw: options.rawLeaves,
+                              version: options.cidVersion, store: store)
     }
-
-    deinit { inflight?.wait() }
 
     /// Adds the next bytes of the file.
     public func append(_ bytes: some Collection<UInt8>) throws {
         guard !finished else { throw UnixFSError.invalidOption("FileBuilder.append called after finish") }
+        let copied: Void? = try bytes.withContiguousStorageIfAvailable { try appendRaw(UnsafeRawBufferPointer($0)) }
+        if copied == nil { try Array(bytes).withUnsafeBytes { try appendRaw($0) } }
+    }
+
+    private func appendRaw(_ bytes: UnsafeRawBufferPointer) throws {
         bytesAppended += UInt64(bytes.count)
-        let chunk = options.chunkSize
-        var rest = bytes[...]
+        var rest = bytes
         while !rest.isEmpty {
-            let take = min(chunk - pending.count, rest.count)
-            let end = rest.index(rest.startIndex, offsetBy: take)
-            pending.append(contentsOf: rest[rest.startIndex..<end])
-            rest = rest[end...]
-            if pending.count == chunk {
-                batch.append(pending)
-                pending = []
-                pending.reserveCapacity(chunk)
-                if batch.count >= batchSize { try startBatch() }
+            let space = try leaves.space(takeLeaf)
+            let n = min(space.count, rest.count)
+            space.baseAddress!.copyMemory(from: rest.baseAddress!, byteCount: n)
+            leaves.commit(n)
+            rest = UnsafeRawBufferPointer(rebasing: rest[n...])
+        }
+        reportProgress()
+    }
+
+    /// Adds everything left to read from `fd`, read straight into the chunk buffers where the
+    /// kernel copies fast. Returns false after an I/O error, with `errno` set.
+    func appendContents(of fd: Int32) throws -> Bool {
+        guard !finished else { throw UnixFSError.invalidOption("FileBuilder.append called after finish") }
+        while true {
+            let space = try leaves.space(takeLeaf)
+            // The kernel's copy is several times slower when the buffer is not aligned like the
+            // file offset (a dag-pb leaf laid out for direct I/O puts its data 10 bytes past a
+            // page). Then read into an aligned bounce buffer, small enough to stay in cache,
+            // and copy from there in user space, which handles misalignment at full speed.
+            let misaligned = (UInt(bitPattern: space.baseAddress!) &- UInt(truncatingIfNeeded: bytesAppended)) % 64 != 0
+            let target = misaligned ? bounceBuffer() : UnsafeMutableRawBufferPointer(start: space.baseAddress, count: space.count)
+            let n = read(fd, target.baseAddress!, min(target.count, space.count))
+            if n < 0 {
+                if errno == EINTR { continue }
+                return false
             }
+            if n == 0 { return true }
+            if misaligned { space.baseAddress!.copyMemory(from: target.baseAddress!, byteCount: n) }
+            bytesAppended += UInt64(n)
+            leaves.commit(n)
+            reportProgress()
         }
     }
+
+    private var bounce: UnsafeMutableRawBufferPointer?
+
+    private func bounceBuffer() -> UnsafeMutableRawBufferPointer {
+        if let bounce { return bounce }
+        let b = UnsafeMutableRawBufferPointer.allocate(byteCount: 128 << 10, alignment: 64)
+        bounce = b
+        return b
+    }
+
+    deinit { bounce?.deallocate() }
 
     /// Completes the DAG and returns its root. Blocks are in the store (not yet synced).
     public func finish() throws -> ImportedNode {
         guard !finished else { throw UnixFSError.invalidOption("FileBuilder.finish called twice") }
         finished = true
-        if !pending.isEmpty || (leafCount == 0 && batch.isEmpty && inflight == nil) {
-            batch.append(pending)  // the last partial chunk, or the one empty leaf of an empty file
-            pending = []
+        // The last partial chunk, or the one empty leaf of an empty file.
+        if leaves.hasPartialChunk || leaves.leavesSubmitted == 0 {
+            _ = try leaves.space(takeLeaf)
+            leaves.closeChunk()
         }
-        try startBatch()
-        try collectInflight()
+        try leaves.finish(takeLeaf)
+        reportProgress()
         var k = 0
         while true {
             if k == levels.count - 1 {
@@ -89,55 +121,16 @@ public final class FileBuilder {
 
     // MARK: leaves
 
-    /// Hands the current batch to the background and takes in the previous batch's results.
-    private func startBatch() throws {
-        guard !batch.isEmpty else { return }
-        let next = LeafBatch(chunks: batch, raw: options.rawLeaves, version: options.cidVersion, store: store)
-        batch.removeAll(keepingCapacity: true)
-        try collectInflight()
-        inflight = next
+    /// A leaf back from the pipeline, in file order.
+    private func takeLeaf(_ leaf: ImportedNode) throws {
+        try push(leaf, level: 0)
+        hashedBytes += leaf.size
     }
 
-    private func collectInflight() throws {
-        guard let b = inflight else { return }
-        inflight = nil
-        let results = try b.results()
-        for r in results { try push(r, level: 0) }
-        leafCount += results.count
-        hashedBytes += results.reduce(0) { $0 + $1.size }
-        progress?(hashedBytes)
-    }
-
-    static func storeLeaf(_ chunk: [UInt8], raw: Bool, version: CID.Version, store: any BlockStoring) throws -> ImportedNode {
-        if raw {
-            let cid = CID.hashing(chunk, codec: .raw, version: .v1)
-            try store.put(chunk, cid: cid)
-            return ImportedNode(cid: cid, size: UInt64(chunk.count), tsize: UInt64(chunk.count))
-        }
-        let block = encodeLeaf(chunk)
-        let cid = CID.hashing(block, codec: .dagPB, version: version)
-        try store.put(block, cid: cid)
-        return ImportedNode(cid: cid, size: UInt64(chunk.count), tsize: UInt64(block.count))
-    }
-
-    /// A dag-pb leaf: PBNode{Data: UnixFS{Type File, Data chunk, filesize len}}, built in one buffer.
-    static func encodeLeaf(_ chunk: [UInt8]) -> [UInt8] {
-        let n = UInt64(chunk.count)
-        var inner = 2 + 1 + Varint.encodedLength(n)  // 08 02, 18 <len>
-        if n > 0 { inner += 1 + Varint.encodedLength(n) + chunk.count }  // 12 <len> bytes
-        var out: [UInt8] = []
-        out.reserveCapacity(inner + 1 + Varint.encodedLength(UInt64(inner)))
-        out.append(0x0a)
-        Varint.encode(UInt64(inner), into: &out)
-        out.append(0x08); out.append(0x02)
-        if n > 0 {
-            out.append(0x12)
-            Varint.encode(n, into: &out)
-            out.append(contentsOf: chunk)
-        }
-        out.append(0x18)
-        Varint.encode(n, into: &out)
-        return out
+    private func reportProgress() {
+        guard let progress, hashedBytes != reportedBytes else { return }
+        reportedBytes = hashedBytes
+        progress(hashedBytes)
     }
 
     // MARK: tree
@@ -161,51 +154,5 @@ public final class FileBuilder {
         let cid = CID.hashing(block, codec: .dagPB, version: options.cidVersion)
         try store.put(block, cid: cid)
         return ImportedNode(cid: cid, size: fileSize, tsize: UInt64(block.count) + tsizes)
-    }
-}
-
-/// One batch of leaves being hashed and stored on all cores in the background. Each worker
-/// writes only its own slot, and the owner reads the slots only after `wait()`.
-private final class LeafBatch: @unchecked Sendable {
-    private let count: Int
-    private let nodes: UnsafeMutablePointer<ImportedNode?>
-    private let errors: UnsafeMutablePointer<(any Error)?>
-    private let group = DispatchGroup()
-    private var waited = false
-
-    init(chunks: [[UInt8]], raw: Bool, version: CID.Version, store: any BlockStoring) {
-        count = chunks.count
-        nodes = .allocate(capacity: count)
-        nodes.initialize(repeating: nil, count: count)
-        errors = .allocate(capacity: count)
-        errors.initialize(repeating: nil, count: count)
-        DispatchQueue.global().async(group: group) { [self] in
-            DispatchQueue.concurrentPerform(iterations: count) { i in
-                do {
-                    nodes[i] = try FileBuilder.storeLeaf(chunks[i], raw: raw, version: version, store: store)
-                } catch {
-                    errors[i] = error
-                }
-            }
-        }
-    }
-
-    func wait() {
-        if !waited { group.wait(); waited = true }
-    }
-
-    /// Waits, then returns the leaves in order (or the first error).
-    func results() throws -> [ImportedNode] {
-        wait()
-        for i in 0..<count { if let e = errors[i] { throw e } }
-        return (0..<count).map { nodes[$0]! }
-    }
-
-    deinit {
-        wait()
-        nodes.deinitialize(count: count)
-        nodes.deallocate()
-        errors.deinitialize(count: count)
-        errors.deallocate()
     }
 }

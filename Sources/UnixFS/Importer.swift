@@ -125,17 +125,7 @@ public struct Importer {
         let b = FileBuilder(options: options, store: store)
         let base = done
         if let progress { b.progress = { progress(base + $0) } }
-        let bufSize = max(options.chunkSize, 1 << 20)
-        var buf = [UInt8](repeating: 0, count: bufSize)
-        while true {
-            let n = buf.withUnsafeMutableBytes { read(fd, $0.baseAddress!, bufSize) }
-            if n < 0 {
-                if errno == EINTR { continue }
-                throw Self.ioError(path)
-            }
-            if n == 0 { break }
-            try b.append(buf[0..<n])
-        }
+        guard try b.appendContents(of: fd) else { throw Self.ioError(path) }
         let node = try b.finish()
         done += node.size
         return node
