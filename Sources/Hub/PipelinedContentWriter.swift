@@ -90,8 +90,9 @@ final class PipelinedContentWriter: @unchecked Sendable {
         for w in wake { w.resume() }
     }
 
-    /// Waits for both stages, completes the DAG and makes its blocks durable.
-    func finish() async throws -> StoredContent {
+    /// Waits for both stages and completes the DAG; with `durable`, also makes its blocks durable
+    /// (without, the caller syncs the store itself before anything refers to the content).
+    func finish(durable: Bool = true) async throws -> StoredContent {
         let (sha256, sha1): (String, String?) = await withCheckedContinuation { c in
             digestQueue.async { c.resume(returning: self.hasher.finalize()) }
         }
@@ -101,7 +102,7 @@ final class PipelinedContentWriter: @unchecked Sendable {
                 if let failure = self.shared.withLockedValue({ $0.failure }) { return c.resume(throwing: failure) }
                 do {
                     let root = try self.builder.finish()
-                    try self.store.blocks.sync()
+                    if durable { try self.store.blocks.sync() }
                     c.resume(returning: root.cid.description)
                 } catch {
                     c.resume(throwing: error)

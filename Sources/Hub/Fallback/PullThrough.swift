@@ -7,6 +7,7 @@ import Multiformats
 import NIOConcurrencyHelpers
 import NIOCore
 import NIOHTTP1
+import NIOPosix
 import UnixFS
 
 /// What a source says about one file (from a HEAD, a 3xx or a GET's headers).
@@ -378,7 +379,8 @@ extension HubServer {
                 throw error
             }
             let stored: StoredContent
-            do { stored = try await store.finish() } catch {
+            // Verified now, made durable after the client has its last bytes: the flush is not on its path.
+            do { stored = try await store.finish(durable: false) } catch {
                 // Unstored means unverified: the held-back last chunk is not sent, the client sees a short body.
                 logger.error("pull-through of \(ns)/\(name)/\(path) from \(source.name): cannot store: \(error)")
                 throw HubError(.badGateway, code: "BadGateway", "\(path) from \(source.name) could not be stored: \(error)")
@@ -390,16 +392,25 @@ extension HubServer {
                 if !((try? await database.isContentReferenced(cid: stored.cid)) ?? true) { content.removeContent(cid: stored.cid) }
                 throw HubError(.badGateway, code: "BadGateway", "\(path) from \(source.name) failed verification")
             }
+            if let held { try await writer.write(held) }
+            try await writer.finish(nil)
+            // The mirror record is written only once the blocks are on disk, so it never names content a
+            // crash could lose; followers wait for it (the lease ends after).
+            defer { lease.end() }
+            do {
+                let blocks = content.blocks
+                try await NIOThreadPool.singleton.runIfActive { try blocks.sync() }
+            } catch {
+                logger.error("pull-through of \(ns)/\(name)/\(path): the copy could not be made durable, not kept: \(error)")
+                return
+            }
             let record = MirroredFileRecord(sourceName: source.name, sourceURL: source.url, type: type, namespace: ns, name: name,
                                             commitID: commit, path: path, size: stored.size, gitOID: stored.gitSHA1, sha256: stored.sha256,
                                             isLFS: meta.isLFS, cid: stored.cid, lastAccess: FallbackService.nowMillis())
             do { try await database.recordMirroredFile(record) } catch {
                 logger.error("pull-through of \(path): cannot record: \(error)")
             }
-            lease.end()
             if let maxBytes { await Self.enforceCap(maxBytes, keep: stored.cid, database: database, content: content) }
-            if let held { try await writer.write(held) }
-            try await writer.finish(nil)
         }
         return Response(status: .ok, headers: headers, body: body)
     }
