@@ -3,7 +3,8 @@ import HTTPTypes
 import Hummingbird
 import HubDatabase
 
-/// `/api/admin/...`: users, tokens and pins, for admin tokens only.
+/// `/api/admin/...`: users, tokens, organisations and pins, for admin tokens only (an org's own admins may
+/// also manage its members).
 extension HubServer {
     func requireAdmin(_ request: Request) async throws -> Caller {
         let caller = try await caller(request)
@@ -55,6 +56,7 @@ extension HubServer {
             do { try await self.database.deleteToken(id: ctx.parameters.get("id") ?? "") } catch { throw HubError.from(error) }
             return self.json([String: Any]())
         }
+        addOrgAdminRoutes(to: router)
         router.post("/api/admin/pins") { req, _ in
             _ = try await self.requireAdmin(req)
             guard let cid = (try await self.jsonBody(req))["cid"] as? String, !cid.isEmpty else { throw HubError.badRequest("'cid' is required") }
@@ -64,6 +66,86 @@ extension HubServer {
         router.delete("/api/admin/pins/:cid") { req, ctx in
             _ = try await self.requireAdmin(req)
             try await self.database.unpin(cid: ctx.parameters.get("cid") ?? "")
+            return self.json([String: Any]())
+        }
+    }
+}
+
+/// `/api/admin/orgs[/:name[/members[/:user]]]`.
+extension HubServer {
+    /// Hub admins, or admins of `org` through a write token: an org's admins run its membership themselves.
+    func requireOrgAdmin(_ request: Request, org: String) async throws {
+        let caller = try await caller(request)
+        guard caller.user != nil else { throw HubError(.unauthorized, code: "Unauthorized", "Managing '\(org)' needs an admin token") }
+        guard caller.isAdmin || caller.canAdminister(namespace: org) else {
+            throw HubError.forbidden(caller.refusal(.admin, org, "manage the members of '\(org)'"))
+        }
+    }
+
+    func orgJSON(_ org: OrgRecord, members: [OrgMembershipRecord]) -> [String: Any] {
+        ["name": org.name, "fullname": org.fullname, "createdAt": Self.iso8601(org.createdAt), "members": members.map(memberJSON)]
+    }
+
+    func memberJSON(_ m: OrgMembershipRecord) -> [String: Any] { ["user": m.userName, "role": m.role.rawValue] }
+
+    static func orgRole(_ value: Any?) throws -> OrgRole {
+        guard let raw = value as? String else { return .read }
+        guard let role = OrgRole(rawValue: raw) else {
+            throw HubError.badRequest("Unknown role '\(raw)': use \(OrgRole.allCases.map(\.rawValue).joined(separator: ", "))")
+        }
+        return role
+    }
+
+    func addOrgAdminRoutes(to router: Router<BasicRequestContext>) {
+        router.get("/api/admin/orgs") { req, _ in
+            _ = try await self.requireAdmin(req)
+            var out: [[String: Any]] = []
+            for org in try await self.database.orgs() {
+                out.append(self.orgJSON(org, members: try await self.database.orgMembers(orgName: org.name)))
+            }
+            return self.json(out)
+        }
+        router.post("/api/admin/orgs") { req, _ in
+            _ = try await self.requireAdmin(req)
+            let body = try await self.jsonBody(req)
+            guard let name = body["name"] as? String else { throw HubError.badRequest("'name' is required") }
+            try validateRepoName(name, what: "organisation name")
+            do {
+                let org = try await self.database.createOrg(name: name, fullname: body["fullname"] as? String)
+                return self.json(self.orgJSON(org, members: []))
+            } catch { throw HubError.from(error) }
+        }
+        router.delete("/api/admin/orgs/:name") { req, ctx in
+            _ = try await self.requireAdmin(req)
+            do {
+                try await self.database.deleteOrg(name: ctx.parameters.get("name") ?? "")
+            } catch let error as OrgNotEmptyError {
+                throw HubError(.conflict, code: "Conflict", error.description)
+            } catch { throw HubError.from(error) }
+            return self.json([String: Any]())
+        }
+        router.get("/api/admin/orgs/:name/members") { req, ctx in
+            let org = ctx.parameters.get("name") ?? ""
+            try await self.requireOrgAdmin(req, org: org)
+            do { return self.json(try await self.database.orgMembers(orgName: org).map(self.memberJSON)) } catch { throw HubError.from(error) }
+        }
+        // Adds a member, or changes the role of one already there.
+        router.post("/api/admin/orgs/:name/members") { req, ctx in
+            let org = ctx.parameters.get("name") ?? ""
+            try await self.requireOrgAdmin(req, org: org)
+            let body = try await self.jsonBody(req)
+            guard let user = body["user"] as? String else { throw HubError.badRequest("'user' is required") }
+            let role = try Self.orgRole(body["role"])
+            do {
+                return self.json(self.memberJSON(try await self.database.setOrgMember(orgName: org, userName: user, role: role)))
+            } catch { throw HubError.from(error) }
+        }
+        router.delete("/api/admin/orgs/:name/members/:user") { req, ctx in
+            let org = ctx.parameters.get("name") ?? ""
+            try await self.requireOrgAdmin(req, org: org)
+            do {
+                try await self.database.removeOrgMember(orgName: org, userName: ctx.parameters.get("user") ?? "")
+            } catch { throw HubError.from(error) }
             return self.json([String: Any]())
         }
     }

@@ -2,26 +2,54 @@ import Foundation
 import Hummingbird
 import HubDatabase
 
-/// Who is calling: anonymous, or a user through one of their tokens.
+/// Who is calling: anonymous, or a user through one of their tokens, with the orgs the user belongs to.
 struct Caller: Sendable {
     var user: UserRecord?
     var token: TokenRecord?
+    /// The user's organisations and the role in each, read once when the token is checked so that every
+    /// permission question below stays a synchronous lookup.
+    var orgs: [(org: OrgRecord, role: OrgRole)] = []
 
     static let anonymous = Caller(user: nil, token: nil)
 
     var name: String? { user?.name }
     var isAdmin: Bool { user?.isAdmin ?? false }
-    /// Namespaces whose private repos this caller may read (organisations are not modelled: a user's own name).
-    var namespaces: [String] { user.map { [$0.name] } ?? [] }
+    /// Namespaces whose private repos this caller may read: the user's own and those of every org they belong to (any role).
+    var namespaces: [String] { user.map { [$0.name] + orgs.map(\.org.name) } ?? [] }
+
+    /// The caller's role in `namespace` if it is one of their orgs.
+    func role(in namespace: String) -> OrgRole? { orgs.first { $0.org.name == namespace }?.role }
 
     func canRead(_ repo: RepoRecord) -> Bool {
         !repo.isPrivate || isAdmin || namespaces.contains(repo.namespace)
     }
 
-    /// Writes need a write token, for the caller's own namespace (admins: any).
+    /// Writes (create repos, commit, upload, delete files) need a write token, for the caller's own
+    /// namespace or an org where they have the write or admin role (admins: any).
     func canWrite(namespace: String) -> Bool {
+        has(.write, in: namespace)
+    }
+
+    /// Deleting and moving repos: as `canWrite`, but in an org only with the admin role.
+    func canAdminister(namespace: String) -> Bool {
+        has(.admin, in: namespace)
+    }
+
+    private func has(_ needed: OrgRole, in namespace: String) -> Bool {
         guard let token, token.canWrite, let user else { return false }
-        return user.isAdmin || user.name == namespace
+        if user.isAdmin || user.name == namespace { return true }
+        return role(in: namespace).map { $0 >= needed } ?? false
+    }
+
+    /// Why `canWrite`/`canAdminister` said no, in words that tell the user what to ask for.
+    func refusal(_ needed: OrgRole, _ namespace: String, _ what: String) -> String {
+        if let role = role(in: namespace), role < needed {
+            return "Your role in the organisation '\(namespace)' is \(role.rawValue); \(what) needs the \(needed.rawValue) role (ask an admin of '\(namespace)')"
+        }
+        if token?.canWrite == false {
+            return "Your token is read-only; \(what) needs a write token"
+        }
+        return "Your token cannot \(what): it needs a write token of '\(namespace)', or if that is an organisation, of a member with the \(needed.rawValue) role"
     }
 }
 
@@ -38,7 +66,8 @@ extension HubServer {
         guard let (record, user) = try await database.token(sha256: HubDatabase.tokenSHA256(token)) else {
             throw HubError(.unauthorized, code: "RepoNotFound", "Invalid credentials in Authorization header")
         }
-        return Caller(user: user, token: record)
+        let orgs = try await database.orgMemberships(userName: user.name)
+        return Caller(user: user, token: record, orgs: orgs)
     }
 
     /// The repo if it exists and the caller may read it; otherwise RepoNotFound (private repos stay invisible).
@@ -51,12 +80,23 @@ extension HubServer {
 
     /// The repo if the caller may write to it. A caller who may read but not write gets 403; others 404.
     func writableRepo(_ type: RepoType, _ namespace: String, _ name: String, caller: Caller) async throws -> RepoRecord {
+        try await permittedRepo(type, namespace, name, caller: caller, needs: .write, "write to \(namespace)/\(name)")
+    }
+
+    /// The repo if the caller may delete or move it (in an org: the admin role); otherwise as `writableRepo`.
+    func administrableRepo(_ type: RepoType, _ namespace: String, _ name: String, caller: Caller) async throws -> RepoRecord {
+        try await permittedRepo(type, namespace, name, caller: caller, needs: .admin, "delete or move \(namespace)/\(name)")
+    }
+
+    private func permittedRepo(_ type: RepoType, _ namespace: String, _ name: String, caller: Caller,
+                               needs role: OrgRole, _ what: String) async throws -> RepoRecord {
         let repo = try await readableRepo(type, namespace, name, caller: caller)
-        guard caller.canWrite(namespace: namespace) else {
+        let allowed = role == .admin ? caller.canAdminister(namespace: namespace) : caller.canWrite(namespace: namespace)
+        guard allowed else {
             if caller.user == nil {
-                throw HubError(.unauthorized, code: "RepoNotFound", "Writing to \(namespace)/\(name) needs a write token")
+                throw HubError(.unauthorized, code: "RepoNotFound", "You need a write token to \(what)")
             }
-            throw HubError.forbidden("Your token cannot write to \(namespace)/\(name): it needs a write token of '\(namespace)'")
+            throw HubError.forbidden(caller.refusal(role, namespace, what))
         }
         return repo
     }

@@ -63,11 +63,18 @@ extension HubServer {
         }
         return json([
             "type": "user", "id": user.name, "name": user.name, "fullname": user.name, "email": NSNull(),
-            "emailVerified": false, "isPro": false, "orgs": [] as [Any],
+            "emailVerified": false, "isPro": false, "orgs": caller.orgs.map(whoamiOrg),
             "auth": ["type": "access_token",
                      "accessToken": ["displayName": token.displayName, "role": token.canWrite ? "write" : "read",
                                      "createdAt": Self.iso8601(token.createdAt)]],
         ])
+    }
+
+    /// One entry of whoami's `orgs`, shaped as the Hugging Face Hub sends it (clients read `name` and `roleInOrg`).
+    func whoamiOrg(_ membership: (org: OrgRecord, role: OrgRole)) -> [String: Any] {
+        ["type": "org", "id": membership.org.name, "name": membership.org.name, "fullname": membership.org.fullname,
+         "email": NSNull(), "canPay": false, "isEnterprise": false, "periodEnd": NSNull(),
+         "roleInOrg": membership.role.rawValue]
     }
 
     func listRepos(_ type: RepoType, _ request: Request) async throws -> Response {

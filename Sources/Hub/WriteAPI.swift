@@ -56,7 +56,7 @@ extension HubServer {
     func deleteRepo(_ request: Request) async throws -> Response {
         let caller = try await caller(request)
         let (type, ns, name) = try repoIdentity(try await jsonBody(request), caller: caller)
-        let repo = try await writableRepo(type, ns, name, caller: caller)
+        let repo = try await administrableRepo(type, ns, name, caller: caller)
         try await database.deleteRepo(id: repo.id)
         logger.info("deleted \(type.rawValue) repo \(ns)/\(name)")
         return json([String: Any]())
@@ -73,7 +73,7 @@ extension HubServer {
         guard f.count == 2, t.count == 2 else { throw HubError.badRequest("Repo ids must be namespace/name") }
         try validateRepoName(t[0], what: "namespace")
         try validateRepoName(t[1], what: "repo name")
-        let repo = try await writableRepo(type, f[0], f[1], caller: caller)
+        let repo = try await administrableRepo(type, f[0], f[1], caller: caller)
         guard caller.canWrite(namespace: t[0]) else { throw HubError.forbidden("Your token cannot write to '\(t[0])'") }
         do {
             try await database.moveRepo(id: repo.id, toNamespace: t[0], toName: t[1])

@@ -56,6 +56,10 @@ public final class HubDatabase: Sendable {
             if try await tx.one("SELECT name FROM users WHERE name = ?", [.text(name)]) != nil {
                 throw HubDatabaseError.alreadyExists("user '\(name)'")
             }
+            // Users and organisations share namespaces (HubDatabase+Orgs.swift).
+            if try await tx.one("SELECT name FROM orgs WHERE name = ?", [.text(name)]) != nil {
+                throw HubDatabaseError.alreadyExists("an organisation named '\(name)'")
+            }
             try await tx.execute("INSERT INTO users (name, is_admin, created_at) VALUES (?, ?, ?)",
                                  [.text(name), SQLValue(isAdmin), .int(user.createdAt)])
         }

@@ -98,6 +98,41 @@ public struct TokenRecord: Sendable, Equatable {
     }
 }
 
+/// What a member may do in an organisation's namespace; each role includes the ones before it.
+public enum OrgRole: String, Sendable, CaseIterable, Comparable, Codable {
+    /// Read the org's private repos.
+    case read
+    /// Also create repos and commit, upload and delete files.
+    case write
+    /// Also delete and move repos and manage the org's members.
+    case admin
+
+    private var rank: Int { Self.allCases.firstIndex(of: self)! }
+    public static func < (a: OrgRole, b: OrgRole) -> Bool { a.rank < b.rank }
+}
+
+/// An organisation: a namespace owned by its members rather than by one user.
+public struct OrgRecord: Sendable, Equatable {
+    public var name: String
+    /// The display name (`fullname` in whoami); the name itself unless one was given.
+    public var fullname: String
+    public var createdAt: Int64
+    public init(name: String, fullname: String, createdAt: Int64) {
+        self.name = name; self.fullname = fullname; self.createdAt = createdAt
+    }
+}
+
+/// One user's membership of one organisation.
+public struct OrgMembershipRecord: Sendable, Equatable {
+    public var orgName: String
+    public var userName: String
+    public var role: OrgRole
+    public var createdAt: Int64
+    public init(orgName: String, userName: String, role: OrgRole, createdAt: Int64) {
+        self.orgName = orgName; self.userName = userName; self.role = role; self.createdAt = createdAt
+    }
+}
+
 public struct LFSObjectRecord: Sendable, Equatable {
     public var sha256: String
     public var size: Int64

@@ -45,5 +45,17 @@ enum Schema {
             """,
             "CREATE TABLE pins (cid TEXT PRIMARY KEY, created_at INT NOT NULL)",
         ],
+        // 2: organisations. An org's name is a namespace like a user's; the two are kept apart by the
+        // create functions (each checks the other table), not by a shared key, so migration 1 stays as it is.
+        [
+            "CREATE TABLE orgs (name TEXT PRIMARY KEY, fullname TEXT NOT NULL, created_at INT NOT NULL)",
+            """
+            CREATE TABLE org_members (org_name TEXT NOT NULL REFERENCES orgs(name) ON DELETE CASCADE,
+              user_name TEXT NOT NULL REFERENCES users(name) ON DELETE CASCADE,
+              role TEXT NOT NULL, created_at INT NOT NULL, PRIMARY KEY (org_name, user_name))
+            """,
+            // The caller's orgs are read on every authenticated request.
+            "CREATE INDEX org_members_user ON org_members(user_name)",
+        ],
     ]
 }

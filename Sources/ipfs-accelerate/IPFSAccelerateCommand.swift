@@ -16,6 +16,7 @@ struct IPFSAccelerateCommand: AsyncParsableCommand {
             ModelCommand.self,
             UserCommand.self,
             TokenCommand.self,
+            OrgCommand.self,
             GenerateCommand.self,
             EmbedCommand.self,
         ]
