@@ -79,7 +79,7 @@ def test_clone_with_lfs_fsck_and_pull(hub, tmp_path):
     assert git("rev-parse", "HEAD", cwd=again, env=env).stdout == git("rev-parse", "HEAD", cwd=dest, env=env).stdout
 
 
-def test_private_repo_needs_a_token_and_push_is_refused_clearly(hub, tmp_path):
+def test_private_repo_needs_a_token(hub, tmp_path):
     env = {"HOME": str(tmp_path)}
     api = HfApi(endpoint=hub.url, token=hub.alice)
     api.create_repo("alice/gitsecret", private=True)
@@ -94,9 +94,61 @@ def test_private_repo_needs_a_token_and_push_is_refused_clearly(hub, tmp_path):
     dest = tmp_path / "alice"
     git("clone", f"http://alice:{hub.alice}@{host}/alice/gitsecret", str(dest), env=env)
     assert (dest / "s.txt").read_bytes() == b"secret\n"
-    (dest / "new.txt").write_bytes(b"x\n")
-    git("add", "new.txt", cwd=dest, env=env)
-    git("commit", "-m", "by git", cwd=dest, env=env)
+    # A read token may clone but not push.
+    ro = tmp_path / "ro"
+    git("clone", f"http://alice:{hub.alice_read}@{host}/alice/gitsecret", str(ro), env=env)
+    (ro / "x.txt").write_bytes(b"x")
+    git("add", "x.txt", cwd=ro, env=env)
+    git("commit", "-m", "read only", cwd=ro, env=env)
+    assert git("push", "origin", "HEAD:main", cwd=ro, env=env, check=False).returncode != 0
+    assert "x.txt" not in api.list_repo_files("alice/gitsecret")
+
+
+def test_push_creates_the_same_commits_and_files_as_the_api(hub, tmp_path):
+    env = {"HOME": str(tmp_path)}
+    git("lfs", "install", "--skip-repo", env=env)
+    api = HfApi(endpoint=hub.url, token=hub.alice)
+    api.create_repo("alice/gitpush")
+    api.upload_file(path_or_fileobj=b"one\n", path_in_repo="a.txt", repo_id="alice/gitpush")
+    host = hub.url.split("://", 1)[1]
+    dest = tmp_path / "w"
+    git("clone", f"http://alice:{hub.alice}@{host}/alice/gitpush", str(dest), env=env)
+    # A modified file, a new file in a folder, a deleted file, an LFS file (git-lfs uploads it first).
+    (dest / "a.txt").write_bytes(b"two\n")
+    (dest / "sub").mkdir()
+    (dest / "sub" / "b.txt").write_bytes(b"bee\n")
+    weights = random_bytes(700_000, 33)
+    git("lfs", "track", "*.bin", cwd=dest, env=env)
+    (dest / "w.bin").write_bytes(weights)
+    git("add", "-A", cwd=dest, env=env)
+    git("commit", "-m", "from git\n\nwith a body", cwd=dest, env=env)
+    git("rm", "-q", "sub/b.txt", cwd=dest, env=env)
+    (dest / "c.txt").write_bytes(b"see\n")
+    git("add", "-A", cwd=dest, env=env)
+    git("commit", "-m", "second from git", cwd=dest, env=env)
+    git("push", "origin", "HEAD:main", cwd=dest, env=env)
+    head = git("rev-parse", "HEAD", cwd=dest, env=env).stdout.decode().strip()
+    # The hub's history is git's: same ids, titles, files; the API downloads what git pushed.
+    info = api.repo_info("alice/gitpush")
+    assert info.sha == head
+    commits = api.list_repo_commits("alice/gitpush")
+    assert [c.title for c in commits[:2]] == ["second from git", "from git"]
+    assert set(api.list_repo_files("alice/gitpush")) == {"a.txt", "c.txt", "w.bin", ".gitattributes"}
+    assert requests.get(f"{hub.url}/alice/gitpush/resolve/main/w.bin", headers={"Authorization": f"Bearer {hub.alice}"}, timeout=30).content == weights
+    assert requests.get(f"{hub.url}/alice/gitpush/resolve/main/a.txt", timeout=30).content == b"two\n"
+    # A fresh clone gets exactly the pushed commits back, and fsck is happy.
+    again = tmp_path / "again"
+    git("clone", f"{hub.url}/alice/gitpush", str(again), env=env)
+    assert git("rev-parse", "HEAD", cwd=again, env=env).stdout.decode().strip() == head
+    assert (again / "w.bin").read_bytes() == weights
+    git("fsck", "--full", "--strict", cwd=again, env=env)
+    # A commit through the API moves main; a push from the old clone is refused, pull then push works.
+    api.upload_file(path_or_fileobj=b"api\n", path_in_repo="api.txt", repo_id="alice/gitpush")
+    (dest / "late.txt").write_bytes(b"late\n")
+    git("add", "late.txt", cwd=dest, env=env)
+    git("commit", "-m", "late", cwd=dest, env=env)
     r = git("push", "origin", "HEAD:main", cwd=dest, env=env, check=False)
-    assert r.returncode != 0 and "not supported by this hub yet" in r.stderr.decode()
-    assert [f for f in api.list_repo_files("alice/gitsecret") if f == "new.txt"] == []
+    assert r.returncode != 0 and ("fetch first" in r.stderr.decode() or "non-fast-forward" in r.stderr.decode()), r.stderr.decode()
+    git("pull", "--rebase", "origin", "main", cwd=dest, env=env)
+    git("push", "origin", "HEAD:main", cwd=dest, env=env)
+    assert {"api.txt", "late.txt"} <= set(api.list_repo_files("alice/gitpush"))

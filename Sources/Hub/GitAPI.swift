@@ -66,7 +66,7 @@ extension HubServer {
             return gitAnswer(403, "Your token cannot write to \(ns)/\(name)\n")
         }
         // Buffered: the pack holds regular files and LFS pointers only (LFS bytes go through the batch API).
-        let answer = await Self.git.handle(gitRequest, repository: HubGitRepository(repo: repo, database: database, content: content))
+        let answer = await Self.git.handle(gitRequest, repository: HubGitRepository(repo: repo, server: self, caller: caller))
         var fields = HTTPFields()
         for (key, value) in answer.headers { if let n = HTTPField.Name(key) { fields[n] = value } }
         fields[.cacheControl] = "no-cache"

@@ -14,6 +14,9 @@ final class HubGitRepository: GitRepository {
     let repo: RepoRecord
     let database: HubDatabase
     let content: ContentStore
+    /// Who pushes: LFS objects a push names must be ones this caller may attach.
+    let caller: Caller
+    let server: HubServer
 
     /// What one hub commit becomes in git. Hub commits never change, so this is cached for the process.
     struct Derived: Sendable {
@@ -43,10 +46,12 @@ final class HubGitRepository: GitRepository {
     /// The objects reachable from the refs advertised in this request.
     private let reachable = NIOLockedValueBox((objects: [ObjectID: GitObject](), blobs: [ObjectID: FileRecord]()))
 
-    init(repo: RepoRecord, database: HubDatabase, content: ContentStore) {
+    init(repo: RepoRecord, server: HubServer, caller: Caller) {
         self.repo = repo
-        self.database = database
-        self.content = content
+        self.server = server
+        self.database = server.database
+        self.content = server.content
+        self.caller = caller
     }
 
     /// Hub refs: branches by name ("main"), pull requests as "refs/pr/N".
@@ -77,8 +82,13 @@ final class HubGitRepository: GitRepository {
         }
         for record in chain.reversed() {
             let files = try await database.files(commitID: record.id)
-            let parent = record.parentID.flatMap { id in Self.cache.withLockedValue { $0[id]?.commit } }
-            let derived = try Self.derive(record, files: files, parent: parent)
+            let derived: Derived
+            if let pushed = try await pushedObjects(record.id, files: files) {
+                derived = pushed
+            } else {
+                let parent = record.parentID.flatMap { id in Self.cache.withLockedValue { $0[id]?.commit } }
+                derived = try Self.derive(record, files: files, parent: parent)
+            }
             Self.cache.withLockedValue { cache in
                 if cache.count > Self.cacheLimit { cache.removeAll() }
                 cache[record.id] = derived
@@ -158,8 +168,25 @@ final class HubGitRepository: GitRepository {
         return reachable.withLockedValue { $0.objects[id] != nil || $0.blobs[id] != nil }
     }
 
-    /// Pushes are refused for now with a reason git shows the user; the API commits instead.
-    func receive(_ push: PushRequest) async throws -> [RefUpdateResult] {
-        push.updates.map { _ in .rejected("pushing over git is not supported by this hub yet; use huggingface_hub's upload_file / upload_folder") }
+    /// A commit that arrived by `git push` is served as pushed: its commit and tree objects (and LFS
+    /// pointers) were kept; regular blobs are the files' content.
+    private func pushedObjects(_ hubCommitID: String, files: [FileRecord]) async throws -> Derived? {
+        guard let raw = try await database.gitObject(repoID: repo.id, id: hubCommitID), raw.type == "commit",
+              let id = ObjectID(hex: hubCommitID) else { return nil }
+        var objects: [ObjectID: GitObject] = [id: GitObject(type: .commit, data: raw.data)]
+        var pending = [try Commit.parse(raw.data).tree]
+        while let treeID = pending.popLast() {
+            guard objects[treeID] == nil, let t = try await database.gitObject(repoID: repo.id, id: treeID.hex) else { continue }
+            objects[treeID] = GitObject(type: .tree, data: t.data)
+            for entry in try Tree.parse(t.data).entries {
+                if entry.mode == .directory { pending.append(entry.id); continue }
+                if let blob = try await database.gitObject(repoID: repo.id, id: entry.id.hex), blob.type == "blob" {
+                    objects[entry.id] = GitObject(type: .blob, data: blob.data)
+                }
+            }
+        }
+        var blobs: [ObjectID: FileRecord] = [:]
+        for file in files { if let b = ObjectID(hex: file.gitOID) { blobs[b] = file } }
+        return Derived(commit: id, objects: objects, blobs: blobs)
     }
 }

@@ -41,6 +41,7 @@ extension HubDatabase {
             try await tx.execute("DELETE FROM commit_files WHERE commit_id IN (SELECT id FROM commits WHERE repo_id = ?)", [.text(id)])
             try await tx.execute("DELETE FROM refs WHERE repo_id = ?", [.text(id)])
             try await tx.execute("DELETE FROM discussions WHERE repo_id = ?", [.text(id)])
+            try await tx.execute("DELETE FROM git_objects WHERE repo_id = ?", [.text(id)])
             try await tx.execute("DELETE FROM commits WHERE repo_id = ?", [.text(id)])
             guard try await tx.one("DELETE FROM repos WHERE id = ? RETURNING id", [.text(id)]) != nil else {
                 throw HubDatabaseError.notFound("repository")

@@ -57,5 +57,13 @@ enum Schema {
             // The caller's orgs are read on every authenticated request.
             "CREATE INDEX org_members_user ON org_members(user_name)",
         ],
+        // 3: git objects pushed to a repo that cannot be derived from its commits (the pushed commit
+        // and tree objects themselves, LFS pointer blobs as sent), so clones see exactly what was pushed.
+        [
+            """
+            CREATE TABLE git_objects (repo_id TEXT NOT NULL REFERENCES repos(id) ON DELETE CASCADE, id TEXT NOT NULL,
+              type TEXT NOT NULL, data TEXT NOT NULL, PRIMARY KEY (repo_id, id))
+            """,
+        ],
     ]
 }
