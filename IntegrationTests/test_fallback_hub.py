@@ -98,7 +98,8 @@ def test_source_death_mid_download_keeps_nothing_then_return_completes(pair, sta
     # the source returns on the same port and data: the download completes and verifies
     back = start_server(env={"HUB_UPLOAD_MODE": "lfs"}, subdir="up", port=up.port)
     r = requests.get(url, timeout=60)
-    assert r.status_code == 200 and hashlib.sha256(r.content).digest() == hashlib.sha256(files["big.bin"]).digest()
+    assert r.status_code == 200, (r.status_code, r.headers, r.text[:500])
+    assert hashlib.sha256(r.content).digest() == hashlib.sha256(files["big.bin"]).digest()
     # same bytes, same importer profile: the local copy has the upstream's CID
     cid = requests.head(f"{back.url}/carol/peer/resolve/main/big.bin", timeout=10).headers["X-IPFS-CID"]
     back.stop()

@@ -33,15 +33,17 @@ final class SQLiteExecutor: SQLExecutor {
     func transaction<T: Sendable>(_ body: @Sendable (any SQLTransaction) async throws -> T) async throws -> T {
         await lock.lock()
         do {
-            try await pool.writeWithoutTransaction { db in try db.execute(sql: "BEGIN IMMEDIATE") }
+            try control("BEGIN IMMEDIATE")
             let tx = SQLiteTransaction(pool: pool)
             do {
                 let result = try await body(tx)
-                try await pool.writeWithoutTransaction { db in try db.execute(sql: "COMMIT") }
+                try control("COMMIT")
                 await lock.unlock()
                 return result
             } catch {
-                try? await pool.writeWithoutTransaction { db in try db.execute(sql: "ROLLBACK") }
+                // Must run even in a cancelled task: GRDB's async calls would refuse with CancellationError
+                // and leave the transaction open for the next caller ("cannot start a transaction within a transaction").
+                do { try control("ROLLBACK") } catch { _ = try? control("ROLLBACK") }
                 throw error
             }
         } catch {
@@ -59,6 +61,12 @@ final class SQLiteExecutor: SQLExecutor {
         } catch {
             throw Self.mapped(error)
         }
+    }
+
+    /// BEGIN, COMMIT and ROLLBACK through GRDB's synchronous API, which does not look at task
+    /// cancellation: a transaction is always closed by the task that opened it.
+    private func control(_ statement: String) throws {
+        try pool.writeWithoutTransaction { db in try db.execute(sql: statement) }
     }
 
     private func readOnCallingThread(_ sql: String, _ args: [SQLValue]) throws -> [SQLRow] {

@@ -148,6 +148,21 @@ func file(_ path: String, _ tag: String) -> FileRecord {
         await b.close()
     }
 
+    @Test("Transactions cut short by task cancellation are closed; the next transaction starts", arguments: Backend.available)
+    func cancelledTransactionsAreClosed(backend: Backend) async throws {
+        let db = try await backend.open()
+        try await db.prepareFallbackTables()
+        for i in 0..<400 {
+            let task = Task { try await db.claimLease(key: "k\(i)-\(UUID().uuidString)", owner: "o", ttlMillis: 1000) }
+            for _ in 0..<(i % 4) { await Task.yield() }  // cancel at different points of the transaction
+            task.cancel()
+            _ = await task.result
+        }
+        // Before the fix a cancelled task left BEGIN open: "cannot start a transaction within a transaction".
+        #expect(try await db.claimLease(key: unique("after"), owner: "o", ttlMillis: 1000))
+        await db.close()
+    }
+
     @Test("Private repos are listed only for their namespace; pull requests get refs/pr/N", arguments: Backend.available)
     func visibilityAndPullRequests(backend: Backend) async throws {
         let db = try await backend.open()

@@ -55,7 +55,15 @@ extension HubServer {
             guard let revPart = rest.first, rest.count >= 2, await mayFallBack(service, type, ns, name) else { throw error }
             let path = rest.dropFirst().map(decoded).joined(separator: "/")
             try validateRepoPath(path)
-            return try await fallbackResolve(service, type, ns, name, revision: decoded(revPart), path: path, request)
+            do {
+                return try await fallbackResolve(service, type, ns, name, revision: decoded(revPart), path: path, request)
+            } catch let error as HubError {
+                throw error
+            } catch {
+                // Anything else is a bug or an engine failure: say what it was instead of a bare 500.
+                logger.error("fallback resolve of \(ns)/\(name)/\(path): \(String(reflecting: error))")
+                throw HubError.from(error)
+            }
         }
     }
 
