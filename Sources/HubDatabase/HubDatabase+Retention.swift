@@ -11,10 +11,11 @@ extension HubDatabase {
             let rows = try await sql.transaction { tx in try await tx.query(q, []) }
             for row in rows { if let c = row[0].text { out.insert(c) } }
         }
-        // The fallback's table exists only once the fallback has been enabled on this database.
-        if let rows = try? await sql.transaction({ tx in try await tx.query("SELECT DISTINCT cid FROM fallback_files", []) }) {
-            for row in rows { if let c = row[0].text { out.insert(c) } }
-        }
+        // Mirrored copies count too. The table is made here if the fallback was never enabled, so that
+        // any error reading it stops gc (it used to read as "no mirror" and let gc delete mirrored content).
+        try await prepareFallbackTables()
+        let rows = try await sql.transaction { tx in try await tx.query("SELECT DISTINCT cid FROM fallback_files", []) }
+        for row in rows { if let c = row[0].text { out.insert(c) } }
         return out
     }
 }

@@ -137,10 +137,16 @@ public final class HubDatabase: Sendable {
 
     /// A new access token (`hf_` + 34 random letters and digits) and the SHA-256 hex the database keeps.
     public static func newToken() -> (token: String, sha256: String) {
+        let token = "hf_" + randomLettersAndDigits(34)
+        return (token, tokenSHA256(token))
+    }
+
+    /// `count` letters and digits, each uniform over the 62 (rejection sampling, no modulo bias);
+    /// the one generator for hub tokens and model-server keys.
+    public static func randomLettersAndDigits(_ count: Int) -> String {
         let alphabet = Array("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789")
         var rng = SystemRandomNumberGenerator()
-        let token = "hf_" + String((0..<34).map { _ in alphabet[Int(rng.next(upperBound: UInt64(alphabet.count)))] })
-        return (token, tokenSHA256(token))
+        return String((0..<count).map { _ in alphabet[Int(rng.next(upperBound: UInt64(alphabet.count)))] })
     }
 
     public static func tokenSHA256(_ token: String) -> String {

@@ -1,6 +1,7 @@
 import Crypto
 import Foundation
 import GRDB
+import HubDatabase
 
 /// An API key as stored: only its SHA-256 is kept; `keyID` is the hash's first 16 hex digits.
 public struct APIKeyRecord: Codable, Sendable, Equatable, FetchableRecord, PersistableRecord {
@@ -68,11 +69,7 @@ public final class KeyStore: Sendable {
 
     /// A new key; the clear text is returned once and never stored.
     public func generate(name: String, rateLimit: Int?, allowedModels: [String]?, priority: RequestPriority?) async throws -> (key: String, record: APIKeyRecord) {
-        var bytes = [UInt8](repeating: 0, count: 32)
-        var rng = SystemRandomNumberGenerator()
-        for i in bytes.indices { bytes[i] = rng.next() }
-        let alphabet = Array("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789")
-        let key = "hf_" + String(bytes.map { alphabet[Int($0) % alphabet.count] })
+        let key = "hf_" + HubDatabase.randomLettersAndDigits(32)
         let h = Self.hash(key)
         let record = APIKeyRecord(keyID: String(h.prefix(16)), keyHash: h, name: name, rateLimit: rateLimit,
                                   allowedModels: allowedModels, priority: priority?.name,

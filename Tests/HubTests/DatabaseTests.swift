@@ -205,3 +205,36 @@ func file(_ path: String, _ tag: String) -> FileRecord {
         await db.close()
     }
 }
+
+@Suite struct RetentionTests {
+    @Test func anUnreadableMirrorTableStopsGCInsteadOfReadingAsEmpty() async throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("hubdb-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        let path = dir.appendingPathComponent("hub.sqlite").path
+        var db = try await HubDatabase.sqlite(path: path)
+        #expect(try await db.referencedCIDs().isEmpty)
+        await db.close()
+        // A fallback table that cannot be read (here: damaged to lack its cid column) must be an error:
+        // before, any error here read as "nothing mirrored" and gc deleted the mirrored content.
+        let damage = Process()
+        damage.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        damage.arguments = ["python3", "-c", "import sqlite3,sys; c=sqlite3.connect(sys.argv[1]); c.execute('DROP TABLE IF EXISTS fallback_files'); c.execute('CREATE TABLE fallback_files (x TEXT)'); c.commit()", path]
+        try damage.run()
+        damage.waitUntilExit()
+        #expect(damage.terminationStatus == 0)
+        db = try await HubDatabase.sqlite(path: path)
+        await #expect(throws: (any Error).self) { try await db.referencedCIDs() }
+        await db.close()
+    }
+
+    @Test func generatedSecretsUseTheWholeAlphabetEvenly() {
+        // 62 symbols from bytes by modulo would favour the first 8 (256 = 4 * 62 + 8); rejection does not.
+        var counts = [Character: Int]()
+        for _ in 0..<2000 { for ch in HubDatabase.randomLettersAndDigits(62) { counts[ch, default: 0] += 1 } }
+        #expect(counts.count == 62)
+        let expected = 2000.0
+        // Each symbol's count is binomial(124000, 1/62): sd ~ 44. The modulo bias would put 'A'..'H' ~ +290.
+        let low = counts.filter { "ABCDEFGH".contains($0.key) }.map(\.value).reduce(0, +)
+        #expect(abs(Double(low) / 8 - expected) < 150)
+    }
+}

@@ -20,7 +20,12 @@ extension HubServer {
     func mayFallBack(_ service: FallbackService, _ type: RepoType, _ ns: String, _ name: String) async -> Bool {
         guard !ns.isEmpty, !name.isEmpty, service.settings.patterns.permits("\(ns)/\(name)"),
               !service.candidates(namespace: ns).isEmpty else { return false }
-        return (try? await database.repo(type: type, namespace: ns, name: name)) == nil
+        // A database that cannot answer is not an absent repo: falling back then could shadow a local
+        // (possibly private) repo with an external one, so the request fails instead.
+        do { return try await database.repo(type: type, namespace: ns, name: name) == nil } catch {
+            logger.error("fallback for \(ns)/\(name) not tried: the database could not say whether the repo exists here: \(error)")
+            return false
+        }
     }
 
     /// `/api/{t}/{ns}/{name}[/...]`: repo info, revision info, tree and paths-info fall back; nothing else does.
