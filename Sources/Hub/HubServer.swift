@@ -4,6 +4,7 @@ import HTTPTypes
 import Hummingbird
 import HubDatabase
 import Logging
+import Multiformats
 import NIOCore
 
 /// How preupload answers for files that could go through LFS. The official client with `hf_xet`
@@ -30,6 +31,8 @@ public final class HubServer: Sendable {
     let publicURL: String?
     let signingSecret: [UInt8]
     let isPinned: @Sendable (String) async -> Bool
+    /// The node's pinned roots: their blocks are never removed with an evicted mirror copy.
+    let pinnedRoots: @Sendable () -> [CID]
     /// The IPFS backend that also keeps the hub's content (`HUB_STORE_BACKEND`); nil: the local store only.
     let replica: ContentReplica?
     let logger: Logger
@@ -45,6 +48,7 @@ public final class HubServer: Sendable {
     public init(database: HubDatabase, content: ContentStore, uploadMode: UploadMode = .regularOnly,
                 publicURL: String? = nil, signingSecret: [UInt8],
                 isPinned: @escaping @Sendable (String) async -> Bool = { _ in false },
+                pinnedRoots: @escaping @Sendable () -> [CID] = { [] },
                 replica: ContentReplica? = nil,
                 logger: Logger = Logger(label: "ipfs-accelerate.hub")) {
         self.database = database
@@ -53,6 +57,7 @@ public final class HubServer: Sendable {
         self.publicURL = publicURL.map { $0.hasSuffix("/") ? String($0.dropLast()) : $0 }
         self.signingSecret = signingSecret
         self.isPinned = isPinned
+        self.pinnedRoots = pinnedRoots
         self.replica = replica
         self.logger = logger
     }

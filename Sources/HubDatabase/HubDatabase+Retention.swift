@@ -6,7 +6,7 @@ extension HubDatabase {
     /// pin makes content public on the gateway).
     public func referencedCIDs() async throws -> Set<String> {
         var out = Set<String>()
-        let queries = ["SELECT DISTINCT cid FROM commit_files", "SELECT DISTINCT cid FROM lfs_objects"]
+        let queries = ["SELECT DISTINCT cid FROM commit_files", "SELECT DISTINCT cid FROM lfs_objects", "SELECT cid FROM pins"]
         for q in queries {
             let rows = try await sql.transaction { tx in try await tx.query(q, []) }
             for row in rows { if let c = row[0].text { out.insert(c) } }

@@ -50,6 +50,7 @@ struct ServeCommand: AsyncParsableCommand {
         let hub = HubServer(database: hubDatabase, content: hubContent, uploadMode: .from(environment: env),
                             publicURL: env["HUB_PUBLIC_URL"], signingSecret: try HubServer.loadSecret(dataDirectory: dataDirectory),
                             isPinned: { cid in ((try? CID(cid)).flatMap { try? pins.kind(of: $0) }) != nil },
+                            pinnedRoots: { ((try? pins.list()) ?? []).map(\.cid) },
                             replica: replica,
                             logger: Logger(label: "ipfs-accelerate.hub"))
         hub.addRoutes(to: router)

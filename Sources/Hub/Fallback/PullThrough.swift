@@ -1,4 +1,5 @@
 import AsyncHTTPClient
+import BlockStore
 import Foundation
 import HTTPTypes
 import Hummingbird
@@ -346,7 +347,7 @@ extension HubServer {
         // An LFS file is checked against its sha256 and listed in git as a pointer: no content sha1 needed.
         let lfs = meta.isLFS && meta.expectedHash.map { isHex($0, count: 64) } == true
         let store = PipelinedContentWriter(store: content, expectedSize: length, treeBlob: lfs ? .lfsPointer : .content)
-        let database = service.database, content = self.content, logger = self.logger
+        let database = service.database, content = self.content, logger = self.logger, pinned = self.pinnedRoots
         let maxBytes = service.settings.cacheMaxBytes
         let body = ResponseBody(contentLength: length.map(Int.init)) { writer in
             defer { lease.end() }
@@ -389,7 +390,11 @@ extension HubServer {
             let matches = stored.size == (length ?? stored.size) && (expected == stored.sha256 || expected == stored.gitSHA1)
             guard matches else {
                 logger.error("pull-through of \(ns)/\(name)/\(path) from \(source.name): \(stored.size) bytes hash to sha256 \(stored.sha256) / git \(stored.gitSHA1), the source said \(expected ?? "nothing"); not kept")
-                if !((try? await database.isContentReferenced(cid: stored.cid)) ?? true) { content.removeContent(cid: stored.cid) }
+                if !((try? await database.isContentReferenced(cid: stored.cid)) ?? true) {
+                    do { try content.removeContent(cid: stored.cid, liveRoots: try await Self.liveRoots(database, pinned: pinned)) } catch {
+                        logger.error("pull-through of \(path): the unverified copy was kept on disk (unreferenced): \(error)")
+                    }
+                }
                 throw HubError(.badGateway, code: "BadGateway", "\(path) from \(source.name) failed verification")
             }
             if let held { try await writer.write(held) }
@@ -410,7 +415,7 @@ extension HubServer {
             do { try await database.recordMirroredFile(record) } catch {
                 logger.error("pull-through of \(path): cannot record: \(error)")
             }
-            if let maxBytes { await Self.enforceCap(maxBytes, keep: stored.cid, database: database, content: content) }
+            if let maxBytes { await Self.enforceCap(maxBytes, keep: stored.cid, database: database, content: content, pinned: pinned) }
         }
         return Response(status: .ok, headers: headers, body: body)
     }
@@ -418,29 +423,52 @@ extension HubServer {
     static let relayBatch = 1 << 20
 
     /// Evicts least recently used, unpinned pulled-through content until the total is under the cap.
-    static func enforceCap(_ cap: Int64, keep: String, database: HubDatabase, content: ContentStore) async {
+    static func enforceCap(_ cap: Int64, keep: String, database: HubDatabase, content: ContentStore,
+                           pinned: @Sendable () -> [CID]) async {
         guard var used = try? await database.mirroredUnpinnedBytes(), used > cap else { return }
         guard let candidates = try? await database.mirroredEvictionCandidates(limit: 1000) else { return }
         for (cid, size) in candidates where used > cap && cid != keep {
-            if (try? await database.forgetMirroredContent(cid: cid)) == true { content.removeContent(cid: cid) }
+            if (try? await database.forgetMirroredContent(cid: cid)) == true {
+                // A failure here leaves blocks behind (gc removes them later), never deletes shared ones.
+                if let live = try? await HubServer.liveRoots(database, pinned: pinned) { try? content.removeContent(cid: cid, liveRoots: live) }
+            }
             used -= size
         }
     }
 }
 
 extension ContentStore {
-    /// Drops a pulled-through file's blocks (evicted, or failed verification). Callers first check that
-    /// no hub commit, LFS object or pin holds the root. A leaf that another file happens to share
-    /// (an identical 1 MiB chunk) would go too; the next read of that file would report it missing.
-    func removeContent(cid: String) {
+    /// Drops the blocks of a pulled-through file (evicted, or failed verification) that nothing else
+    /// reaches: a block stays while any live root's DAG holds it (another file sharing a 1 MiB chunk, a
+    /// commit, an LFS object, a pin). Raw leaves are never read to be marked or swept: only inner nodes
+    /// have links. A live DAG that cannot be read stops the removal before anything is deleted.
+    package func removeContent(cid: String, liveRoots: [CID]) throws {
         guard let root = try? CID(cid) else { return }
-        var seen = Set<CID>()
-        var stack = [root]
+        var live = Set<Multihash>()
+        var stack = liveRoots
+        var visited = Set<CID>()
         while let c = stack.popLast() {
-            guard seen.insert(c).inserted, let data = try? blocks.get(c) else { continue }
-            stack += (try? DagLinks.links(of: c, block: data)) ?? []
-            try? blocks.delete(c)
+            guard visited.insert(c).inserted else { continue }
+            live.insert(c.multihash)
+            guard c.codec != .raw else { continue }
+            let data: [UInt8]
+            do { data = try blocks.get(c) } catch BlockStoreError.notFound { continue }
+            stack += try DagLinks.links(of: c, block: data)
         }
-        try? blocks.sync()
+        var seen = Set<CID>()
+        stack = [root]
+        while let c = stack.popLast() {
+            guard seen.insert(c).inserted, !live.contains(c.multihash) else { continue }
+            if c.codec != .raw, let data = try? blocks.get(c) { stack += (try? DagLinks.links(of: c, block: data)) ?? [] }
+            try blocks.delete(c)
+        }
+        try blocks.sync()
+    }
+}
+
+extension HubServer {
+    /// Everything that must keep its blocks: what the database refers to, and the node's pins.
+    static func liveRoots(_ database: HubDatabase, pinned: @Sendable () -> [CID]) async throws -> [CID] {
+        try await database.referencedCIDs().compactMap { try? CID($0) } + pinned()
     }
 }
