@@ -161,7 +161,7 @@ def test_failing_model_opens_the_breaker_and_recovers(start_server, tmp_path):
     shutil.copytree(EMBED, broken)
     good_config = (broken / "config.json").read_text()
     (broken / "config.json").write_text("{ this is not json")
-    s = start_server(env={"HF_SERVER_CIRCUIT_BREAKER_TIMEOUT_SECONDS": "2"}, subdir="breaker")
+    s = start_server(env={"HF_SERVER_CIRCUIT_BREAKER_TIMEOUT_SECONDS": "2", "HF_SERVER_MODEL_DIRS": str(tmp_path)}, subdir="breaker")
     body = {"model": str(broken), "input": "hello"}
     for _ in range(5):
         r = requests.post(s.url + "/v1/embeddings", json=body, timeout=60)
@@ -214,7 +214,8 @@ def test_batched_answers_equal_unbatched_ones(start_server):
 def test_preloading_holds_ready_and_lru_bounds_loaded_models(start_server, tmp_path):
     copy = tmp_path / "minilm-b"
     shutil.copytree(EMBED, copy)
-    s = start_server(env={"HF_SERVER_PRELOAD_MODELS": f"{EMBED},{LLM}", "HF_SERVER_MAX_LOADED_MODELS": "2"}, subdir="lru")
+    s = start_server(env={"HF_SERVER_PRELOAD_MODELS": f"{EMBED},{LLM}", "HF_SERVER_MAX_LOADED_MODELS": "2",
+                          "HF_SERVER_MODEL_DIRS": str(tmp_path)}, subdir="lru")
     wait_ready(s)
     st = requests.get(s.url + "/status").json()
     assert set(st["models_loaded"]) == {EMBED, LLM}
@@ -228,3 +229,21 @@ def test_preloading_holds_ready_and_lru_bounds_loaded_models(start_server, tmp_p
     assert requests.post(s.url + "/models/unload", json={"model_id": str(copy)}).status_code == 404
     # Lazy: the evicted model loads again on first use.
     assert client(s).completions.create(model=LLM, prompt="Hi", max_tokens=2, temperature=0).choices
+
+
+def test_model_paths_from_requests_stay_inside_the_model_folders(start_server, tmp_path):
+    allowed = tmp_path / "models-ok"
+    shutil.copytree(EMBED, allowed / "minilm")
+    outside = tmp_path / "elsewhere"
+    shutil.copytree(EMBED, outside / "minilm")
+    (allowed / "escape").symlink_to(outside / "minilm")
+    s = start_server(env={"HF_SERVER_MODEL_DIRS": str(allowed)}, subdir="paths")
+    ok = requests.post(s.url + "/v1/embeddings", json={"model": str(allowed / "minilm"), "input": "hi"}, timeout=120)
+    assert ok.status_code == 200, ok.text
+    # A path outside, a symbolic link leading outside, a relative climb and a system file: 400, nothing loaded.
+    for bad in [str(outside / "minilm"), str(allowed / "escape"), str(allowed / ".." / "elsewhere" / "minilm"), "/etc/passwd"]:
+        r = requests.post(s.url + "/v1/embeddings", json={"model": bad, "input": "hi"}, timeout=60)
+        assert r.status_code == 400 and r.json()["error"]["code"] == "model_path_not_allowed", (bad, r.text)
+    assert requests.post(s.url + "/v1/embeddings", json={"model": "ipfs://not-a-cid", "input": "x"}, timeout=60).status_code == 404
+    loaded = requests.get(s.url + "/status").json()["models_loaded"]
+    assert loaded == [str(allowed / "minilm")], loaded

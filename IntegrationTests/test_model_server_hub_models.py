@@ -11,11 +11,12 @@ from model_server_support import client, minilm_dir
 
 
 def test_a_hub_repo_id_names_a_model_the_server_runs(tmp_path):
-    hub = Hub(tmp_path)
+    folder = minilm_dir()
+    # The same model by path, for comparison: its folder must be a configured model folder.
+    hub = Hub(tmp_path, env={"HF_SERVER_MODEL_DIRS": os.path.dirname(str(folder))})
     try:
         api = HfApi(endpoint=hub.url, token=hub.alice)
         api.create_repo("alice/minilm")
-        folder = minilm_dir()
         api.upload_folder(repo_id="alice/minilm", folder_path=folder,
                           allow_patterns=["*.json", "*.txt", "*.safetensors"])
         api.create_repo("alice/secret-minilm", private=True)

@@ -150,8 +150,12 @@ def test_errors_arrive_as_the_client_expects(server):
                                   tools=[{"type": "function", "function": {"name": "f", "parameters": {}}}])
     assert err.value.param == "tools"
     with pytest.raises(openai.NotFoundError) as err:
-        c.embeddings.create(model="/no/such/model", input="x")
+        c.embeddings.create(model="nobody/no-such-model", input="x")
     assert err.value.code == "model_not_found"
+    # A path outside the configured model folders is refused before anything is opened.
+    with pytest.raises(openai.BadRequestError) as err:
+        c.embeddings.create(model="/no/such/model", input="x")
+    assert err.value.code == "model_path_not_allowed" and err.value.param == "model"
     with pytest.raises(openai.BadRequestError) as err:
         c.embeddings.create(model=LLM, input="x")
     assert err.value.code == "wrong_model_type"

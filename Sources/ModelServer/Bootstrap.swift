@@ -17,7 +17,10 @@ extension ModelServer {
         try FileManager.default.createDirectory(at: dataDir, withIntermediateDirectories: true)
         let metrics = ServerMetrics()
         let storage = IPFSModelStorage(dataDir: dataDir, metrics: metrics)
-        let source = ModelSource(resolve: ModelSource.localResolver(dataDir: dataDir, hubRepo: hubRepo,
+        // Paths the operator named (model folders, preloaded models) may be loaded; others not.
+        let preloadedPaths = config.preloadModels.filter { $0.hasPrefix("/") }.map { URL(fileURLWithPath: $0) }
+        let allowed = config.modelDirs.map { URL(fileURLWithPath: $0) } + preloadedPaths
+        let source = ModelSource(resolve: ModelSource.localResolver(dataDir: dataDir, allowedRoots: allowed, hubRepo: hubRepo,
                                                                     fetchCID: fetchCID ?? { try await storage.fetch($0, to: $1) }),
                                  load: load, storeByCID: storeByCID ?? { try await storage.store($0) },
                                  availableModels: availableModels ?? { EngineLoader.supportedModels(under: dataDir.appendingPathComponent("models")) })

@@ -40,6 +40,9 @@ public struct ModelServerConfig: Sendable {
     /// 0: no memory bound.
     public var maxMemoryMB = 0
     public var preloadModels: [String] = []
+    /// Folders models may be loaded from by path (HF_SERVER_MODEL_DIRS, `:`-separated), besides the
+    /// data folder's `models` and the preloaded paths themselves.
+    public var modelDirs: [String] = []
     public var enableWarmup = true
     /// Default `max_tokens` for chat completions when the caller gives none.
     public var defaultMaxTokens = 256
@@ -87,6 +90,12 @@ public struct ModelServerConfig: Sendable {
         c.maxMemoryMB = try r.int("HF_SERVER_MAX_MEMORY_MB", c.maxMemoryMB, min: 0)
         if let list = env["HF_SERVER_PRELOAD_MODELS"] {
             c.preloadModels = list.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+        }
+        if let dirs = env["HF_SERVER_MODEL_DIRS"] {
+            c.modelDirs = dirs.split(separator: ":").map { String($0).trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+            if let relative = c.modelDirs.first(where: { !$0.hasPrefix("/") }) {
+                throw ConfigError("HF_SERVER_MODEL_DIRS entries must be absolute paths, got '\(relative)'")
+            }
         }
         c.enableWarmup = try r.bool("HF_SERVER_ENABLE_WARMUP", c.enableWarmup)
         c.defaultMaxTokens = try r.int("HF_SERVER_DEFAULT_MAX_TOKENS", c.defaultMaxTokens, min: 1)

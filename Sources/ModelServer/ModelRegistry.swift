@@ -1,9 +1,13 @@
 import Foundation
 import Inference
+import Multiformats
 
 public enum ModelServerError: Error, CustomStringConvertible, Sendable {
     /// The name resolves to nothing: no such folder, hub repository or CID.
     case modelNotFound(String)
+    /// A path outside the folders models may be loaded from (HF_SERVER_MODEL_DIRS, the data folder's
+    /// models, the preloaded paths): an HTTP caller must not make the server open arbitrary files.
+    case pathNotAllowed(String)
     /// The files were there but the engine could not load them.
     case loadFailed(String)
     case engine(String)
@@ -11,6 +15,7 @@ public enum ModelServerError: Error, CustomStringConvertible, Sendable {
     public var description: String {
         switch self {
         case .modelNotFound(let m): return m
+        case .pathNotAllowed(let m): return m
         case .loadFailed(let m): return "model load failed: \(m)"
         case .engine(let m): return "inference failed: \(m)"
         }
@@ -42,13 +47,18 @@ public struct ModelSource: Sendable {
 
     /// Resolves plain paths, `org/name` under `<dataDir>/models`, and `ipfs://CID` through `fetchCID`
     /// (which writes the CID's folder to the given URL) into `<dataDir>/models/ipfs/<cid>`.
-    public static func localResolver(dataDir: URL, hubRepo: (@Sendable (String) async throws -> URL?)? = nil,
+    ///
+    /// `allowedRoots`: folders whose files (after resolving symbolic links) a path may name; anything
+    /// else is `pathNotAllowed`. `<dataDir>/models` is always among them.
+    public static func localResolver(dataDir: URL, allowedRoots: [URL] = [], hubRepo: (@Sendable (String) async throws -> URL?)? = nil,
                                      fetchCID: (@Sendable (String, URL) async throws -> Void)? = nil) -> @Sendable (String) async throws -> URL {
+        let roots = ([dataDir.appendingPathComponent("models")] + allowedRoots).map { $0.resolvingSymlinksInPath().standardizedFileURL.path }
         return { name in
             let fm = FileManager.default
             if name.hasPrefix("ipfs://") {
                 let cid = String(name.dropFirst("ipfs://".count)).trimmingCharacters(in: CharacterSet(charactersIn: "/"))
-                guard !cid.isEmpty, cid.allSatisfy({ $0.isLetter || $0.isNumber }) else {
+                // The CID parser, not a character class: the string becomes a folder name below.
+                guard (try? CID(cid)) != nil, !cid.contains("/"), !cid.contains(".") else {
                     throw ModelServerError.modelNotFound("'\(name)' is not an ipfs://CID address")
                 }
                 let target = dataDir.appendingPathComponent("models/ipfs/\(cid)")
@@ -68,8 +78,12 @@ public struct ModelSource: Sendable {
             }
             let expanded = (name as NSString).expandingTildeInPath
             if expanded.hasPrefix("/") || expanded.hasPrefix(".") {
-                guard fm.fileExists(atPath: expanded) else { throw ModelServerError.modelNotFound("no file or folder at \(expanded)") }
-                return URL(fileURLWithPath: expanded)
+                let real = URL(fileURLWithPath: expanded).resolvingSymlinksInPath().standardizedFileURL.path
+                guard roots.contains(where: { real == $0 || real.hasPrefix($0.hasSuffix("/") ? $0 : $0 + "/") }) else {
+                    throw ModelServerError.pathNotAllowed("'\(name)' is outside the model folders (HF_SERVER_MODEL_DIRS: \(roots.joined(separator: ":"))); name a model by org/name, ipfs://CID or a path inside them")
+                }
+                guard fm.fileExists(atPath: real) else { throw ModelServerError.modelNotFound("no file or folder at \(expanded)") }
+                return URL(fileURLWithPath: real)
             }
             let parts = name.split(separator: "/")
             if parts.count == 2, parts.allSatisfy({ !$0.isEmpty && $0 != ".." && $0 != "." }) {

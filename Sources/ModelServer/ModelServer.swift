@@ -114,6 +114,8 @@ public final class ModelServer: Sendable {
             switch e {
             case .modelNotFound(let why):
                 throw APIError.modelNotFound(name, why)
+            case .pathNotAllowed(let why):
+                throw APIError.invalid(why, param: "model", code: "model_path_not_allowed")
             case .loadFailed, .engine:
                 if config.enableCircuitBreaker { breakers.recordFailure(name) }
                 metrics.count("hf_server_errors_total", ["model": name, "error_type": "load_failed"])

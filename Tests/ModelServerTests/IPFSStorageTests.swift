@@ -16,7 +16,7 @@ import Testing
         try Data("{\"model_type\":\"bert\"}".utf8).write(to: model.appendingPathComponent("sub/config.json"))
         let loadedFrom = OrderLog()
         let server = try ModelServer.make(
-            environment: ["ENABLE_IPFS_MODEL_STORAGE": "true", "HF_SERVER_ENABLE_WARMUP": "false"],
+            environment: ["ENABLE_IPFS_MODEL_STORAGE": "true", "HF_SERVER_ENABLE_WARMUP": "false", "HF_SERVER_MODEL_DIRS": root.path],
             dataDir: root.appendingPathComponent("data"),
             load: { url, name in
                 // The stand-in engine insists on the real files being there.
