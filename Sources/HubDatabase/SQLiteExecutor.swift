@@ -15,7 +15,10 @@ final class SQLiteExecutor: SQLExecutor {
         var config = Configuration()
         // Transactions span several accesses (BEGIN, statements, COMMIT) under `lock`.
         config.allowsUnsafeTransactions = true
-        config.busyMode = .timeout(10)
+        // Another process on the same file (a CLI command beside `serve`) holds the write lock for one
+        // transaction at a time, but back to back; SQLite's busy handler polls, so a waiter can lose
+        // several rounds in a row. Waiting up to a minute beats failing a commit.
+        config.busyMode = .timeout(60)
         config.maximumReaderCount = 4
         config.prepareDatabase { db in
             try db.execute(sql: "PRAGMA foreign_keys = ON")
