@@ -32,6 +32,9 @@ class Recorder:
         self.page_size = page_size
         self.chunk_delay = chunk_delay
         self.probe_delay = probe_delay
+        # Failure injection: the CDN answers blob downloads with this status after `cdn_delay` seconds.
+        self.cdn_status = None
+        self.cdn_delay = 0.0
         self.hub = ThreadingHTTPServer(("127.0.0.1", 0), self._handler("hub"))
         self.cdn = ThreadingHTTPServer(("127.0.0.1", 0), self._handler("cdn"))
         self.hub.daemon_threads = self.cdn.daemon_threads = True
@@ -215,6 +218,9 @@ class Recorder:
 
             def _cdn(self, head):
                 parts = self._parts()
+                if rec.cdn_status and not head:
+                    time.sleep(rec.cdn_delay)
+                    return self._send(rec.cdn_status, b"cdn failure", head=head)
                 if len(parts) >= 4 and parts[0] == "repos":
                     repo = rec.repos.get(f"{parts[1]}/{parts[2]}")
                     for p in (repo.files if repo else {}):

@@ -180,3 +180,24 @@ def test_writes_never_fall_back_and_denied_repos_are_not_mirrored(start_server):
     assert r.status_code == 404 and r.headers["X-Error-Code"] == "RepoNotFound"
     assert rec.count("GET", "/api/models/secret/model") == 0
     rec.stop()
+
+
+def test_a_refused_download_is_not_retried_upstream_by_every_waiting_client(start_server):
+    big = random_bytes(1024 * 1024, 12)
+    rec = Recorder([Repo("org/flaky", {"weights.bin": big}, lfs={"weights.bin"})])
+    rec.cdn_status, rec.cdn_delay = 500, 0.5
+    mirror = start_mirror(start_server, rec)
+    requests.head(f"{mirror.url}/org/flaky/resolve/main/weights.bin", timeout=30)  # metadata cached first
+
+    def get(_):
+        return requests.get(f"{mirror.url}/org/flaky/resolve/main/weights.bin", timeout=60).status_code
+    with concurrent.futures.ThreadPoolExecutor(10) as pool:
+        codes = list(pool.map(get, range(10)))
+    assert all(c >= 500 for c in codes), codes
+    # One upstream attempt for the ten waiting requests (before: each follower led a new one in turn).
+    assert rec.count("GET", "/repos/org/flaky/" + hashlib.sha256(big).hexdigest(), "cdn") == 1
+    # The source recovers: the next request downloads and verifies.
+    rec.cdn_status = None
+    r = requests.get(f"{mirror.url}/org/flaky/resolve/main/weights.bin", timeout=60)
+    assert r.status_code == 200 and r.content == big
+    rec.stop()

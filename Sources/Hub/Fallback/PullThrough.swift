@@ -47,19 +47,26 @@ struct UpstreamFileMeta: Sendable {
 }
 
 /// One upstream download per file at a time: the first request leads, the others wait for it and
-/// are then served from the store (or lead a new try if it failed).
+/// are then served from the store. When the source refused the leader (an error status, unreachable,
+/// bytes that failed verification) the waiters get that answer too instead of each asking again.
 actor DownloadRegistry {
-    private var waiting: [String: [CheckedContinuation<Void, Never>]] = [:]
-
-    /// true: the caller leads and must call `done`. false: a leader finished; look again.
-    func claim(_ key: String) async -> Bool {
-        if waiting[key] == nil { waiting[key] = []; return true }
-        await withCheckedContinuation { waiting[key, default: []].append($0) }
-        return false
+    enum Claim: Equatable {
+        /// The caller leads and must call `done`.
+        case lead
+        /// A leader finished: look in the store again; `failure` says why the source refused it.
+        case followed(failure: String?)
     }
 
-    func done(_ key: String) {
-        for w in waiting.removeValue(forKey: key) ?? [] { w.resume() }
+    private var waiting: [String: [CheckedContinuation<String?, Never>]] = [:]
+
+    func claim(_ key: String) async -> Claim {
+        if waiting[key] == nil { waiting[key] = []; return .lead }
+        let failure = await withCheckedContinuation { waiting[key, default: []].append($0) }
+        return .followed(failure: failure)
+    }
+
+    func done(_ key: String, failure: String? = nil) {
+        for w in waiting.removeValue(forKey: key) ?? [] { w.resume(returning: failure) }
     }
 }
 
@@ -110,6 +117,10 @@ final class DownloadLease: Sendable {
     let renewal: Task<Void, Never>
     let holdsGate = NIOLockedValueBox(false)
     let ended = NIOLockedValueBox(false)
+    /// Why the source refused this download, passed to the requests waiting for it.
+    let failure = NIOLockedValueBox<String?>(nil)
+
+    func fail(_ why: String) { failure.withLockedValue { if $0 == nil { $0 = why } } }
 
     init(registry: DownloadRegistry, upstream: UpstreamClient, key: String, shared: SharedDownloadLease) {
         self.registry = registry; self.upstream = upstream; self.key = key; self.shared = shared
@@ -122,10 +133,11 @@ final class DownloadLease: Sendable {
         renewal.cancel()
         let gate = holdsGate.withLockedValue { (h: inout Bool) -> Bool in defer { h = false }; return h }
         let registry = registry, upstream = upstream, key = key, shared = shared
+        let failure = failure.withLockedValue { $0 }
         Task {
             if gate { await upstream.release() }
             await shared.release()
-            await registry.done(key)
+            await registry.done(key, failure: failure)
         }
     }
 
@@ -193,13 +205,20 @@ extension HubServer {
         // Followers in this process wait on the registry; other processes on the shared database, on its lease.
         let shared = SharedDownloadLease(database: service.database, key: key)
         for _ in 0..<3 {
-            if await service.downloads.claim(key) {
+            switch await service.downloads.claim(key) {
+            case .lead:
                 if await shared.claim() {
                     let lease = DownloadLease(registry: service.downloads, upstream: service.upstream, key: key, shared: shared)
                     return try await pullThrough(service, source, resolveURL, lease: lease, type, ns, name, commit, path, request, started)
                 }
                 await shared.waitForOtherLeader(limit: .seconds(600))
                 await service.downloads.done(key)
+            case .followed(let failure):
+                if let response = try await localMirrored(service, type, ns, name, commit, path, request, started) { return response }
+                if let failure {
+                    throw HubError(.badGateway, code: "BadGateway", "\(path) from \(source.name): \(failure) (the same download failed for a concurrent request)")
+                }
+                continue
             }
             if let response = try await localMirrored(service, type, ns, name, commit, path, request, started) { return response }
         }
@@ -332,6 +351,7 @@ extension HubServer {
         do {
             opened = try await openDownload(service, source, resolveURL, range: nil)
         } catch {
+            lease.fail((error as? HubError)?.message ?? "\(error)")
             lease.end()
             throw error
         }
@@ -395,6 +415,7 @@ extension HubServer {
                         logger.error("pull-through of \(path): the unverified copy was kept on disk (unreferenced): \(error)")
                     }
                 }
+                lease.fail("the bytes failed verification")
                 throw HubError(.badGateway, code: "BadGateway", "\(path) from \(source.name) failed verification")
             }
             if let held { try await writer.write(held) }
