@@ -201,3 +201,27 @@ def test_a_refused_download_is_not_retried_upstream_by_every_waiting_client(star
     r = requests.get(f"{mirror.url}/org/flaky/resolve/main/weights.bin", timeout=60)
     assert r.status_code == 200 and r.content == big
     rec.stop()
+
+
+def test_redirect_mode_sends_clients_to_the_source_cdn_and_keeps_the_token_home(start_server, tmp_path, no_xet):
+    files = {"config.json": b'{"hidden_size": 4}\n', "model.safetensors": random_bytes(2 * 1024 * 1024 + 3, 4)}
+    rec = Recorder([Repo("org/redir", files, lfs={"model.safetensors"})])
+    mirror = start_mirror(start_server, rec, extra={"HUB_FALLBACK_MODE": "redirect"})
+    sha = hashlib.sha256(files["model.safetensors"]).hexdigest()
+    # The LFS file: a 302 to the CDN URL the source chose (signed, another origin), with the HF headers.
+    r = requests.get(f"{mirror.url}/org/redir/resolve/main/model.safetensors", allow_redirects=False, timeout=30)
+    assert r.status_code == 302, r.text
+    assert r.headers["Location"].startswith(rec.cdn_url + "/repos/org/redir/" + sha)
+    assert r.headers["X-Linked-Etag"].strip('"') == sha and r.headers["X-Repo-Commit"] == rec.repos["org/redir"].sha
+    # A regular file of a source that needs our token is not redirected to the source: it comes through.
+    r = requests.get(f"{mirror.url}/org/redir/resolve/main/config.json", allow_redirects=False, timeout=30)
+    assert r.status_code == 200 and r.content == files["config.json"]
+    # The real client follows the redirect; the bytes never pass through the mirror.
+    out = snapshot_download("org/redir", endpoint=mirror.url, cache_dir=tmp_path / "c")
+    assert {k: v for k, v in read_tree(out).items()} == files
+    cdn = [h for s, m, p, h in rec.seen() if s == "cdn" and m == "GET"]
+    assert cdn and all("authorization" not in {k.lower() for k in h} for h in cdn)
+    assert all(SOURCE_TOKEN not in str(h) for h in cdn)
+    # Only config.json (one block) was stored; the 2 MiB file (3 blocks) was not.
+    assert len(list((tmp_path / "mirror" / "blocks").rglob("*.data"))) == 1
+    rec.stop()
