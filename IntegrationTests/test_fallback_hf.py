@@ -225,3 +225,27 @@ def test_redirect_mode_sends_clients_to_the_source_cdn_and_keeps_the_token_home(
     # Only config.json (one block) was stored; the 2 MiB file (3 blocks) was not.
     assert len(list((tmp_path / "mirror" / "blocks").rglob("*.data"))) == 1
     rec.stop()
+
+
+def test_a_range_of_an_unmirrored_file_is_answered_and_the_file_mirrored_meanwhile(start_server, tmp_path):
+    import sqlite3
+    import time
+    big = random_bytes(3 * 1024 * 1024 + 11, 14)
+    rec = Recorder([Repo("org/ranged", {"weights.bin": big}, lfs={"weights.bin"})])
+    mirror = start_mirror(start_server, rec)
+    url = f"{mirror.url}/org/ranged/resolve/main/weights.bin"
+    r = requests.get(url, headers={"Range": "bytes=1000-1999"}, timeout=30)
+    assert r.status_code == 206 and r.content == big[1000:2000]
+    # The whole file arrives in the mirror's store in the background (recorded once durable).
+    db = sqlite3.connect(str(tmp_path / "mirror" / "hub.sqlite"))
+    deadline = time.time() + 30
+    while time.time() < deadline and db.execute("SELECT COUNT(*) FROM fallback_files WHERE path = 'weights.bin'").fetchone()[0] == 0:
+        time.sleep(0.1)
+    assert db.execute("SELECT COUNT(*) FROM fallback_files WHERE path = 'weights.bin'").fetchone()[0] == 1
+    whole = [h for s, m, p, h in rec.seen() if s == "cdn" and m == "GET" and "Range" not in h and "range" not in h]
+    assert len(whole) == 1
+    # With the source gone, ranges and the whole file are served from the copy.
+    rec.stop()
+    r = requests.get(url, headers={"Range": "bytes=-5"}, timeout=30)
+    assert r.status_code == 206 and r.content == big[-5:]
+    assert requests.get(url, timeout=30).content == big

@@ -65,6 +65,13 @@ actor DownloadRegistry {
         return .followed(failure: failure)
     }
 
+    /// Leads only if nobody does (a background mirror never waits for another download).
+    func tryClaim(_ key: String) -> Bool {
+        if waiting[key] != nil { return false }
+        waiting[key] = []
+        return true
+    }
+
     func done(_ key: String, failure: String? = nil) {
         for w in waiting.removeValue(forKey: key) ?? [] { w.resume(returning: failure) }
     }
@@ -185,7 +192,13 @@ extension HubServer {
             let meta = try await fileMeta(service, source, resolveURL)
             return metaResponse(meta, commit: commit, source: source, request, started: started)
         }
+        let key = "\(type.rawValue)|\(ns)/\(name)|\(commit)|\(path)"
         if let range = request.headers[.range] {
+            // The range comes from the source at once; unless redirecting, the whole file is mirrored
+            // meanwhile (one download per file, as for whole GETs), so the next request is served here.
+            if service.settings.mode != .redirect {
+                startBackgroundMirror(service, source, resolveURL, key: key, type, ns, name, commit, path)
+            }
             return try await proxyRange(service, source, resolveURL, range: range, commit: commit, request, started: started)
         }
         if service.settings.mode == .redirect {
@@ -201,7 +214,6 @@ extension HubServer {
             }
         }
         // 3. Pull through: one download per file; followers are served from the store once it is in.
-        let key = "\(type.rawValue)|\(ns)/\(name)|\(commit)|\(path)"
         // Followers in this process wait on the registry; other processes on the shared database, on its lease.
         let shared = SharedDownloadLease(database: service.database, key: key)
         for _ in 0..<3 {
@@ -367,8 +379,8 @@ extension HubServer {
         // An LFS file is checked against its sha256 and listed in git as a pointer: no content sha1 needed.
         let lfs = meta.isLFS && meta.expectedHash.map { isHex($0, count: 64) } == true
         let store = PipelinedContentWriter(store: content, expectedSize: length, treeBlob: lfs ? .lfsPointer : .content)
-        let database = service.database, content = self.content, logger = self.logger, pinned = self.pinnedRoots
-        let maxBytes = service.settings.cacheMaxBytes
+        let logger = self.logger
+        let mirror = MirrorCopy(server: self, service: service, source: source, type: type, namespace: ns, name: name, commit: commit, path: path)
         let body = ResponseBody(contentLength: length.map(Int.init)) { writer in
             defer { lease.end() }
             var held: ByteBuffer?
@@ -406,39 +418,44 @@ extension HubServer {
                 logger.error("pull-through of \(ns)/\(name)/\(path) from \(source.name): cannot store: \(error)")
                 throw HubError(.badGateway, code: "BadGateway", "\(path) from \(source.name) could not be stored: \(error)")
             }
-            let expected = meta.expectedHash
-            let matches = stored.size == (length ?? stored.size) && (expected == stored.sha256 || expected == stored.gitSHA1)
-            guard matches else {
-                logger.error("pull-through of \(ns)/\(name)/\(path) from \(source.name): \(stored.size) bytes hash to sha256 \(stored.sha256) / git \(stored.gitSHA1), the source said \(expected ?? "nothing"); not kept")
-                if !((try? await database.isContentReferenced(cid: stored.cid)) ?? true) {
-                    do { try content.removeContent(cid: stored.cid, liveRoots: try await Self.liveRoots(database, pinned: pinned)) } catch {
-                        logger.error("pull-through of \(path): the unverified copy was kept on disk (unreferenced): \(error)")
-                    }
-                }
-                lease.fail("the bytes failed verification")
-                throw HubError(.badGateway, code: "BadGateway", "\(path) from \(source.name) failed verification")
-            }
+            try await mirror.verify(stored, meta, length: length, lease: lease)
             if let held { try await writer.write(held) }
             try await writer.finish(nil)
-            // The mirror record is written only once the blocks are on disk, so it never names content a
-            // crash could lose; followers wait for it (the lease ends after).
             defer { lease.end() }
-            do {
-                let blocks = content.blocks
-                try await NIOThreadPool.singleton.runIfActive { try blocks.sync() }
-            } catch {
-                logger.error("pull-through of \(ns)/\(name)/\(path): the copy could not be made durable, not kept: \(error)")
-                return
-            }
-            let record = MirroredFileRecord(sourceName: source.name, sourceURL: source.url, type: type, namespace: ns, name: name,
-                                            commitID: commit, path: path, size: stored.size, gitOID: stored.gitSHA1, sha256: stored.sha256,
-                                            isLFS: meta.isLFS, cid: stored.cid, lastAccess: FallbackService.nowMillis())
-            do { try await database.recordMirroredFile(record) } catch {
-                logger.error("pull-through of \(path): cannot record: \(error)")
-            }
-            if let maxBytes { await Self.enforceCap(maxBytes, keep: stored.cid, database: database, content: content, pinned: pinned) }
+            await mirror.keep(stored, meta)
         }
         return Response(status: .ok, headers: headers, body: body)
+    }
+
+    /// A whole-file download for the mirror alone (a Range request was answered from the source).
+    func startBackgroundMirror(_ service: FallbackService, _ source: FallbackSource, _ resolveURL: String, key: String,
+                               _ type: RepoType, _ ns: String, _ name: String, _ commit: String, _ path: String) {
+        Task {
+            guard await service.downloads.tryClaim(key) else { return }
+            let shared = SharedDownloadLease(database: service.database, key: key)
+            guard await shared.claim() else { await service.downloads.done(key); return }
+            let lease = DownloadLease(registry: service.downloads, upstream: service.upstream, key: key, shared: shared)
+            defer { lease.end() }
+            do {
+                let (response, meta) = try await openDownload(service, source, resolveURL, range: nil)
+                lease.holdsGate.withLockedValue { $0 = true }
+                let length = response.headers.first(name: "Content-Length").flatMap { Int64($0) }
+                let lfs = meta.isLFS && meta.expectedHash.map { isHex($0, count: 64) } == true
+                let store = PipelinedContentWriter(store: content, expectedSize: length, treeBlob: lfs ? .lfsPointer : .content)
+                do {
+                    for try await chunk in response.body { try await store.append(chunk) }
+                } catch {
+                    store.abort()
+                    throw error
+                }
+                let stored = try await store.finish(durable: false)
+                let mirror = MirrorCopy(server: self, service: service, source: source, type: type, namespace: ns, name: name, commit: commit, path: path)
+                try await mirror.verify(stored, meta, length: length, lease: lease)
+                await mirror.keep(stored, meta)
+            } catch {
+                logger.warning("background mirror of \(ns)/\(name)/\(path) from \(source.name) stopped: \(error)")
+            }
+        }
     }
 
     static let relayBatch = 1 << 20
@@ -491,5 +508,49 @@ extension HubServer {
     /// Everything that must keep its blocks: what the database refers to, and the node's pins.
     static func liveRoots(_ database: HubDatabase, pinned: @Sendable () -> [CID]) async throws -> [CID] {
         try await database.referencedCIDs().compactMap { try? CID($0) } + pinned()
+    }
+}
+
+/// The end of a download for the mirror: check the bytes against the source's hash, then make the copy
+/// durable and record it (a record never names blocks a crash could lose).
+struct MirrorCopy: Sendable {
+    let server: HubServer
+    let service: FallbackService
+    let source: FallbackSource
+    let type: RepoType, namespace: String, name: String, commit: String, path: String
+
+    func verify(_ stored: StoredContent, _ meta: UpstreamFileMeta, length: Int64?, lease: DownloadLease) async throws {
+        let expected = meta.expectedHash
+        guard stored.size == (length ?? stored.size) && (expected == stored.sha256 || expected == stored.gitSHA1) else {
+            server.logger.error("pull-through of \(namespace)/\(name)/\(path) from \(source.name): \(stored.size) bytes hash to sha256 \(stored.sha256) / git \(stored.gitSHA1), the source said \(expected ?? "nothing"); not kept")
+            if !((try? await service.database.isContentReferenced(cid: stored.cid)) ?? true) {
+                do {
+                    try server.content.removeContent(cid: stored.cid, liveRoots: try await HubServer.liveRoots(service.database, pinned: server.pinnedRoots))
+                } catch {
+                    server.logger.error("pull-through of \(path): the unverified copy was kept on disk (unreferenced): \(error)")
+                }
+            }
+            lease.fail("the bytes failed verification")
+            throw HubError(.badGateway, code: "BadGateway", "\(path) from \(source.name) failed verification")
+        }
+    }
+
+    func keep(_ stored: StoredContent, _ meta: UpstreamFileMeta) async {
+        do {
+            let blocks = server.content.blocks
+            try await NIOThreadPool.singleton.runIfActive { try blocks.sync() }
+        } catch {
+            server.logger.error("pull-through of \(namespace)/\(name)/\(path): the copy could not be made durable, not kept: \(error)")
+            return
+        }
+        let record = MirroredFileRecord(sourceName: source.name, sourceURL: source.url, type: type, namespace: namespace, name: name,
+                                        commitID: commit, path: path, size: stored.size, gitOID: stored.gitSHA1, sha256: stored.sha256,
+                                        isLFS: meta.isLFS, cid: stored.cid, lastAccess: FallbackService.nowMillis())
+        do { try await service.database.recordMirroredFile(record) } catch {
+            server.logger.error("pull-through of \(path): cannot record: \(error)")
+        }
+        if let cap = service.settings.cacheMaxBytes {
+            await HubServer.enforceCap(cap, keep: stored.cid, database: service.database, content: server.content, pinned: server.pinnedRoots)
+        }
     }
 }
