@@ -91,6 +91,12 @@ public final class FlatFSBlockStore: BlockStoring, @unchecked Sendable {
             lock.withLock { directIO = false }
             fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o644)
         }
+        if fd < 0 && errno == ENOENT && shardKnown {
+            // The shard folder went away since it was made (a cache emptied by hand): make it again.
+            try Self.makeDirectory(dir)
+            lock.withLock { _ = unsyncedDirs.insert(rootPath) }
+            fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | (useDirect(for: data) ? Self.oDirect : 0), 0o644)
+        }
         guard fd >= 0 else { throw Self.ioError(tmp) }
         guard writeAll(fd, data, direct: direct) else {
             let err = Self.ioError(tmp)

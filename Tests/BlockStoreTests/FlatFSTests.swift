@@ -83,6 +83,19 @@ let helloRaw = "bafkreih43byuv2f6ils5kpsj2qwzbwgdd2pqzs6anwm3nhfrhlagqjektm"
         }
     }
 
+    @Test func aShardFolderRemovedWhileRunningIsMadeAgain() throws {
+        let root = tempDir("flatfs")
+        let store = try FlatFSBlockStore(root: root)
+        let cid = try CID(helloRaw)
+        try store.put(helloBytes, cid: cid)
+        let shard = URL(fileURLWithPath: store.path(for: cid)).deletingLastPathComponent()
+        try FileManager.default.removeItem(at: shard)
+        // The store remembered the folder; the put must still land (it failed with ENOENT before).
+        try store.put(helloBytes, cid: cid)
+        try store.sync()
+        #expect(try store.get(cid) == helloBytes)
+    }
+
     @Test func concurrentPutsAllLand() throws {
         let store = try FlatFSBlockStore(root: tempDir("flatfs"))
         let blocks = (0..<200).map { i in Array("block \(i)".utf8) }
