@@ -152,3 +152,24 @@ def test_push_creates_the_same_commits_and_files_as_the_api(hub, tmp_path):
     git("pull", "--rebase", "origin", "main", cwd=dest, env=env)
     git("push", "origin", "HEAD:main", cwd=dest, env=env)
     assert {"api.txt", "late.txt"} <= set(api.list_repo_files("alice/gitpush"))
+
+
+def test_git_access_follows_organisation_roles(hub, tmp_path):
+    env = {"HOME": str(tmp_path)}
+    hub.server.cli("org", "add", "gitorg")
+    hub.server.cli("org", "member", "gitorg", "alice", "--role", "write")
+    api = HfApi(endpoint=hub.url, token=hub.alice)
+    api.create_repo("gitorg/inner", private=True)
+    api.upload_file(path_or_fileobj=b"org\n", path_in_repo="o.txt", repo_id="gitorg/inner")
+    host = hub.url.split("://", 1)[1]
+    # A write member clones the private org repo and pushes to it over git, as through the API.
+    dest = tmp_path / "org"
+    git("clone", f"http://alice:{hub.alice}@{host}/gitorg/inner", str(dest), env=env)
+    assert (dest / "o.txt").read_bytes() == b"org\n"
+    (dest / "p.txt").write_bytes(b"pushed\n")
+    git("add", "p.txt", cwd=dest, env=env)
+    git("commit", "-m", "member push", cwd=dest, env=env)
+    git("push", "origin", "HEAD:main", cwd=dest, env=env)
+    assert "p.txt" in api.list_repo_files("gitorg/inner")
+    # Bob is no member: the private org repo is not there for him.
+    assert git("clone", f"http://bob:{hub.bob}@{host}/gitorg/inner", str(tmp_path / "bob"), env=env, check=False).returncode != 0

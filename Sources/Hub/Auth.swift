@@ -62,9 +62,15 @@ extension HubServer {
         guard parts.count == 2, parts[0].lowercased() == "bearer" else {
             throw HubError.unauthorized("Authorization must be 'Bearer <token>'")
         }
-        let token = parts[1].trimmingCharacters(in: .whitespaces)
+        return try await caller(token: parts[1].trimmingCharacters(in: .whitespaces),
+                                unknown: "Invalid credentials in Authorization header")
+    }
+
+    /// The caller a token stands for, with their organisations; `unknown` is the 401 message for a token
+    /// this hub never issued (or has revoked).
+    func caller(token: String, unknown: String) async throws -> Caller {
         guard let (record, user) = try await database.token(sha256: HubDatabase.tokenSHA256(token)) else {
-            throw HubError(.unauthorized, code: "RepoNotFound", "Invalid credentials in Authorization header")
+            throw HubError(.unauthorized, code: "RepoNotFound", unknown)
         }
         let orgs = try await database.orgMemberships(userName: user.name)
         return Caller(user: user, token: record, orgs: orgs)

@@ -34,11 +34,9 @@ extension HubServer {
               let pair = String(data: decoded, encoding: .utf8), let colon = pair.firstIndex(of: ":") else {
             throw HubError.unauthorized("Basic credentials must be base64 of 'user:token'")
         }
-        let token = String(pair[pair.index(after: colon)...])
-        guard let (record, user) = try await database.token(sha256: HubDatabase.tokenSHA256(token)) else {
-            throw HubError(.unauthorized, code: "RepoNotFound", "Invalid credentials: use a hub token as the password")
-        }
-        return Caller(user: user, token: record)
+        // Same lookup as Bearer, organisations included (git access follows the caller's org roles).
+        return try await caller(token: String(pair[pair.index(after: colon)...]),
+                                unknown: "Invalid credentials: use a hub token as the password")
     }
 
     func git(_ type: RepoType, _ endpoint: GitEndpoint, _ request: Request, _ context: BasicRequestContext) async throws -> Response {
@@ -95,8 +93,7 @@ extension HubServer {
         for obj in objects {
             let oid = (obj["oid"] as? String ?? "").lowercased()
             let size = (obj["size"] as? NSNumber)?.int64Value ?? -1
-            guard isHex(oid, count: 64), let object = try await database.lfsObject(sha256: oid), object.size == size,
-                  try await database.reposHolding(sha256: oid).contains(where: { $0.id == repo.id }) else {
+            guard let object = try await lfsObject(oid, in: repo), object.size == size else {
                 answer.append(["oid": oid, "size": max(size, 0), "error": ["code": 404, "message": "Object does not exist in \(ns)/\(name)"]])
                 continue
             }
@@ -109,6 +106,14 @@ extension HubServer {
         return response
     }
 
+    /// The LFS object `oid` if a commit of `repo` holds it: a download names the repo it reads through,
+    /// so knowing an object's hash does not open it.
+    func lfsObject(_ oid: String, in repo: RepoRecord) async throws -> LFSObjectRecord? {
+        guard isHex(oid, count: 64), let object = try await database.lfsObject(sha256: oid),
+              try await database.reposHolding(sha256: oid).contains(where: { $0.id == repo.id }) else { return nil }
+        return object
+    }
+
     /// `GET /hub-lfs/objects/{type}/{ns}/{name}/{oid}`: an LFS object of a repo the caller may read.
     func lfsDownload(_ type: RepoType, _ request: Request, _ context: BasicRequestContext) async throws -> Response {
         do {
@@ -116,10 +121,7 @@ extension HubServer {
             let ns = decoded(context.parameters.get("ns") ?? ""), name = decoded(context.parameters.get("name") ?? "")
             let oid = (context.parameters.get("oid") ?? "").lowercased()
             let repo = try await readableRepo(type, ns, name, caller: caller)
-            guard isHex(oid, count: 64), let object = try await database.lfsObject(sha256: oid),
-                  try await database.reposHolding(sha256: oid).contains(where: { $0.id == repo.id }) else {
-                throw HubError.entryNotFound(oid, commit: nil)
-            }
+            guard let object = try await lfsObject(oid, in: repo) else { throw HubError.entryNotFound(oid, commit: nil) }
             try await ensureLocal(object.cid)
             var headers = HTTPFields()
             headers[.eTag] = "\"\(oid)\""
