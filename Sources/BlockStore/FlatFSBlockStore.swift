@@ -187,17 +187,26 @@ public final class FlatFSBlockStore: BlockStoring, @unchecked Sendable {
     static let oDirect: Int32 = 0
     #endif
 
-    public func get(_ cid: CID) throws -> [UInt8] {
+    /// The block's file, open for reading, with its path and size (the caller closes it).
+    private func openBlock(_ cid: CID) throws -> (fd: Int32, path: String, size: Int) {
         let p = path(for: cid)
         let fd = open(p, O_RDONLY | O_CLOEXEC)
         guard fd >= 0 else {
             if errno == ENOENT { throw BlockStoreError.notFound(cid) }
             throw Self.ioError(p)
         }
-        defer { close(fd) }
         var st = stat()
-        guard fstat(fd, &st) == 0 else { throw Self.ioError(p) }
-        let size = Int(st.st_size)
+        guard fstat(fd, &st) == 0 else {
+            let err = Self.ioError(p)
+            close(fd)
+            throw err
+        }
+        return (fd, p, Int(st.st_size))
+    }
+
+    public func get(_ cid: CID) throws -> [UInt8] {
+        let (fd, p, size) = try openBlock(cid)
+        defer { close(fd) }
         var data = [UInt8](repeating: 0, count: size)
         var got = 0
         try data.withUnsafeMutableBytes { buf in
@@ -215,16 +224,9 @@ public final class FlatFSBlockStore: BlockStoring, @unchecked Sendable {
 
     /// Reads in pieces small enough to stay in cache for the hash that follows each one.
     public func read(_ cid: CID, into buffer: UnsafeMutableRawBufferPointer) throws {
-        let p = path(for: cid)
-        let fd = open(p, O_RDONLY | O_CLOEXEC)
-        guard fd >= 0 else {
-            if errno == ENOENT { throw BlockStoreError.notFound(cid) }
-            throw Self.ioError(p)
-        }
+        let (fd, p, size) = try openBlock(cid)
         defer { close(fd) }
-        var st = stat()
-        guard fstat(fd, &st) == 0 else { throw Self.ioError(p) }
-        guard Int(st.st_size) == buffer.count else { throw BlockStoreError.corrupt(cid) }
+        guard size == buffer.count else { throw BlockStoreError.corrupt(cid) }
         var verifier: MultihashVerifier
         do { verifier = try MultihashVerifier(cid.multihash) } catch { throw BlockStoreError.unsupportedHash(cid) }
         let piece = 128 << 10

@@ -69,25 +69,19 @@ public final class ContentReplica: Sendable {
 /// The DAG under a root as consecutive CAR v1 files of about `limit` bytes, each with the root in its
 /// header, blocks in `dag export` order. Used from one task at a time.
 final class DAGBatches: @unchecked Sendable {
-    private let store: any BlockStoring
     private let root: CID
-    private var stack: [CID]
-    private var seen = Set<CID>()
+    private var blocks: CARWriter.Blocks
 
     init(store: any BlockStoring, root: CID) {
-        self.store = store
         self.root = root
-        self.stack = [root]
+        self.blocks = CARWriter.Blocks(store: store, root: root)
     }
 
     func next(limit: Int) throws -> Data? {
-        guard !stack.isEmpty else { return nil }
+        guard !blocks.isEmpty else { return nil }
         var car = CARWriter.header(roots: [root])
-        while car.count < limit, let cid = stack.popLast() {
-            guard seen.insert(cid).inserted else { continue }
-            let block = try store.get(cid)
+        while car.count < limit, let (cid, block) = try blocks.next() {
             car += CARWriter.section(cid: cid, data: block)
-            stack += try DagLinks.links(of: cid, block: block).reversed()
         }
         return Data(car)
     }

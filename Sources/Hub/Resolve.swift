@@ -42,15 +42,14 @@ extension HubServer {
             let ns = decoded(context.parameters.get("ns") ?? ""), name = decoded(context.parameters.get("name") ?? "")
             let rest = context.parameters.getCatchAll()
             let caller = try await caller(request)
-            let revision = rest.first.map(decoded) ?? ""
+            let revision = rest.first.map(decoded).flatMap { $0.isEmpty ? nil : $0 } ?? "main"
             let path = rest.dropFirst().map(decoded).joined(separator: "/")
             // One statement for repo, revision and file: this is the per-file cost of every download.
-            guard let found = try await database.resolveFile(type: type, namespace: ns, name: name,
-                                                             revision: revision.isEmpty ? "main" : revision, path: path),
+            guard let found = try await database.resolveFile(type: type, namespace: ns, name: name, revision: revision, path: path),
                   caller.canRead(found.repo) else {
                 throw HubError.repoNotFound("\(ns)/\(name)")
             }
-            guard let commit = found.commit else { throw HubError.revisionNotFound(revision.isEmpty ? "main" : revision) }
+            guard let commit = found.commit else { throw HubError.revisionNotFound(revision) }
             guard !path.isEmpty, let file = found.file else { throw HubError.entryNotFound(path, commit: commit.id) }
             return try await fileResponse(file, commit: commit.id, request)
         } catch {

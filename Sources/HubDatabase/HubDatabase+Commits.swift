@@ -36,17 +36,24 @@ extension HubDatabase {
     }
 
     /// Resolves a branch name, `refs/heads/X`, `refs/pr/N` or a full 40-hex commit id of this repo.
+    /// How a revision is looked up: first as a ref name (`refs/heads/` dropped), then, when it is
+    /// 40 hex digits, as a commit id of the repo.
+    static func revisionLookup(_ revision: String) -> (ref: String, commitID: String?) {
+        let ref = revision.hasPrefix("refs/heads/") ? String(revision.dropFirst("refs/heads/".count)) : revision
+        let id = revision.count == 40 && revision.allSatisfy(\.isHexDigit) ? revision.lowercased() : nil
+        return (ref, id)
+    }
+
     public func resolve(repoID: String, revision: String) async throws -> CommitRecord? {
-        try await sql.transaction { tx in
-            var name = revision
-            if name.hasPrefix("refs/heads/") { name = String(name.dropFirst("refs/heads/".count)) }
-            if let row = try await tx.one("SELECT commit_id FROM refs WHERE repo_id = ? AND name = ?", [.text(repoID), .text(name)]),
+        let (ref, commitID) = Self.revisionLookup(revision)
+        return try await sql.transaction { tx in
+            if let row = try await tx.one("SELECT commit_id FROM refs WHERE repo_id = ? AND name = ?", [.text(repoID), .text(ref)]),
                let id = row[0].text {
                 return try await tx.one("SELECT \(Self.commitColumns) FROM commits WHERE id = ?", [.text(id)]).map(Self.commit)
             }
-            guard revision.count == 40, revision.allSatisfy({ $0.isHexDigit }) else { return nil }
+            guard let commitID else { return nil }
             return try await tx.one("SELECT \(Self.commitColumns) FROM commits WHERE id = ? AND repo_id = ?",
-                                    [.text(revision.lowercased()), .text(repoID)]).map(Self.commit)
+                                    [.text(commitID), .text(repoID)]).map(Self.commit)
         }
     }
 
@@ -97,11 +104,9 @@ extension HubDatabase {
     /// the file, each nil when absent. Nil overall when the repo does not exist.
     public func resolveFile(type: RepoType, namespace: String, name: String, revision: String,
                             path: String) async throws -> (repo: RepoRecord, commit: CommitRecord?, file: FileRecord?)? {
-        var ref = revision
-        if ref.hasPrefix("refs/heads/") { ref = String(ref.dropFirst("refs/heads/".count)) }
-        let commitID: SQLValue = revision.count == 40 && revision.allSatisfy(\.isHexDigit) ? .text(revision.lowercased()) : .null
+        let (ref, commitID) = Self.revisionLookup(revision)
         let rows = try await sql.read(Self.resolveFileSQL,
-                                      [.text(ref), commitID, .text(path), .text(type.rawValue), .text(namespace), .text(name)])
+                                      [.text(ref), SQLValue(commitID), .text(path), .text(type.rawValue), .text(namespace), .text(name)])
         guard let row = rows.first else { return nil }
         let repo = Self.repo(Array(row[0..<7]))
         let commit = row[7] == .null ? nil : Self.commit(Array(row[7..<14]))

@@ -38,17 +38,38 @@ public struct CARWriter: Sendable {
     @discardableResult
     public func export(root: CID, write: ([UInt8]) throws -> Void) throws -> Int {
         try write(Self.header(roots: [root]))
-        var seen = Set<CID>()
-        var stack = [root]
+        var blocks = Blocks(store: store, root: root)
         var count = 0
-        while let cid = stack.popLast() {
-            guard seen.insert(cid).inserted else { continue }
-            let data = try store.get(cid)
+        while let (cid, data) = try blocks.next() {
             try write(Self.section(cid: cid, data: data))
             count += 1
-            stack += try DagLinks.links(of: cid, block: data).reversed()
         }
         return count
+    }
+
+    /// The blocks of a DAG in CAR order (depth-first pre-order over links in stored order, each
+    /// once), one at a time, for callers that write them in pieces.
+    public struct Blocks {
+        let store: any BlockStoring
+        var stack: [CID]
+        var seen = Set<CID>()
+
+        public init(store: any BlockStoring, root: CID) {
+            self.store = store
+            self.stack = [root]
+        }
+
+        public var isEmpty: Bool { stack.isEmpty }
+
+        public mutating func next() throws -> (cid: CID, data: [UInt8])? {
+            while let cid = stack.popLast() {
+                guard seen.insert(cid).inserted else { continue }
+                let data = try store.get(cid)
+                stack += try DagLinks.links(of: cid, block: data).reversed()
+                return (cid, data)
+            }
+            return nil
+        }
     }
 }
 
