@@ -23,6 +23,8 @@ final class HubGitRepository: GitRepository {
         var commit: ObjectID
         var objects: [ObjectID: GitObject]   // the commit, its trees, blobs made here
         var blobs: [ObjectID: FileRecord]
+        /// The hub parent commit, to walk a history without asking the database again.
+        var parent: String?
     }
 
     /// git-lfs replaces pointers with content only for paths `.gitattributes` marks `filter=lfs`. The
@@ -83,7 +85,7 @@ final class HubGitRepository: GitRepository {
         for record in chain.reversed() {
             let files = try await database.files(commitID: record.id)
             let derived: Derived
-            if let pushed = try await pushedObjects(record.id, files: files) {
+            if let pushed = try await pushedObjects(record, files: files) {
                 derived = pushed
             } else {
                 let parent = record.parentID.flatMap { id in Self.cache.withLockedValue { $0[id]?.commit } }
@@ -106,7 +108,7 @@ final class HubGitRepository: GitRepository {
                 return false
             }
             if known { break }
-            id = try await database.commit(id: current)?.parentID
+            id = derived.parent
         }
         guard let tip else {
             throw HubError(.internalServerError, code: "GitHistoryBroken", "commit \(hubCommitID) could not be derived")
@@ -142,7 +144,7 @@ final class HubGitRepository: GitRepository {
                             message: message.hasSuffix("\n") ? message : message + "\n")
         var objects = tree.trees.merging(made) { a, _ in a }
         objects[commit.id] = commit.object
-        return Derived(commit: commit.id, objects: objects, blobs: blobs)
+        return Derived(commit: commit.id, objects: objects, blobs: blobs, parent: record.parentID)
     }
 
     /// A fetch arrives as its own HTTP request: what the refs reach is derived on first use.
@@ -170,7 +172,8 @@ final class HubGitRepository: GitRepository {
 
     /// A commit that arrived by `git push` is served as pushed: its commit and tree objects (and LFS
     /// pointers) were kept; regular blobs are the files' content.
-    private func pushedObjects(_ hubCommitID: String, files: [FileRecord]) async throws -> Derived? {
+    private func pushedObjects(_ record: CommitRecord, files: [FileRecord]) async throws -> Derived? {
+        let hubCommitID = record.id
         guard let raw = try await database.gitObject(repoID: repo.id, id: hubCommitID), raw.type == "commit",
               let id = ObjectID(hex: hubCommitID) else { return nil }
         var objects: [ObjectID: GitObject] = [id: GitObject(type: .commit, data: raw.data)]
@@ -187,6 +190,6 @@ final class HubGitRepository: GitRepository {
         }
         var blobs: [ObjectID: FileRecord] = [:]
         for file in files { if let b = ObjectID(hex: file.gitOID) { blobs[b] = file } }
-        return Derived(commit: id, objects: objects, blobs: blobs)
+        return Derived(commit: id, objects: objects, blobs: blobs, parent: record.parentID)
     }
 }

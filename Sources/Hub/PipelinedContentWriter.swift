@@ -93,10 +93,12 @@ final class PipelinedContentWriter: @unchecked Sendable {
     /// Waits for both stages and completes the DAG; with `durable`, also makes its blocks durable
     /// (without, the caller syncs the store itself before anything refers to the content).
     func finish(durable: Bool = true) async throws -> StoredContent {
-        let (sha256, sha1): (String, String?) = await withCheckedContinuation { c in
-            digestQueue.async { c.resume(returning: self.hasher.finalize()) }
+        let (sha256, sha1, count): (String, String?, Int64) = await withCheckedContinuation { c in
+            digestQueue.async {
+                let (sha256, sha1) = self.hasher.finalize()
+                c.resume(returning: (sha256, sha1, self.hasher.count))
+            }
         }
-        let count = await withCheckedContinuation { c in digestQueue.async { c.resume(returning: self.hasher.count) } }
         let root: String = try await withCheckedThrowingContinuation { c in
             importQueue.async {
                 if let failure = self.shared.withLockedValue({ $0.failure }) { return c.resume(throwing: failure) }

@@ -382,7 +382,7 @@ extension HubServer {
         let logger = self.logger
         let mirror = MirrorCopy(server: self, service: service, source: source, type: type, namespace: ns, name: name, commit: commit, path: path)
         let body = ResponseBody(contentLength: length.map(Int.init)) { writer in
-            defer { lease.end() }
+            defer { lease.end() }  // after `keep`: followers then find the recorded copy
             var held: ByteBuffer?
             do {
                 // Hashing and storing run on other threads; this loop only relays bytes, gathered into
@@ -421,7 +421,6 @@ extension HubServer {
             try await mirror.verify(stored, meta, length: length, lease: lease)
             if let held { try await writer.write(held) }
             try await writer.finish(nil)
-            defer { lease.end() }
             await mirror.keep(stored, meta)
         }
         return Response(status: .ok, headers: headers, body: body)
