@@ -61,6 +61,33 @@ import Testing
         return tmp
     }
 
+    /// Qwen 2.x's tokenizer.json composes text to NFC first; without it decomposed input would give
+    /// other ids than `tokenizers` (the fixture's `nfc_cases` come from `tokenizers` with NFC on).
+    @Test func anNFCNormalizerComposesTextAsTokenizersDoes() throws {
+        let tmp = try Self.edited("tokenizer.json") { $0["normalizer"] = ["type": "NFC"] }
+        defer { try? FileManager.default.removeItem(at: tmp) }
+        guard case .generation(let nfc) = try ModelLoader.load(path: tmp, id: "qwen2-nfc") else {
+            Issue.record("did not load as a text generation model"); return
+        }
+        let plain = try Self.model("qwen2")
+        let url = try #require(Bundle.module.url(forResource: "Fixtures/hf_tokenizer_ids", withExtension: "json"))
+        let fx = try JSONSerialization.jsonObject(with: Data(contentsOf: url)) as! [String: Any]
+        var differs = 0
+        for c in fx["nfc_cases"] as! [[String: Any]] {
+            let text = c["text"] as! String
+            let want = (c["ids"] as! [NSNumber]).map(\.intValue)
+            #expect(nfc.tokenizer.encode(text, addSpecialTokens: false) == want, "\(text.unicodeScalars.map { String($0.value, radix: 16) })")
+            if plain.tokenizer.encode(text, addSpecialTokens: false) != want { differs += 1 }
+        }
+        #expect(differs >= 3, "the corpus must hold decomposed text that NFC changes")
+    }
+
+    @Test func aNormalizerOtherThanNFCIsRefusedByName() throws {
+        let tmp = try Self.edited("tokenizer.json") { $0["normalizer"] = ["type": "Sequence", "normalizers": [["type": "NFC"], ["type": "Lowercase"]]] }
+        defer { try? FileManager.default.removeItem(at: tmp) }
+        #expect { _ = try ModelLoader.load(path: tmp) } throws: { "\($0)".contains("normalizer") && "\($0)".contains("Lowercase") }
+    }
+
     @Test func anAbsurdContextLengthIsAnErrorNotAnAllocation() throws {
         let tmp = try Self.edited("config.json") { $0["max_position_embeddings"] = 1 << 40 }
         defer { try? FileManager.default.removeItem(at: tmp) }

@@ -2,12 +2,12 @@ import Foundation
 
 /// A Hugging Face `tokenizer.json` (byte-level BPE) and `tokenizer_config.json`, turned into the
 /// `tokenizer.*` metadata GGUF conversion writes, so one tokenizer implementation serves both.
-enum HFTokenizerJSON {
+package enum HFTokenizerJSON {
     /// The splitting patterns of the pre-tokenizers this engine implements, as published.
     static let llama3Pattern = #"(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\r\n\p{L}\p{N}]?\p{L}+|\p{N}{1,3}| ?[^\s\p{L}\p{N}]+[\r\n]*|\s*[\r\n]+|\s+(?!\S)|\s+"#
     static let qwen2Pattern = #"(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\r\n\p{L}\p{N}]?\p{L}+|\p{N}| ?[^\s\p{L}\p{N}]+[\r\n]*|\s*[\r\n]+|\s+(?!\S)|\s+"#
 
-    static func addMetadata(folder: URL, to md: inout [String: GGUFValue]) throws {
+    package static func addMetadata(folder: URL, to md: inout [String: GGUFValue]) throws {
         let url = folder.appendingPathComponent("tokenizer.json")
         func fail(_ what: String) -> ModelLoadError { .unsupported(path: url.path, what: what) }
         let tj = try HFCausalLMFolder.json(url)
@@ -32,6 +32,7 @@ enum HFTokenizerJSON {
         md["tokenizer.ggml.token_type"] = .array(tokens.map { .int(Int64($0.1)) })
         md["tokenizer.ggml.merges"] = .array(merges.map { .string($0) })
         md["tokenizer.ggml.pre"] = .string(try preTokenizer(tj["pre_tokenizer"], fail))
+        if try composesToNFC(tj["normalizer"], fail) { md[BPETokenizer.nfcMetadataKey] = .bool(true) }
 
         let cfgURL = folder.appendingPathComponent("tokenizer_config.json")
         let cfg = FileManager.default.fileExists(atPath: cfgURL.path) ? try HFCausalLMFolder.json(cfgURL) : [:]
@@ -53,6 +54,17 @@ enum HFTokenizerJSON {
                   let t = named.first(where: { $0["name"] as? String == "default" })?["template"] as? String {
             md["tokenizer.chat_template"] = .string(t)
         }
+    }
+
+    /// Whether the normalizer is Unicode NFC (Qwen 2.x ships it); none at all is false, and any other
+    /// normalizer is refused: skipping it would give ids `tokenizers` never gives.
+    private static func composesToNFC(_ normalizer: Any?, _ fail: (String) -> ModelLoadError) throws -> Bool {
+        guard let n = normalizer as? [String: Any] else { return false }
+        let steps = n["type"] as? String == "Sequence" ? (n["normalizers"] as? [[String: Any]] ?? []) : [n]
+        let types = steps.compactMap { $0["type"] as? String }
+        if types.isEmpty { return false }
+        guard types.allSatisfy({ $0 == "NFC" }) else { throw fail("normalizer \(types)") }
+        return true
     }
 
     /// The GGUF pre-tokenizer name for a tokenizer.json pre_tokenizer; a splitter this engine

@@ -40,12 +40,19 @@ public final class BPETokenizer: TextTokenizer, @unchecked Sendable {   // immut
     private let byteToChar: [Character]
     private let charToByte: [UInt32: UInt8]
     let byteTokenIds: [Int?]
+    /// Compose text to Unicode NFC before splitting, as a tokenizer.json `NFC` normalizer does.
+    /// GGUF files carry no normalizer (llama.cpp applies none), so only tokenizer.json sets it.
+    let composesNFC: Bool
+    /// The metadata key under which a tokenizer.json folder passes its NFC normalizer on.
+    public static let nfcMetadataKey = "ipfs_accelerate.tokenizer.normalizer_nfc"
 
     public var vocabularySize: Int { tokens.count }
 
     public init(tokens: [String], tokenTypes: [Int], merges mergeLines: [String], bos: Int?, eos: Int?,
-                addBOS: Bool, preTokenizer: BPEPreTokenizer, sentencePiece: SentencePieceVocabulary? = nil) throws {
+                addBOS: Bool, preTokenizer: BPEPreTokenizer, sentencePiece: SentencePieceVocabulary? = nil,
+                composesNFC: Bool = false) throws {
         self.tokens = tokens
+        self.composesNFC = composesNFC
         self.sentencePiece = sentencePiece
         var v: [String: Int] = [:]
         v.reserveCapacity(tokens.count)
@@ -118,7 +125,7 @@ public final class BPETokenizer: TextTokenizer, @unchecked Sendable {   // immut
                       bos: gguf.metadata["tokenizer.ggml.bos_token_id"]?.int,
                       eos: gguf.metadata["tokenizer.ggml.eos_token_id"]?.int,
                       addBOS: gguf.metadata["tokenizer.ggml.add_bos_token"]?.bool ?? false,
-                      preTokenizer: pre)
+                      preTokenizer: pre, composesNFC: gguf.metadata[Self.nfcMetadataKey]?.bool ?? false)
     }
 
     /// GPT-2's reversible map from bytes to printable characters.
@@ -145,6 +152,7 @@ public final class BPETokenizer: TextTokenizer, @unchecked Sendable {   // immut
         if addSpecialTokens && addBOS, let bosId { out.append(bosId) }
         for (segment, special) in splitSpecial(text) {
             if let special { out.append(special); continue }
+            let segment = composesNFC ? segment.precomposedStringWithCanonicalMapping : segment
             for word in pre.split(segment) { encodeWord(Substring(word), into: &out) }
         }
         return out

@@ -26,6 +26,9 @@ OUT = os.environ.get("HF_MODELS_DIR") or os.path.join(ROOT, ".build-fixtures", "
 MODELS = {"llama-gqa": "LlamaForCausalLM", "qwen2": "Qwen2ForCausalLM", "qwen3": "Qwen3ForCausalLM"}
 CORPUS = ["The capital of France is", "def fibonacci(n):\n    return n", "Zürich, 東京 and 🚀: 12345 apples",
           "<|im_start|>user\nHi<|im_end|>\n"]
+# Decomposed forms (e + combining acute, A + ring, Hangul jamo), a composed control, a special token.
+NFC_CORPUS = ["Cafe\u0301 au lait", "A\u030angstro\u0308m", "\u1112\u1161\u11ab\u1100\u1173\u11af",
+              "déjà vu", "<|im_start|>e\u0301<|im_end|>"]
 
 
 def field(r, k):
@@ -129,8 +132,13 @@ def main():
     import tokenizers
     tok = Tokenizer.from_file(os.path.join(folders["qwen2"], "tokenizer.json"))
     cases = [{"text": c, "ids": tok.encode(c, add_special_tokens=False).ids} for c in CORPUS]
+    # Qwen 2.x and others ship {"normalizer": {"type": "NFC"}}: decomposed input must compose first.
+    from tokenizers import normalizers
+    tok.normalizer = normalizers.NFC()
+    nfc_cases = [{"text": c, "ids": tok.encode(c, add_special_tokens=False).ids} for c in NFC_CORPUS]
     with open(os.path.join(HERE, "hf_tokenizer_ids.json"), "w") as f:
-        json.dump({"source": f"tokenizers {tokenizers.__version__}", "cases": cases}, f, ensure_ascii=False, indent=1)
+        json.dump({"source": f"tokenizers {tokenizers.__version__}", "cases": cases, "nfc_cases": nfc_cases},
+                  f, ensure_ascii=False, indent=1)
 
 
 if __name__ == "__main__":
