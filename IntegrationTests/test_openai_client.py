@@ -147,8 +147,8 @@ def test_errors_arrive_as_the_client_expects(server):
     assert err.value.param == "temperature"
     with pytest.raises(openai.BadRequestError) as err:
         c.chat.completions.create(model=LLM, messages=[{"role": "user", "content": "x"}],
-                                  tools=[{"type": "function", "function": {"name": "f", "parameters": {}}}])
-    assert err.value.param == "tools"
+                                  tools=[{"type": "function", "function": {"name": "no spaces allowed"}}])
+    assert err.value.param == "tools[0].function.name"
     with pytest.raises(openai.NotFoundError) as err:
         c.embeddings.create(model="nobody/no-such-model", input="x")
     assert err.value.code == "model_not_found"

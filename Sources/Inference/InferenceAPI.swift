@@ -49,6 +49,11 @@ public struct GenerationParameters: Sendable, Equatable {
     /// Keep generating past end-of-sequence tokens until `maxTokens` (benchmarks; vLLM's and
     /// llama.cpp's `ignore_eos`). Stop sequences still apply.
     public var ignoreEOS = false
+    /// Added to the logits of these token ids before sampling (OpenAI's `logit_bias`; -100 bans).
+    public var logitBias: [Int: Float] = [:]
+    /// When set, every token keeps the output a prefix of a JSON text this grammar admits, and
+    /// generation ends (end-of-sequence) once the text is whole (structured output).
+    public var grammar: JSONGrammar? = nil
     public init() {}
 }
 
@@ -105,6 +110,11 @@ public protocol TextGenerationModel: AnyObject, Sendable {
     /// The prompt text for a chat, rendered with the model's own chat template
     /// (or a built-in ChatML renderer that gives the same text).
     func renderChat(_ messages: [ChatMessage], addGenerationPrompt: Bool) throws -> String
+    /// The same for JSON-shaped messages (assistant `tool_calls`, `tool` results) and `tools`,
+    /// which the template reads as transformers' `apply_chat_template` passes them.
+    func renderChat(messageValues: [JinjaValue], tools: [JinjaValue]?, addGenerationPrompt: Bool) throws -> String
+    /// The model's own chat template text, if it has one.
+    var chatTemplateText: String? { get }
     /// Generates from `prompt` token ids. `onToken` is called as each token is made
     /// (after stop-sequence handling); returning false stops generation early.
     func generate(prompt: [Int], parameters: GenerationParameters,
@@ -113,6 +123,20 @@ public protocol TextGenerationModel: AnyObject, Sendable {
     /// Results are in the order of `prompts`; each equals what `generate` alone gives.
     func generateBatch(prompts: [[Int]], parameters: [GenerationParameters],
                        onToken: (_ index: Int, GeneratedToken) -> Bool) throws -> [GenerationResult]
+}
+
+extension TextGenerationModel {
+    /// Models without a Jinja template render plain turns only.
+    public func renderChat(messageValues: [JinjaValue], tools: [JinjaValue]?, addGenerationPrompt: Bool) throws -> String {
+        let plain = messageValues.map { v -> ChatMessage in
+            guard case .dict(let d) = v, case .string(let role)? = d["role"] else { return ChatMessage(role: "user", content: "") }
+            if case .string(let c)? = d["content"] { return ChatMessage(role: role, content: c) }
+            return ChatMessage(role: role, content: "")
+        }
+        return try renderChat(plain, addGenerationPrompt: addGenerationPrompt)
+    }
+
+    public var chatTemplateText: String? { nil }
 }
 
 /// A generator that admits sequences between forward passes (continuous batching): a request

@@ -10,8 +10,15 @@ extension ModelServer {
         var characters: Int
     }
 
-    func generation(_ object: [String: Any], chat: Bool, caller: Caller) async throws(APIError) -> Response {
-        let req = try GenerationRequest.parse(object, chat: chat)
+    func generation(_ object: [String: Any], body: ByteBuffer, chat: Bool, caller: Caller) async throws(APIError) -> Response {
+        // Tool schemas and JSON schemas keep the client's key order (the prompt's `tojson`, the
+        // output's property order); Foundation's parser does not keep it.
+        var ordered: JinjaValue? = nil
+        if chat, object["tools"] != nil || object["response_format"] != nil {
+            ordered = try? JinjaValue.parseJSON(String(decoding: body.readableBytesView, as: UTF8.self))
+        }
+        var req = try GenerationRequest.parse(object, chat: chat, ordered: ordered)
+        if let tools = req.tools, let g = try tools.grammar() { req.parameters.grammar = g }
         let endpoint = chat ? "chat_completions" : "completions"
         try checkBreaker(req.model)
         var cacheKey: String? = nil
@@ -30,16 +37,11 @@ extension ModelServer {
             throw APIError.invalid("The model '\(req.model)' is an embedding model; use /v1/embeddings.", param: "model", code: "wrong_model_type")
         }
         var prompts: [PreparedPrompt] = []
+        var toolFormat: ToolCallFormat? = nil
         if chat {
-            let text: String
-            do { text = try lm.renderChat(req.messages, addGenerationPrompt: true) } catch ChatTemplateError.missing {
-                // A model without a template gets the documented default: ChatML.
-                text = Self.defaultChatML(req.messages)
-            } catch {
-                // Never a guessed prompt for a model whose own template could not be rendered.
-                throw APIError.invalid("\(error)", param: "messages", code: "chat_template_error")
-            }
-            prompts = [PreparedPrompt(ids: lm.tokenizer.encode(text, addSpecialTokens: false), characters: text.count)]
+            let prompt = try ChatPrompt.render(req, model: lm)
+            toolFormat = prompt.format
+            prompts = [PreparedPrompt(ids: lm.tokenizer.encode(prompt.text, addSpecialTokens: false), characters: prompt.text.count)]
         } else {
             for p in req.prompts {
                 switch p {
@@ -51,6 +53,9 @@ extension ModelServer {
                     prompts.append(PreparedPrompt(ids: ids, characters: lm.tokenizer.decode(ids, skipSpecialTokens: false).count))
                 }
             }
+        }
+        if let bad = req.parameters.logitBias.keys.first(where: { $0 >= lm.tokenizer.vocabularySize }) {
+            throw APIError.invalid("'logit_bias' names token \(bad), outside the model's vocabulary of \(lm.tokenizer.vocabularySize).", param: "logit_bias")
         }
         var jobs: [(prompt: Int, choice: Int, parameters: GenerationParameters)] = []
         for (pi, prompt) in prompts.enumerated() {
@@ -77,7 +82,7 @@ extension ModelServer {
         if req.stream {
             handedOver = true
             return streamResponse(req: req, meta: meta, jobs: jobs, prompts: prompts, promptTokens: promptTokens,
-                                  generator: generator, slot: slot)
+                                  generator: generator, slot: slot, toolFormat: toolFormat)
         }
 
         let started = systemMonotonicClock()
@@ -118,7 +123,13 @@ extension ModelServer {
             let job = jobs[i]
             var c: [String: Any] = ["index": i, "finish_reason": r.finishReason.rawValue]
             if chat {
-                c["message"] = ["role": "assistant", "content": r.text, "refusal": NSNull()] as [String: Any]
+                var message: [String: Any] = ["role": "assistant", "content": r.text, "refusal": NSNull()]
+                if let answer = ToolAnswer(text: r.text, tools: req.tools, format: toolFormat), !answer.calls.isEmpty {
+                    message["content"] = answer.content as Any? ?? NSNull()
+                    message["tool_calls"] = answer.calls.map { $0.json() }
+                    if r.finishReason == .stop { c["finish_reason"] = "tool_calls" }
+                }
+                c["message"] = message
                 c["logprobs"] = req.logprobs.map { _ in ["content": r.tokens.map(Self.chatLogprob), "refusal": NSNull()] as [String: Any] } as Any? ?? NSNull()
             } else {
                 c["text"] = r.text
@@ -132,11 +143,6 @@ extension ModelServer {
         let data = JSON.encode(body)
         if let cacheKey { cache.put(cacheKey, data) }
         return Self.jsonResponse(data)
-    }
-
-    /// The default chat rendering for models whose files carry no template (ChatML, as SmolLM2 and Qwen use).
-    static func defaultChatML(_ messages: [ChatMessage]) -> String {
-        messages.map { "<|im_start|>\($0.role)\n\($0.content)<|im_end|>\n" }.joined() + "<|im_start|>assistant\n"
     }
 
     static func usage(prompt: Int, completion: Int) -> [String: Any] {

@@ -2,6 +2,7 @@ import Foundation
 import HTTPTypes
 import Hummingbird
 import Inference
+import NIOCore
 
 /// Mounts the model server on a router: OpenAI routes, model management, health, metrics, admin.
 public struct ModelServerRoutes: Sendable {
@@ -14,16 +15,16 @@ public struct ModelServerRoutes: Sendable {
     public func addRoutes<Context: RequestContext>(to router: Router<Context>) {
         let s = server
         let limit = maxBodyBytes
-        router.post("/v1/completions") { req, _ in await s.handleJSON(req, endpoint: "completions", limit: limit) { o, c throws(APIError) in try await s.generation(o, chat: false, caller: c) } }
-        router.post("/v1/chat/completions") { req, _ in await s.handleJSON(req, endpoint: "chat_completions", limit: limit) { o, c throws(APIError) in try await s.generation(o, chat: true, caller: c) } }
-        router.post("/v1/embeddings") { req, _ in await s.handleJSON(req, endpoint: "embeddings", limit: limit) { o, c throws(APIError) in try await s.embeddings(o, caller: c) } }
+        router.post("/v1/completions") { req, _ in await s.handleJSON(req, endpoint: "completions", limit: limit) { o, raw, c throws(APIError) in try await s.generation(o, body: raw, chat: false, caller: c) } }
+        router.post("/v1/chat/completions") { req, _ in await s.handleJSON(req, endpoint: "chat_completions", limit: limit) { o, raw, c throws(APIError) in try await s.generation(o, body: raw, chat: true, caller: c) } }
+        router.post("/v1/embeddings") { req, _ in await s.handleJSON(req, endpoint: "embeddings", limit: limit) { o, _, c throws(APIError) in try await s.embeddings(o, caller: c) } }
         router.get("/v1/models") { req, _ in await s.handle(req, endpoint: "models", model: nil) { _ in await s.listModels() } }
         router.get("/v1/models/{id}") { req, ctx in
             let id = ctx.parameters.get("id") ?? ""
             return await s.handle(req, endpoint: "models", model: nil) { _ throws(APIError) in try await s.describeModel(id) }
         }
-        router.post("/models/load") { req, _ in await s.handleJSON(req, endpoint: "models_load", limit: limit) { o, _ throws(APIError) in try await s.loadModel(o) } }
-        router.post("/models/unload") { req, _ in await s.handleJSON(req, endpoint: "models_unload", limit: limit) { o, _ throws(APIError) in try await s.unloadModel(o) } }
+        router.post("/models/load") { req, _ in await s.handleJSON(req, endpoint: "models_load", limit: limit) { o, _, _ throws(APIError) in try await s.loadModel(o) } }
+        router.post("/models/unload") { req, _ in await s.handleJSON(req, endpoint: "models_unload", limit: limit) { o, _, _ throws(APIError) in try await s.unloadModel(o) } }
         router.get("/health") { _, _ in JSON.response(["status": "healthy", "version": ModelServer.version]) }
         router.get("/ready") { _, _ in
             if let why = s.notReadyReason { return JSON.response(["status": "not_ready", "reason": why], status: .serviceUnavailable) }
@@ -51,7 +52,7 @@ public struct ModelServerRoutes: Sendable {
 extension ModelServer {
     /// A JSON-bodied route: parse, authorise (with the body's model), run, count.
     func handleJSON(_ request: Request, endpoint: String, limit: Int,
-                    _ body: @Sendable ([String: Any], Caller) async throws(APIError) -> Response) async -> Response {
+                    _ body: @Sendable ([String: Any], ByteBuffer, Caller) async throws(APIError) -> Response) async -> Response {
         var request = request
         let started = systemMonotonicClock()
         var model = ""
@@ -67,7 +68,7 @@ extension ModelServer {
             let object = try JSON.object(from: buffer)
             model = object["model"] as? String ?? object["model_id"] as? String ?? ""
             if !model.isEmpty { try checkModelAllowed(caller, model) }
-            response = try await body(object, caller)
+            response = try await body(object, buffer, caller)
         } catch {
             response = error.response()
         }

@@ -73,11 +73,15 @@ enum PromptInput: Sendable, Equatable {
 }
 
 /// A validated completion or chat request.
-struct GenerationRequest: Sendable {
+package struct GenerationRequest: Sendable {
     var model: String
     var chat: Bool
     var prompts: [PromptInput] = []
     var messages: [ChatMessage] = []
+    /// The messages as the chat template sees them (tool calls and tool results included).
+    var messageValues: [JinjaValue] = []
+    /// `tools` and `tool_choice`; nil when the request has no tools.
+    var tools: ChatTools? = nil
     var n = 1
     var stream = false
     var includeUsage = false
@@ -98,25 +102,28 @@ struct GenerationRequest: Sendable {
                                             "store", "metadata", "service_tier", "modalities", "audio", "prediction",
                                             "reasoning_effort", "web_search_options"])
 
-    static func parse(_ object: [String: Any], chat: Bool) throws(APIError) -> GenerationRequest {
+    /// `ordered`: the same body parsed with key order kept (tool schemas print into the prompt,
+    /// and JSON schemas order the output's properties, as the client wrote them).
+    package static func parse(_ object: [String: Any], chat: Bool, ordered: JinjaValue? = nil) throws(APIError) -> GenerationRequest {
         let p = Params(object: object)
         try p.only(chat ? chatKeys : completionKeys)
         var r = GenerationRequest(model: try p.requiredString("model"), chat: chat)
 
         if chat {
-            r.messages = try parseMessages(object["messages"])
-            for key in ["tools", "tool_choice", "functions", "function_call", "audio", "prediction", "web_search_options"] where p.has(key) {
-                throw APIError.unsupported(key, "is not supported: this server runs local models without tool calling.")
+            (r.messages, r.messageValues) = try parseChatMessages(object["messages"])
+            for key in ["functions", "function_call"] where p.has(key) {
+                throw APIError.unsupported(key, "is deprecated and not supported; send 'tools' and 'tool_choice'.")
             }
-            if p.has("parallel_tool_calls") { _ = try p.bool("parallel_tool_calls") }
+            for key in ["audio", "prediction", "web_search_options"] where p.has(key) {
+                throw APIError.unsupported(key, "is not supported by this server.")
+            }
+            r.tools = try ChatTools.parse(object, ordered: ordered)
             if let modalities = object["modalities"] as? [String], modalities != ["text"] {
                 throw APIError.unsupported("modalities", "supports only [\"text\"].")
             }
-            if p.has("response_format") {
-                guard let f = object["response_format"] as? [String: Any], let type = f["type"] as? String else {
-                    throw APIError.invalid("'response_format' must be an object with a 'type'.", param: "response_format", code: "invalid_type")
-                }
-                guard type == "text" else { throw APIError.unsupported("response_format", "type '\(type)' is not supported; only 'text'.") }
+            r.parameters.grammar = try ResponseFormat.grammar(object["response_format"], ordered: ordered)
+            if r.parameters.grammar != nil, let tools = r.tools, tools.choice != .none {
+                throw APIError.invalid("'response_format' cannot be combined with tools unless 'tool_choice' is 'none'.", param: "response_format")
             }
             if p.has("reasoning_effort") { throw APIError.unsupported("reasoning_effort", "applies to reasoning models only.") }
             if p.has("store"), try p.bool("store") == true { throw APIError.unsupported("store", "is not supported: this server keeps no completions.") }
@@ -159,12 +166,7 @@ struct GenerationRequest: Sendable {
         if let seed = try p.integer("seed", in: Int.min...Int.max) { r.parameters.seed = UInt64(bitPattern: Int64(seed)) }
         _ = try p.string("user")
         r.parameters.ignoreEOS = try p.bool("ignore_eos") ?? false
-        if p.has("logit_bias") {
-            guard let bias = object["logit_bias"] as? [String: Any] else {
-                throw APIError.invalid("'logit_bias' must be an object.", param: "logit_bias", code: "invalid_type")
-            }
-            if !bias.isEmpty { throw APIError.unsupported("logit_bias", "is not supported by this engine.") }
-        }
+        r.parameters.logitBias = try parseLogitBias(object["logit_bias"])
         if r.logprobs != nil { r.parameters.topLogprobs = r.logprobs }
         return r
     }
@@ -204,52 +206,110 @@ struct GenerationRequest: Sendable {
         return list.filter { !$0.isEmpty }
     }
 
-    static func parseMessages(_ value: Any?) throws(APIError) -> [ChatMessage] {
+    /// The messages as plain text turns (for the built-in ChatML fallback) and as the values a
+    /// chat template reads: assistant `tool_calls` (arguments decoded to objects, as vLLM and
+    /// transformers hand them to templates) and `tool` results with their `tool_call_id`.
+    static func parseChatMessages(_ value: Any?) throws(APIError) -> ([ChatMessage], [JinjaValue]) {
         guard let list = value as? [Any], !list.isEmpty else {
             throw APIError.invalid("'messages' must be a non-empty array of messages.", param: "messages",
                                    code: value == nil ? "missing_required_parameter" : "invalid_type")
         }
-        var out: [ChatMessage] = []
+        var plain: [ChatMessage] = []
+        var values: [JinjaValue] = []
         for (i, item) in list.enumerated() {
             let param = "messages[\(i)]"
             guard let m = item as? [String: Any] else { throw APIError.invalid("\(param) must be an object.", param: param, code: "invalid_type") }
             guard let role = m["role"] as? String else { throw APIError.invalid("\(param).role is required.", param: "\(param).role", code: "missing_required_parameter") }
-            guard ["system", "developer", "user", "assistant"].contains(role) else {
-                throw APIError.invalid("\(param).role '\(role)' is not supported; use system, developer, user or assistant.", param: "\(param).role")
+            guard ["system", "developer", "user", "assistant", "tool"].contains(role) else {
+                throw APIError.invalid("\(param).role '\(role)' is not supported; use system, developer, user, assistant or tool.", param: "\(param).role")
             }
-            for key in m.keys where !["role", "content", "name"].contains(key) {
-                throw APIError.unsupported("\(param).\(key)", "is not supported (no tool calls or audio).")
+            var allowed: Set<String> = ["role", "content", "name"]
+            if role == "assistant" { allowed.formUnion(["tool_calls", "refusal"]) }
+            if role == "tool" { allowed.insert("tool_call_id") }
+            for key in m.keys.sorted() where !allowed.contains(key) {
+                throw APIError.unsupported("\(param).\(key)", "is not supported on a '\(role)' message.")
             }
-            var text: String
+            let calls = try role == "assistant" ? parseToolCalls(m["tool_calls"], param: "\(param).tool_calls") : nil
+            var text: String? = nil
             if let s = m["content"] as? String {
                 text = s
             } else if let parts = m["content"] as? [Any] {
-                text = ""
+                var joined = ""
                 for (j, part) in parts.enumerated() {
                     guard let p = part as? [String: Any], p["type"] as? String == "text", let t = p["text"] as? String else {
                         throw APIError.unsupported("\(param).content[\(j)]", "must be a text part; images and audio are not supported.")
                     }
-                    text += t
+                    joined += t
                 }
+                text = joined
             } else if role == "assistant", m["content"] == nil || m["content"] is NSNull {
-                text = ""
+                text = nil
             } else {
                 throw APIError.invalid("\(param).content must be a string or an array of text parts.", param: "\(param).content", code: "invalid_type")
             }
-            out.append(ChatMessage(role: role == "developer" ? "system" : role, content: text))
+            let templateRole = role == "developer" ? "system" : role
+            var v = JinjaDict([("role", .string(templateRole)), ("content", text.map(JinjaValue.string) ?? .none)])
+            if let name = m["name"] as? String { v["name"] = .string(name) }
+            if let calls, !calls.isEmpty { v["tool_calls"] = .array(calls) }
+            if role == "tool" {
+                guard let id = m["tool_call_id"] as? String, !id.isEmpty else {
+                    throw APIError.invalid("\(param).tool_call_id is required on a tool message.", param: "\(param).tool_call_id", code: "missing_required_parameter")
+                }
+                v["tool_call_id"] = .string(id)
+            }
+            plain.append(ChatMessage(role: templateRole, content: text ?? ""))
+            values.append(.dict(v))
+        }
+        return (plain, values)
+    }
+
+    static func parseToolCalls(_ value: Any?, param: String) throws(APIError) -> [JinjaValue]? {
+        guard let value, !(value is NSNull) else { return nil }
+        guard let list = value as? [Any] else { throw APIError.invalid("'\(param)' must be an array.", param: param, code: "invalid_type") }
+        var out: [JinjaValue] = []
+        for (i, item) in list.enumerated() {
+            let at = "\(param)[\(i)]"
+            guard let c = item as? [String: Any], let f = c["function"] as? [String: Any], let name = f["name"] as? String else {
+                throw APIError.invalid("\(at) must be {id, type: 'function', function: {name, arguments}}.", param: at, code: "invalid_type")
+            }
+            let raw = f["arguments"] as? String ?? "{}"
+            let arguments: JinjaValue
+            do { arguments = try JinjaValue.parseJSON(raw) } catch {
+                throw APIError.invalid("\(at).function.arguments is not valid JSON.", param: "\(at).function.arguments")
+            }
+            out.append(.dict(JinjaDict([("id", .string(c["id"] as? String ?? "")), ("type", .string("function")),
+                                        ("function", .dict(JinjaDict([("name", .string(name)), ("arguments", arguments)])))])))
+        }
+        return out
+    }
+
+    /// OpenAI's `logit_bias`: token id (as a string) to a bias in -100...100.
+    static func parseLogitBias(_ value: Any?) throws(APIError) -> [Int: Float] {
+        guard let value, !(value is NSNull) else { return [:] }
+        guard let bias = value as? [String: Any] else {
+            throw APIError.invalid("'logit_bias' must be an object.", param: "logit_bias", code: "invalid_type")
+        }
+        guard bias.count <= 300 else { throw APIError.invalid("'logit_bias' may hold at most 300 tokens.", param: "logit_bias") }
+        var out: [Int: Float] = [:]
+        for (k, v) in bias {
+            guard let id = Int(k), id >= 0 else { throw APIError.invalid("'logit_bias' keys must be token ids, got '\(k)'.", param: "logit_bias") }
+            guard let n = v as? NSNumber, !(v is Bool), (-100...100).contains(n.doubleValue) else {
+                throw APIError.invalid("'logit_bias' values must be numbers from -100 to 100.", param: "logit_bias")
+            }
+            out[id] = n.floatValue
         }
         return out
     }
 }
 
 /// A validated embeddings request.
-struct EmbeddingRequest: Sendable {
+package struct EmbeddingRequest: Sendable {
     var model: String
     var inputs: [PromptInput]
     var base64 = false
     var dimensions: Int? = nil
 
-    static func parse(_ object: [String: Any]) throws(APIError) -> EmbeddingRequest {
+    package static func parse(_ object: [String: Any]) throws(APIError) -> EmbeddingRequest {
         let p = Params(object: object)
         try p.only(["model", "input", "encoding_format", "dimensions", "user"])
         let model = try p.requiredString("model")

@@ -7,7 +7,8 @@ import NIOCore
 /// the finish reason, the usage chunk when asked, then `data: [DONE]`.
 extension ModelServer {
     func streamResponse(req: GenerationRequest, meta: ResponseMeta, jobs: [(prompt: Int, choice: Int, parameters: GenerationParameters)],
-                        prompts: [PreparedPrompt], promptTokens: Int, generator: GenerationBatcher, slot: RequestQueue.Slot) -> Response {
+                        prompts: [PreparedPrompt], promptTokens: Int, generator: GenerationBatcher, slot: RequestQueue.Slot,
+                        toolFormat: ToolCallFormat? = nil) -> Response {
         let (events, sink) = AsyncStream<Data>.makeStream()
         let gone = Locked(false)
         let chat = req.chat
@@ -31,20 +32,23 @@ extension ModelServer {
             }
         }
         let jobInputs = jobs.map { (prompts[$0.prompt].ids, $0.parameters, prompts[$0.prompt].characters) }
+        let tools = chat ? req.tools.flatMap { $0.choice == .none ? nil : $0 } : nil
         Task {
             defer { self.queue.release(slot) }
             do {
                 let results = try await withThrowingTaskGroup(of: GenerationResult.self) { group in
                     for (i, input) in jobInputs.enumerated() {
                         let offset = Locked(input.2)
+                        let filter = tools.map { Locked(ToolCallStreamFilter(tools: $0, format: toolFormat)) }
                         group.addTask {
                             let r = try await generator.generate(GenerationJob(prompt: input.0, parameters: input.1, onToken: { token in
                                 if gone.withLock({ $0 }) { return false }
                                 firstToken.withLock { if $0 == nil { $0 = systemMonotonicClock() } }
-                                if token.text.isEmpty && !wantLogprobs { return true }
+                                let text = filter.map { f in f.withLock { $0.add(token.text) } } ?? token.text
+                                if text.isEmpty && !wantLogprobs { return true }
                                 var c: [String: Any] = ["index": i, "finish_reason": NSNull()]
                                 if chat {
-                                    c["delta"] = ["content": token.text]
+                                    c["delta"] = ["content": text]
                                     c["logprobs"] = wantLogprobs ? ["content": [Self.chatLogprob(token)], "refusal": NSNull()] as [String: Any] : NSNull()
                                 } else {
                                     c["text"] = token.text
@@ -54,7 +58,18 @@ extension ModelServer {
                                 sink.yield(chunk([c], nil))
                                 return true
                             }))
-                            var c: [String: Any] = ["index": i, "finish_reason": r.finishReason.rawValue, "logprobs": NSNull()]
+                            var finishReason = r.finishReason.rawValue
+                            if let (rest, calls) = filter.map({ f in f.withLock { $0.finish() } }) {
+                                if !rest.isEmpty {
+                                    sink.yield(chunk([["index": i, "delta": ["content": rest], "logprobs": NSNull(), "finish_reason": NSNull()]], nil))
+                                }
+                                if !calls.isEmpty {
+                                    let deltas = calls.enumerated().map { $0.element.json(index: $0.offset) }
+                                    sink.yield(chunk([["index": i, "delta": ["tool_calls": deltas], "logprobs": NSNull(), "finish_reason": NSNull()]], nil))
+                                    if r.finishReason == .stop { finishReason = "tool_calls" }
+                                }
+                            }
+                            var c: [String: Any] = ["index": i, "finish_reason": finishReason, "logprobs": NSNull()]
                             if chat { c["delta"] = [String: Any]() } else { c["text"] = "" }
                             sink.yield(chunk([c], nil))
                             return r

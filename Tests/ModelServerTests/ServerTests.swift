@@ -56,15 +56,16 @@ let jsonHeaders: HTTPFields = [.contentType: "application/json"]
             for (bad, param) in [(["model": "gen", "prompt": "hi", "temperature": 3], "temperature"),
                                  (["model": "gen", "prompt": "hi", "n": "two"], "n"),
                                  (["model": "gen", "prompt": "hi", "stream_options": ["include_usage": true]], "stream_options"),
-                                 (["model": "gen", "prompt": "hi", "logit_bias": ["1": 5]], "logit_bias")] as [([String: Any], String)] {
+                                 (["model": "gen", "prompt": "hi", "logit_bias": ["one": 5]], "logit_bias"),
+                                 (["model": "gen", "prompt": "hi", "logit_bias": ["1": 101]], "logit_bias")] as [([String: Any], String)] {
                 let r = try await client.execute(uri: "/v1/completions", method: .post, headers: jsonHeaders, body: body(bad))
                 #expect(r.status == .badRequest)
                 #expect(errorOf(r)["param"] as? String == param)
             }
             let chat = try await client.execute(uri: "/v1/chat/completions", method: .post, headers: jsonHeaders,
-                                                body: body(["model": "gen", "messages": [["role": "user", "content": "x"]], "tools": []]))
+                                                body: body(["model": "gen", "messages": [["role": "user", "content": "x"]], "tools": [["type": "retrieval"]]]))
             #expect(chat.status == .badRequest)
-            #expect(errorOf(chat)["param"] as? String == "tools")
+            #expect(errorOf(chat)["param"] as? String == "tools[0]")
             let missing = try await client.execute(uri: "/v1/embeddings", method: .post, headers: jsonHeaders, body: body(["model": "nope", "input": "x"]))
             #expect(missing.status == .notFound)
             #expect(errorOf(missing)["code"] as? String == "model_not_found")

@@ -43,15 +43,44 @@ struct TokenSampler {
 
     mutating func record(_ token: Int) { counts[token, default: 0] += 1 }
 
-    /// The chosen token, from `logits` (modified in place by the penalties).
-    mutating func sample(_ logits: UnsafeMutableBufferPointer<Float>) -> Int {
+    /// The chosen token, from `logits` (modified in place by the penalties and the bias).
+    /// `allowed`, when given, is the constraint of structured output: a drawn token it refuses
+    /// is masked and the draw repeated (cheap: the model mostly wants an allowed token); after
+    /// a few refusals the whole vocabulary is masked at once. -1 when no token is allowed.
+    mutating func sample(_ logits: UnsafeMutableBufferPointer<Float>, allowed: ((Int) -> Bool)? = nil,
+                         mask: (() -> [Bool])? = nil) -> Int {
         let p = parameters
         if p.presencePenalty != 0 || p.frequencyPenalty != 0 {
             for (t, c) in counts where t < logits.count {
                 logits[t] -= p.presencePenalty + p.frequencyPenalty * Float(c)
             }
         }
-        if p.temperature <= 0 { return Self.argmax(logits) }
+        for (t, b) in p.logitBias where t >= 0 && t < logits.count { logits[t] += b }
+        guard let allowed else { return pick(logits) }
+        for _ in 0..<8 {
+            let t = pick(logits)
+            if t < 0 || allowed(t) { return t }
+            logits[t] = -.infinity
+        }
+        if let mask {
+            let ok = mask()
+            for i in 0..<logits.count where !ok[i] { logits[i] = -.infinity }
+        } else {
+            for i in 0..<logits.count where logits[i] > -.infinity && !allowed(i) { logits[i] = -.infinity }
+        }
+        let t = pick(logits)
+        guard t >= 0, logits[t] == -.infinity else { return t }
+        let best = Self.argmax(logits)   // rounding in the draw landed on a masked token
+        return logits[best] == -.infinity ? -1 : best
+    }
+
+    /// Greedy or temperature + top-p draw; -1 when every logit is -infinity.
+    private mutating func pick(_ logits: UnsafeMutableBufferPointer<Float>) -> Int {
+        let p = parameters
+        if p.temperature <= 0 {
+            let t = Self.argmax(logits)
+            return logits[t] == -.infinity ? -1 : t
+        }
         // Softmax at the temperature, candidates in descending order, nucleus cut, draw.
         // Only the head of the distribution is sorted: tokens whose weight is below 1e-9 of the
         // best one together hold less than 0.005% of the mass (at most 1e-9 x the vocabulary),
@@ -59,6 +88,7 @@ struct TokenSampler {
         // reach into the tail, the whole vocabulary is sorted, which gives the same token.
         var maxL = -Float.infinity
         for v in logits where v > maxL { maxL = v }
+        if maxL == -.infinity { return -1 }
         let invT = 1 / Double(p.temperature)
         var weights = [Double](repeating: 0, count: logits.count)
         var sum = 0.0

@@ -74,6 +74,8 @@ struct LlamaSequence {
     var logits: [Float]
     var sampler: TokenSampler
     var assembler: TextAssembler
+    /// Structured output: where the text stands in the grammar.
+    var matcher: JSONGrammarMatcher?
     var tokens: [GeneratedToken] = []
     var finish: FinishReason?
 
@@ -84,6 +86,7 @@ struct LlamaSequence {
         logits = [Float](repeating: 0, count: vocab)
         sampler = TokenSampler(parameters: parameters)
         assembler = TextAssembler(stops: parameters.stop)
+        matcher = parameters.grammar.map(JSONGrammarMatcher.init)
     }
 
     mutating func takeLogits(_ p: UnsafePointer<Float>) {
@@ -99,7 +102,19 @@ struct LlamaSequence {
     /// Returns the token to feed next (meaningful only while `finish` is nil).
     mutating func step(tokenizer: BPETokenizer, contextLength: Int, emit: (GeneratedToken) -> Bool) -> Int {
         var work = logits
-        let token = work.withUnsafeMutableBufferPointer { sampler.sample($0) }
+        let token: Int
+        if let matcher {
+            token = constrainedToken(&work, matcher, tokenizer: tokenizer)
+            if token < 0 || tokenizer.endOfGenerationIds.contains(token) {
+                finish = .stop
+                appendTail()
+                return max(token, 0)
+            }
+            self.matcher!.advance(tokenizer.bytes(of: token))
+            if self.matcher!.mustEnd { finish = .stop }   // the JSON text is whole: nothing may follow
+        } else {
+            token = work.withUnsafeMutableBufferPointer { sampler.sample($0) }
+        }
         sampler.record(token)
         if !parameters.ignoreEOS && tokenizer.endOfGenerationIds.contains(token) {
             finish = .stop
@@ -115,8 +130,9 @@ struct LlamaSequence {
         }
         let pieces = assembler.add(bytes: tokenizer.bytes(of: token), index: tokens.count)
         var text = pieces.map(\.1).joined()
-        if assembler.stopped {
+        if assembler.stopped || finish == .stop {
             finish = .stop
+            if !assembler.stopped { text += assembler.flush(lastIndex: tokens.count).map(\.1).joined() }
         } else if tokens.count + 1 >= parameters.maxTokens || cache.count >= min(contextLength, cache.capacity) {
             finish = .length
             text += assembler.flush(lastIndex: tokens.count).map(\.1).joined()
@@ -125,6 +141,41 @@ struct LlamaSequence {
         tokens.append(generated)
         if !emit(generated) && finish == nil { finish = .stop }
         return token
+    }
+
+    /// The next token under the grammar: an end-of-generation token only once the JSON text is
+    /// whole (and at once when nothing may follow), never another special token; -1 when the
+    /// grammar leaves no way on (the text ends where it is). When the tokens left barely cover
+    /// the bytes still needed, only tokens that bring the end nearer are allowed, so the text
+    /// closes within `max_tokens` instead of being cut.
+    private mutating func constrainedToken(_ work: inout [Float], _ m: JSONGrammarMatcher, tokenizer: BPETokenizer) -> Int {
+        let ends = tokenizer.endOfGenerationIds
+        if m.mustEnd { return tokenizer.eosId ?? ends.min() ?? -1 }
+        let complete = m.isComplete
+        let vocab = work.count
+        let need = m.bytesToComplete
+        let closing = parameters.maxTokens - tokens.count <= need + 2
+        func nearer(_ bytes: [UInt8]) -> Bool {
+            var next = m
+            return next.advance(bytes) && next.bytesToComplete < need
+        }
+        let allowed: (Int) -> Bool = { t in
+            if ends.contains(t) { return complete }
+            if tokenizer.specialIds.contains(t) { return false }
+            let bytes = tokenizer.bytes(of: t)
+            return !bytes.isEmpty && (closing ? nearer(bytes) : m.accepts(bytes))
+        }
+        let mask: () -> [Bool] = {
+            var ok = m.allowedTokens(tokenizer.vocabularyIndex, vocabularySize: vocab)
+            if closing {
+                var near = ok
+                for t in 0..<vocab where near[t] { near[t] = nearer(tokenizer.bytes(of: t)) }
+                if near.contains(true) { ok = near }
+            }
+            for e in ends where e < ok.count { ok[e] = complete }
+            return ok
+        }
+        return work.withUnsafeMutableBufferPointer { sampler.sample($0, allowed: allowed, mask: mask) }
     }
 
     /// Text still held back when generation ends on an end-of-sequence token.

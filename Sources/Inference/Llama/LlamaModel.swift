@@ -82,18 +82,25 @@ public final class LlamaModel: ContinuousBatchingModel, @unchecked Sendable {   
     }
 
     public func renderChat(_ messages: [ChatMessage], addGenerationPrompt: Bool) throws -> String {
+        let values = messages.map { m -> JinjaValue in .dict(JinjaDict([("role", .string(m.role)), ("content", .string(m.content))])) }
+        return try renderChat(messageValues: values, tools: nil, addGenerationPrompt: addGenerationPrompt)
+    }
+
+    public func renderChat(messageValues: [JinjaValue], tools: [JinjaValue]?, addGenerationPrompt: Bool) throws -> String {
         guard let chatTemplate else {
             if chatTemplateSource == nil { throw ChatTemplateError.missing }
             throw ChatTemplateError.unsupported(chatTemplateProblem ?? "the template does not parse")
         }
         do {
-            return try chatTemplate.render(messages: messages, addGenerationPrompt: addGenerationPrompt)
+            return try chatTemplate.render(messageValues: messageValues, addGenerationPrompt: addGenerationPrompt, tools: tools)
         } catch JinjaError.raised(let message) {
             throw ChatTemplateError.rejected(message)
         } catch {
             throw ChatTemplateError.unsupported("\(error)")
         }
     }
+
+    public var chatTemplateText: String? { chatTemplateSource }
 
     /// Logits after `tokens` (a fresh sequence), for tests and tools. `oneAtATime` feeds the
     /// tokens in separate forward passes, as generation does after the prompt.

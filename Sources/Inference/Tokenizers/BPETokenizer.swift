@@ -43,6 +43,8 @@ public final class BPETokenizer: TextTokenizer, @unchecked Sendable {   // immut
     /// Compose text to Unicode NFC before splitting, as a tokenizer.json `NFC` normalizer does.
     /// GGUF files carry no normalizer (llama.cpp applies none), so only tokenizer.json sets it.
     let composesNFC: Bool
+    /// Ordinary tokens by their bytes, for structured output's vocabulary masks.
+    public private(set) var vocabularyIndex: VocabularyIndex! = nil
     /// The metadata key under which a tokenizer.json folder passes its NFC normalizer on.
     public static let nfcMetadataKey = "ipfs_accelerate.tokenizer.normalizer_nfc"
 
@@ -93,6 +95,7 @@ public final class BPETokenizer: TextTokenizer, @unchecked Sendable {   // immut
         for (b, c) in table.enumerated() { inv[c.unicodeScalars.first!.value] = UInt8(b) }
         charToByte = inv
         byteTokenIds = sentencePiece == nil ? table.map { v[String($0)] } : (0..<256).map { v[String(format: "<0x%02X>", $0)] }
+        vocabularyIndex = VocabularyIndex(count: tokens.count, isSpecial: { special.contains($0) }, bytesOf: { self.bytes(of: $0) })
     }
 
     /// Builds the tokenizer from GGUF `tokenizer.ggml.*` metadata.

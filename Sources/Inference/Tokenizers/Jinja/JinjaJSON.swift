@@ -222,3 +222,14 @@ struct JinjaJSONEncoder {
         return "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
     }
 }
+
+extension JinjaValue {
+    /// Parses JSON text keeping object key order (tool schemas and arguments print back as sent).
+    public static func parseJSON(_ text: String) throws -> JinjaValue { try JinjaJSONParser.parse(text) }
+
+    /// The value as JSON text: compact (`,` `:`) or Python `json.dumps`' default separators;
+    /// non-ASCII characters as they are.
+    public func jsonText(compact: Bool = false) throws -> String {
+        try JinjaJSONEncoder(separators: compact ? (",", ":") : (", ", ": ")).encode(self)
+    }
+}
