@@ -2,6 +2,7 @@
 // IPFSAccelerate: content-addressed model hub, IPFS router and OpenAI-compatible model server.
 // One target per layer; lower layers never import upper ones (see docs/architecture.md).
 import PackageDescription
+import Foundation
 
 // Hot numeric kernels are C compiled with optimisation even in debug builds; they pick
 // AVX2/FMA at run time through target attributes, so the binary still runs on baseline x86-64.
@@ -24,6 +25,9 @@ let package = Package(
         .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
         .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
         .package(url: "https://github.com/vapor/postgres-nio", from: "1.33.2"),
+        // The hub's web pages: templates and Markdown model cards (Sources/Hub/Web).
+        .package(url: "https://github.com/hummingbird-project/swift-mustache", from: "2.1.1"),
+        .package(url: "https://github.com/JohnSundell/Ink", from: "0.6.0"),
     ],
     targets: [
         // MARK: content addressing
@@ -75,6 +79,8 @@ let package = Package(
             .product(name: "AsyncHTTPClient", package: "async-http-client"),
             .product(name: "Crypto", package: "swift-crypto"),
             .product(name: "Logging", package: "swift-log"),
+            .product(name: "Mustache", package: "swift-mustache"),
+            .product(name: "Ink", package: "Ink"),
         ]),
 
         // MARK: model server
@@ -123,3 +129,28 @@ let package = Package(
     ],
     swiftLanguageModes: [.v6]
 )
+
+// MARK: fuzzing (scripts/fuzz; docs/reliability.md)
+// libFuzzer targets, one per parser that takes outside bytes. They join the package only when
+// IPFS_ACCELERATE_FUZZ is set, so ordinary builds, tests and CI never see them; being in this
+// package lets them reach `package` entry points. Build them only with
+// `-Xswiftc -sanitize=fuzzer,address -Xswiftc -parse-as-library` (libFuzzer supplies `main`).
+if ProcessInfo.processInfo.environment["IPFS_ACCELERATE_FUZZ"] != nil {
+    let fuzzTargets: [(String, [Target.Dependency])] = [
+        ("FuzzMultiformats", ["Multiformats"]),
+        ("FuzzDagPB", ["UnixFS", "Multiformats"]),
+        ("FuzzCAR", ["UnixFS", "BlockStore", "Multiformats"]),
+        ("FuzzGGUF", ["Inference"]),
+        ("FuzzSafeTensors", ["Inference"]),
+        ("FuzzTokenizerJSON", ["Inference"]),
+        ("FuzzChatTemplate", ["Inference"]),
+        ("FuzzKuboMultipart", ["KuboRPC"]),
+        ("FuzzCommitStream", ["Hub", "BlockStore"]),
+        ("FuzzLFSBatch", ["Hub"]),
+        ("FuzzRange", ["Hub"]),
+        ("FuzzOpenAIRequest", ["ModelServer"]),
+    ]
+    for (name, deps) in fuzzTargets {
+        package.targets.append(.executableTarget(name: name, dependencies: deps, path: "Fuzz/Sources/\(name)"))
+    }
+}

@@ -128,6 +128,8 @@ public final class HubServer: Sendable {
         addFallbackAdminRoutes(to: router)
         addGatewayRoutes(to: router)
         addGitRoutes(to: router)
+        // Web pages (Sources/Hub/Web): `/`, `/-/...` and GET `/{ns}[/{name}[/tree|blob|commits/...]]`.
+        addWebRoutes(to: router)
     }
 
     // MARK: helpers shared by the route files

@@ -10,19 +10,10 @@ extension HubServer {
         addFallbackUserRoutes(to: router)
         let base = "/admin/api/fallback-sources"
         router.get("\(base)/cache/stats") { req, _ in
-            let service = try await self.fallbackAdmin(req)
-            let s = await service.binder.stats()
-            let total = s.hits + s.misses
-            let stats: [String: Any] = [
-                "size": s.size, "maxsize": s.maxsize, "ttl_seconds": s.ttlSeconds,
-                "usage_percent": Double(s.size) * 100 / Double(s.maxsize), "hits": s.hits, "misses": s.misses,
-                "hit_rate": total == 0 ? 0.0 : Double(s.hits) / Double(total)]
-            return self.json(stats)
+            return self.json(await Self.fallbackCacheStats(try await self.fallbackAdmin(req)))
         }
         router.delete("\(base)/cache/clear") { req, _ in
-            let service = try await self.fallbackAdmin(req)
-            await service.binder.clear()
-            service.headCache.withLockedValue { $0.removeAll() }
+            await Self.clearFallbackCache(try await self.fallbackAdmin(req))
             return self.json(["cleared": true] as [String: Any])
         }
         router.get("\(base)") { req, _ in
@@ -32,15 +23,7 @@ extension HubServer {
         }
         router.post("\(base)") { req, _ in
             let service = try await self.fallbackAdmin(req)
-            let body = try await self.jsonBody(req)
-            let source: FallbackSource
-            do { source = try FallbackSource.parse(body, index: 0, origin: "database") } catch { throw HubError.badRequest("\(error)") }
-            let record = FallbackSourceRecord(id: UUID().uuidString.lowercased(), name: body["name"] as? String ?? source.url,
-                                              url: source.url, sourceType: source.sourceType.rawValue, priority: Int64(source.priority),
-                                              namespace: source.namespace, sealedToken: try source.token.map(service.cipher.seal),
-                                              enabled: source.enabled, createdAt: FallbackService.now())
-            try await service.database.putFallbackSource(record)
-            try await service.reloadSources()
+            let record = try await Self.addFallbackSource(try await self.jsonBody(req), service)
             return self.json(Self.recordJSON(record), status: .created)
         }
         router.get("\(base)/:id") { req, ctx in
@@ -52,33 +35,68 @@ extension HubServer {
         }
         router.put("\(base)/:id") { req, ctx in
             let service = try await self.fallbackAdmin(req)
-            guard var r = try await service.database.fallbackSource(id: ctx.parameters.get("id") ?? "") else {
-                throw HubError(.notFound, code: "EntryNotFound", "No fallback source with this id")
-            }
             let body = try await self.jsonBody(req)
-            var merged: [String: Any] = ["url": r.url, "source_type": r.sourceType, "priority": Int(r.priority),
-                                         "namespace": r.namespace, "enabled": r.enabled, "name": r.name]
-            for (k, v) in body where k != "token" { merged[k] = v }
-            let parsed: FallbackSource
-            do { parsed = try FallbackSource.parse(merged, index: 0, origin: "database") } catch { throw HubError.badRequest("\(error)") }
-            r.name = merged["name"] as? String ?? r.name
-            r.url = parsed.url; r.sourceType = parsed.sourceType.rawValue; r.priority = Int64(parsed.priority)
-            r.namespace = parsed.namespace; r.enabled = parsed.enabled
-            // `token`: absent keeps it, "" or null removes it, a string replaces it.
-            if body.keys.contains("token") {
-                let t = body["token"] as? String ?? ""
-                if t.isEmpty { r.sealedToken = nil } else { r.sealedToken = try service.cipher.seal(t) }
-            }
-            try await service.database.putFallbackSource(r)
-            try await service.reloadSources()
-            return self.json(Self.recordJSON(r))
+            return self.json(Self.recordJSON(try await Self.updateFallbackSource(id: ctx.parameters.get("id") ?? "", body, service)))
         }
         router.delete("\(base)/:id") { req, ctx in
-            let service = try await self.fallbackAdmin(req)
-            do { try await service.database.deleteFallbackSource(id: ctx.parameters.get("id") ?? "") } catch { throw HubError.from(error) }
-            try await service.reloadSources()
+            try await Self.deleteFallbackSource(id: ctx.parameters.get("id") ?? "", try await self.fallbackAdmin(req))
             return self.json([String: Any]())
         }
+    }
+
+    // MARK: the operations, shared by this API and the admin portal's forms (Sources/Hub/Web)
+
+    static func fallbackCacheStats(_ service: FallbackService) async -> [String: Any] {
+        let s = await service.binder.stats()
+        let total = s.hits + s.misses
+        return ["size": s.size, "maxsize": s.maxsize, "ttl_seconds": s.ttlSeconds,
+                "usage_percent": Double(s.size) * 100 / Double(s.maxsize), "hits": s.hits, "misses": s.misses,
+                "hit_rate": total == 0 ? 0.0 : Double(s.hits) / Double(total)]
+    }
+
+    static func clearFallbackCache(_ service: FallbackService) async {
+        await service.binder.clear()
+        service.headCache.withLockedValue { $0.removeAll() }
+    }
+
+    /// Stores a new database source from the API's JSON fields (`url`, `source_type`, `name`, `priority`, ...).
+    static func addFallbackSource(_ body: [String: Any], _ service: FallbackService) async throws -> FallbackSourceRecord {
+        let source: FallbackSource
+        do { source = try FallbackSource.parse(body, index: 0, origin: "database") } catch { throw HubError.badRequest("\(error)") }
+        let record = FallbackSourceRecord(id: UUID().uuidString.lowercased(), name: body["name"] as? String ?? source.url,
+                                          url: source.url, sourceType: source.sourceType.rawValue, priority: Int64(source.priority),
+                                          namespace: source.namespace, sealedToken: try source.token.map(service.cipher.seal),
+                                          enabled: source.enabled, createdAt: FallbackService.now())
+        try await service.database.putFallbackSource(record)
+        try await service.reloadSources()
+        return record
+    }
+
+    /// Changes the fields present in `body`; `token`: absent keeps it, "" or null removes it, a string replaces it.
+    static func updateFallbackSource(id: String, _ body: [String: Any], _ service: FallbackService) async throws -> FallbackSourceRecord {
+        guard var r = try await service.database.fallbackSource(id: id) else {
+            throw HubError(.notFound, code: "EntryNotFound", "No fallback source with this id")
+        }
+        var merged: [String: Any] = ["url": r.url, "source_type": r.sourceType, "priority": Int(r.priority),
+                                     "namespace": r.namespace, "enabled": r.enabled, "name": r.name]
+        for (k, v) in body where k != "token" { merged[k] = v }
+        let parsed: FallbackSource
+        do { parsed = try FallbackSource.parse(merged, index: 0, origin: "database") } catch { throw HubError.badRequest("\(error)") }
+        r.name = merged["name"] as? String ?? r.name
+        r.url = parsed.url; r.sourceType = parsed.sourceType.rawValue; r.priority = Int64(parsed.priority)
+        r.namespace = parsed.namespace; r.enabled = parsed.enabled
+        if body.keys.contains("token") {
+            let t = body["token"] as? String ?? ""
+            if t.isEmpty { r.sealedToken = nil } else { r.sealedToken = try service.cipher.seal(t) }
+        }
+        try await service.database.putFallbackSource(r)
+        try await service.reloadSources()
+        return r
+    }
+
+    static func deleteFallbackSource(id: String, _ service: FallbackService) async throws {
+        do { try await service.database.deleteFallbackSource(id: id) } catch { throw HubError.from(error) }
+        try await service.reloadSources()
     }
 
     func fallbackAdmin(_ request: Request) async throws -> FallbackService {

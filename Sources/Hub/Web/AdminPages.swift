@@ -1,0 +1,233 @@
+import Foundation
+import Hummingbird
+import HubDatabase
+import NIOCore
+
+/// The admin portal: fallback sources, users and organisations, model-server keys and status. Hub
+/// admins only (the same `isAdmin` the admin API checks): a visitor not signed in is sent to sign in,
+/// a signed-in non-admin gets 403. The forms call the operations the admin API runs.
+extension HubServer {
+    func addAdminPageRoutes(to router: Router<BasicRequestContext>) {
+        adminGet(router, "/-/admin") { req, visit in try await self.adminOverview(req, visit) }
+        adminGet(router, "/-/admin/sources") { req, visit in
+            try await self.sourcesPage(req, visit, edit: req.uri.queryParameters["edit"].map(String.init))
+        }
+        adminGet(router, "/-/admin/users") { req, visit in try await self.usersPage(visit) }
+        adminGet(router, "/-/admin/keys") { req, visit in try await self.keysPage(req, visit) }
+
+        adminPost(router, "/-/admin/sources/save") { req, visit, form in
+            let service = try self.fallbackService()
+            var body: [String: Any] = ["name": form["name"] ?? "", "url": form["url"] ?? "",
+                                       "source_type": form["source_type"] ?? "huggingface",
+                                       "namespace": (form["namespace"] ?? "").trimmingCharacters(in: .whitespaces),
+                                       "enabled": form["enabled"] != nil]
+            if let p = form["priority"], !p.isEmpty {
+                guard let n = Int(p) else { throw HubError.badRequest("Priority must be a whole number") }
+                body["priority"] = n
+            }
+            let token = form["token"] ?? ""
+            if let id = form["id"], !id.isEmpty {
+                // Editing: an empty token field keeps the stored token unless "remove" is ticked.
+                if !token.isEmpty { body["token"] = token } else if form["clear_token"] != nil { body["token"] = "" }
+                let r = try await Self.updateFallbackSource(id: id, body, service)
+                return try await self.sourcesPage(req, visit, notice: "Saved \(r.name)")
+            }
+            if !token.isEmpty { body["token"] = token }
+            let r = try await Self.addFallbackSource(body, service)
+            return try await self.sourcesPage(req, visit, notice: "Added \(r.name) (\(r.url))")
+        }
+        adminPost(router, "/-/admin/sources/toggle") { req, visit, form in
+            let service = try self.fallbackService()
+            guard let r = try await service.database.fallbackSource(id: form["id"] ?? "") else {
+                throw HubError(.notFound, code: "EntryNotFound", "No fallback source with this id (sources from configuration cannot be changed here)")
+            }
+            let updated = try await Self.updateFallbackSource(id: r.id, ["enabled": !r.enabled], service)
+            return try await self.sourcesPage(req, visit, notice: "\(updated.name) is now \(updated.enabled ? "enabled" : "disabled")")
+        }
+        adminPost(router, "/-/admin/sources/delete") { req, visit, form in
+            try await Self.deleteFallbackSource(id: form["id"] ?? "", try self.fallbackService())
+            return try await self.sourcesPage(req, visit, notice: "Source deleted")
+        }
+        adminPost(router, "/-/admin/sources/test") { req, visit, form in
+            let service = try self.fallbackService()
+            guard let source = service.sources.first(where: { $0.id == form["id"] }) else {
+                throw HubError(.notFound, code: "EntryNotFound", "No fallback source with this id")
+            }
+            return try await self.sourcesPage(req, visit, test: ["name": source.name, "result": await Self.testSource(source, service)])
+        }
+        adminPost(router, "/-/admin/sources/cache/clear") { req, visit, _ in
+            await Self.clearFallbackCache(try self.fallbackService())
+            return try await self.sourcesPage(req, visit, notice: "Binding cache cleared")
+        }
+        adminPost(router, "/-/admin/users") { _, visit, form in
+            let name = (form["name"] ?? "").trimmingCharacters(in: .whitespaces)
+            try validateRepoName(name, what: "user name")
+            do { _ = try await self.database.createUser(name: name, isAdmin: form["admin"] != nil) } catch { throw HubError.from(error) }
+            return try await self.usersPage(visit, notice: "Added user \(name); give them a token with “New token” below")
+        }
+        // A token for any user, as `POST /api/admin/tokens` (and `ipfs-accelerate token create`) makes one.
+        adminPost(router, "/-/admin/users/token") { _, visit, form in
+            let user = form["user"] ?? ""
+            let (token, hash) = HubDatabase.newToken()
+            do {
+                _ = try await self.database.createToken(userName: user, displayName: "admin portal", canWrite: form["write"] != nil, tokenSHA256: hash)
+            } catch { throw HubError.from(error) }
+            return try await self.usersPage(visit, notice: nil, newToken: ["user": user, "token": token])
+        }
+        adminPost(router, "/-/admin/orgs") { _, visit, form in
+            let name = (form["name"] ?? "").trimmingCharacters(in: .whitespaces)
+            try validateRepoName(name, what: "organisation name")
+            let fullname = form["fullname"].flatMap { $0.isEmpty ? nil : $0 }
+            do { _ = try await self.database.createOrg(name: name, fullname: fullname) } catch { throw HubError.from(error) }
+            return try await self.usersPage(visit, notice: "Added organisation \(name)")
+        }
+        adminPost(router, "/-/admin/orgs/member") { _, visit, form in
+            let org = form["org"] ?? "", user = (form["user"] ?? "").trimmingCharacters(in: .whitespaces)
+            let role = try Self.orgRole(form["role"])
+            do { _ = try await self.database.setOrgMember(orgName: org, userName: user, role: role) } catch { throw HubError.from(error) }
+            return try await self.usersPage(visit, notice: "\(user) is now \(role.rawValue) in \(org)")
+        }
+        adminPost(router, "/-/admin/orgs/member/remove") { _, visit, form in
+            let org = form["org"] ?? "", user = form["user"] ?? ""
+            do { try await self.database.removeOrgMember(orgName: org, userName: user) } catch { throw HubError.from(error) }
+            return try await self.usersPage(visit, notice: "Removed \(user) from \(org)")
+        }
+        adminPost(router, "/-/admin/keys") { req, visit, form in
+            let answer = try await self.modelServerAdmin(req, "POST", "/admin/keys/generate", json: ["name": form["name"] ?? "unnamed"])
+            return try await self.keysPage(req, visit, newKey: answer["api_key"] as? String)
+        }
+        adminPost(router, "/-/admin/keys/revoke") { req, visit, form in
+            _ = try await self.modelServerAdmin(req, "POST", "/admin/keys/\(Self.segmentEncode(form["id"] ?? ""))/revoke")
+            return try await self.keysPage(req, visit, notice: "Key revoked")
+        }
+    }
+
+    /// GET admin page: sign-in redirect or 403 before the handler runs.
+    func adminGet(_ router: Router<BasicRequestContext>, _ path: String,
+                  _ handler: @escaping @Sendable (Request, WebVisit) async throws -> WebPage) {
+        router.get(RouterPath(path)) { req, _ in
+            await self.page(req) { visit in
+                if let refusal = try Self.adminRefusal(visit, req) { return refusal }
+                return try await handler(req, visit)
+            }
+        }
+    }
+
+    /// POST admin form: the admin check, then the CSRF check; errors of the operation show on the page.
+    func adminPost(_ router: Router<BasicRequestContext>, _ path: String,
+                   _ handler: @escaping @Sendable (Request, WebVisit, [String: String]) async throws -> WebPage) {
+        router.post(RouterPath(path)) { req, _ in
+            await self.page(req) { visit in
+                if let refusal = try Self.adminRefusal(visit, req) { return refusal }
+                let form = try await self.verifiedForm(req, visit)
+                do { return try await handler(req, visit, form) } catch let error as HubError where error.status.code < 500 {
+                    // Shown on the page the form came from, so the admin can correct the input.
+                    if path.hasPrefix("/-/admin/sources") { return try await self.sourcesPage(req, visit, error: error.message) }
+                    if path.hasPrefix("/-/admin/keys") { return try await self.keysPage(req, visit, error: error.message) }
+                    return try await self.usersPage(visit, error: error.message)
+                }
+            }
+        }
+    }
+
+    static func adminRefusal(_ visit: WebVisit, _ request: Request) throws -> WebPage? {
+        guard visit.caller.user != nil else { return signInRedirect(request.uri.path) }
+        guard visit.caller.isAdmin else { throw HubError.forbidden("The admin portal is for hub admins only") }
+        return nil
+    }
+
+    func fallbackService() throws -> FallbackService {
+        guard let service = fallbackSlot.service else {
+            throw HubError(.serviceUnavailable, code: "FallbackDisabled", "The external-source fallback is not set up on this server")
+        }
+        return service
+    }
+
+    // MARK: pages
+
+    func adminOverview(_ request: Request, _ visit: WebVisit) async throws -> WebPage {
+        var data: [String: Any] = [:]
+        do {
+            let s = try await modelServerJSON(request, "GET", "/status")
+            let memoryInfo = s["memory"] as? [String: Any] ?? [:]
+            let memory = memoryInfo["total_bytes"] as? NSNumber
+            let resident = memoryInfo["process_resident_bytes"] as? NSNumber
+            let models = (s["models"] as? [[String: Any]] ?? []).map { m -> [String: Any] in
+                ["id": m["id"] as? String ?? "?", "type": m["type"] as? String ?? "",
+                 "memory": Self.sizeText((m["memory_bytes"] as? NSNumber)?.int64Value ?? 0)]
+            }
+            let queue = ((s["queue"] as? [String: Any]) ?? [:]).sorted { $0.key < $1.key }.compactMap { k, v -> [String: Any]? in
+                v is [String: Any] || v is [Any] ? nil : ["key": k, "value": "\(v)"]
+            }
+            let uptime = (s["uptime_seconds"] as? NSNumber)?.doubleValue ?? 0
+            data["status"] = ["state": s["status"] as? String ?? "?", "version": s["version"] as? String ?? "?",
+                              "uptime": String(format: "%.0f s", uptime), "memory": Self.sizeText(memory?.int64Value ?? 0),
+                              "resident": Self.sizeText(resident?.int64Value ?? 0),
+                              "available": (s["models_available"] as? [Any])?.count ?? 0,
+                              "models": models, "queue": queue] as [String: Any]
+        } catch {
+            data["statusError"] = "\(error)"
+        }
+        return .html(title: "Admin", template: "admin", data: data)
+    }
+
+    func sourcesPage(_ request: Request, _ visit: WebVisit, edit: String? = nil, notice: String? = nil, error: String? = nil,
+                     test: [String: Any]? = nil) async throws -> WebPage {
+        var data: [String: Any] = ["enabled": fallbackSlot.service != nil]
+        if let service = fallbackSlot.service {
+            data["sources"] = service.sources.map { s -> [String: Any] in
+                ["id": s.id, "name": s.name, "url": s.url, "type": s.sourceType.rawValue, "priority": s.priority,
+                 "namespace": s.namespace.isEmpty ? "all" : s.namespace, "hasToken": s.token != nil, "origin": s.origin,
+                 "enabled": s.enabled, "editable": s.origin == "database"]
+            }
+            let st = await Self.fallbackCacheStats(service)
+            data["stats"] = ["size": "\(st["size"] ?? 0)", "maxsize": "\(st["maxsize"] ?? 0)", "ttl": "\(st["ttl_seconds"] ?? 0)",
+                             "hits": "\(st["hits"] ?? 0)", "misses": "\(st["misses"] ?? 0)"]
+            if let edit, let r = try await service.database.fallbackSource(id: edit) {
+                data["edit"] = ["id": r.id, "name": r.name, "url": r.url, "priority": String(r.priority), "namespace": r.namespace,
+                                "isHF": r.sourceType == "huggingface", "isHub": r.sourceType == "hub", "hasToken": r.sealedToken != nil,
+                                "enabled": r.enabled] as [String: Any]
+            }
+        }
+        if let notice { data["notice"] = notice }
+        if let error { data["error"] = error }
+        if let test { data["test"] = test }
+        return .html(title: "Fallback sources", template: "adminSources", data: data)
+    }
+
+    /// One metadata request to the source as the fallback would make it (its token, its timeout).
+    static func testSource(_ source: FallbackSource, _ service: FallbackService) async -> String {
+        let started = ContinuousClock.now
+        let url = SourceURLs.list(source, .model) + "?limit=1"
+        do {
+            let reply = try await service.upstream.fetch(.GET, url, source: source)
+            let d = ContinuousClock.now - started
+            let ms = Int(d.components.seconds * 1000 + d.components.attoseconds / 1_000_000_000_000_000)
+            let ok = (200..<300).contains(reply.status)
+            return "\(ok ? "reachable" : "answered with an error"): HTTP \(reply.status) in \(ms) ms from \(url)"
+        } catch {
+            return "unreachable: \(error)"
+        }
+    }
+
+    func usersPage(_ visit: WebVisit, notice: String? = nil, error: String? = nil, newToken: [String: String]? = nil) async throws -> WebPage {
+        var users: [[String: Any]] = []
+        for u in try await database.users() {
+            let orgs = try await database.orgMemberships(userName: u.name)
+            users.append(["name": u.name, "isAdmin": u.isAdmin, "created": Self.dateText(u.createdAt),
+                          "tokenCount": try await database.tokens(userName: u.name).count,
+                          "orgs": orgs.map { "\($0.org.name) (\($0.role.rawValue))" }.joined(separator: ", ")])
+        }
+        var orgs: [[String: Any]] = []
+        for o in try await database.orgs() {
+            let members = try await database.orgMembers(orgName: o.name)
+            orgs.append(["name": o.name, "fullname": o.fullname == o.name ? "" : o.fullname,
+                         "members": members.map { ["org": o.name, "user": $0.userName, "role": $0.role.rawValue] }])
+        }
+        var data: [String: Any] = ["users": users, "orgs": orgs]
+        if let newToken { data["newToken"] = newToken }
+        if let notice { data["notice"] = notice }
+        if let error { data["error"] = error }
+        return .html(title: "Users & organisations", template: "adminUsers", data: data)
+    }
+}

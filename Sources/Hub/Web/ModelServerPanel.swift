@@ -1,0 +1,94 @@
+import AsyncHTTPClient
+import Foundation
+import Hummingbird
+import NIOCore
+import NIOHTTP1
+
+/// The admin portal's view of the model server. The hub target does not link the model server (layers
+/// only depend downwards), so it asks it over HTTP like any client: `/status` is public, and the key
+/// routes need the model server's admin key, which the hub can use only when it runs in the same
+/// process environment (`HF_SERVER_ADMIN_API_KEY`, as `ipfs-accelerate serve` shares it).
+extension HubServer {
+    /// `HUB_MODEL_SERVER_URL`, else this server on loopback at the port the browser used: `serve` runs
+    /// both on one port. Only the port is taken from the request, never its host, so a forged Host
+    /// header cannot point these requests elsewhere.
+    func modelServerBase(_ request: Request) -> String {
+        if let url = ProcessInfo.processInfo.environment["HUB_MODEL_SERVER_URL"], !url.isEmpty {
+            return url.hasSuffix("/") ? String(url.dropLast()) : url
+        }
+        let authority = request.head.authority ?? ""
+        let port = authority.split(separator: ":").last.flatMap { Int($0) } ?? 8000
+        return "http://127.0.0.1:\(port)"
+    }
+
+    var modelServerAdminKey: String? {
+        ProcessInfo.processInfo.environment["HF_SERVER_ADMIN_API_KEY"].flatMap { $0.isEmpty ? nil : $0 }
+    }
+
+    struct ModelServerUnavailable: Error, CustomStringConvertible {
+        var description: String
+    }
+
+    func modelServerJSON(_ request: Request, _ method: String, _ path: String, bearer: String? = nil,
+                         json: [String: Any]? = nil) async throws -> [String: Any] {
+        var r = HTTPClientRequest(url: modelServerBase(request) + path)
+        r.method = HTTPMethod(rawValue: method)
+        if let bearer { r.headers.add(name: "Authorization", value: "Bearer \(bearer)") }
+        if let json {
+            r.headers.add(name: "Content-Type", value: "application/json")
+            r.body = .bytes(ByteBuffer(bytes: try JSONSerialization.data(withJSONObject: json)))
+        }
+        let response: HTTPClientResponse
+        let body: ByteBuffer
+        do {
+            response = try await UpstreamClient.http.execute(r, timeout: .seconds(5))
+            body = try await response.body.collect(upTo: 4 << 20)
+        } catch {
+            throw ModelServerUnavailable(description: "\(r.url) could not be reached (\(UpstreamClient.describe(error)))")
+        }
+        let object = (try? JSONSerialization.jsonObject(with: Data(body.readableBytesView))) as? [String: Any] ?? [:]
+        guard (200..<300).contains(Int(response.status.code)) else {
+            let message = ((object["error"] as? [String: Any])?["message"] as? String) ?? "HTTP \(response.status.code)"
+            throw HubError(.badGateway, code: "ModelServer", "The model server refused \(method) \(path): \(message)")
+        }
+        return object
+    }
+
+    /// A model-server admin call with its admin key; a 400 page when the hub has no key to use.
+    func modelServerAdmin(_ request: Request, _ method: String, _ path: String, json: [String: Any]? = nil) async throws -> [String: Any] {
+        guard let key = modelServerAdminKey else {
+            throw HubError.badRequest("The hub has no model-server admin key (HF_SERVER_ADMIN_API_KEY is not set)")
+        }
+        do { return try await modelServerJSON(request, method, path, bearer: key, json: json) } catch let e as ModelServerUnavailable {
+            throw HubError.badRequest(e.description)
+        }
+    }
+
+    func keysPage(_ request: Request, _ visit: WebVisit, newKey: String? = nil, notice: String? = nil, error: String? = nil) async throws -> WebPage {
+        var data: [String: Any] = [:]
+        if modelServerAdminKey == nil {
+            data["available"] = false
+            data["why"] = "The model server's API keys are managed with its admin key, and this hub process has none "
+                + "(set HF_SERVER_ADMIN_API_KEY for `ipfs-accelerate serve` to manage keys here). Without it, use "
+                + "POST /admin/keys/generate, GET /admin/keys/list and POST /admin/keys/{id}/revoke with the admin key."
+        } else {
+            do {
+                let list = try await modelServerAdmin(request, "GET", "/admin/keys/list")
+                data["available"] = true
+                data["keys"] = (list["keys"] as? [[String: Any]] ?? []).map { k -> [String: Any] in
+                    var details = ["priority \(k["priority"] ?? "NORMAL")", "created \(k["created_at"] ?? "?")"]
+                    if let rate = k["rate_limit"] as? NSNumber { details.append("\(rate) req/min") }
+                    if k["revoked"] as? Bool == true { details.append("revoked") }
+                    return ["id": k["key_id"] as? String ?? "", "name": k["name"] as? String ?? "", "details": details.joined(separator: " · ")]
+                }
+            } catch let e as HubError {
+                data["available"] = false
+                data["why"] = e.message
+            }
+        }
+        if let newKey { data["newKey"] = newKey }
+        if let notice { data["notice"] = notice }
+        if let error { data["error"] = error }
+        return .html(title: "Model-server keys", template: "adminKeys", data: data)
+    }
+}
