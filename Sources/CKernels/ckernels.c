@@ -71,6 +71,24 @@ int ck_has_avx2(void) {
 
 void ck_force_portable(int on) { g_force_portable = on; }
 
+static int g_vnni = -1;   // -1 unknown, else whether AVX-512 VNNI (with VL and BW) is there
+static int g_force_avx2 = 0;
+
+int ck_has_vnni(void) {
+    if (g_force_avx2 || !ck_has_avx2()) return 0;
+    if (g_vnni < 0) {
+#if CK_X86
+        g_vnni = (__builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512vl")
+                  && __builtin_cpu_supports("avx512bw") && __builtin_cpu_supports("avx512vnni")) ? 1 : 0;
+#else
+        g_vnni = 0;
+#endif
+    }
+    return g_vnni;
+}
+
+void ck_force_avx2(int on) { g_force_avx2 = on; }
+
 // ---------------------------------------------------------------- layouts
 
 int ck_vec_dot_type(int t) {
@@ -146,7 +164,52 @@ static void quantize_q8(const float *x, uint8_t *y, int n, int with_sum) {
     }
 }
 
+#if CK_X86
+// quantize_q8 on 8 lanes: the same max, scale, rounding (round half to even, as nearbyintf in
+// the default mode), clamping (by saturating packs) and exact integer sum. (A NaN input, whose
+// conversion to int the scalar code leaves undefined, may give another byte; the row is garbage
+// either way.)
+TGT static void quantize_q8_avx2(const float *x, uint8_t *y, int n, int with_sum) {
+    const size_t bs = with_sum ? 36 : 34;
+    const __m256 sign = _mm256_set1_ps(-0.0f);
+    for (int b = 0; b < n / 32; b++) {
+        const float *xb = x + b * 32;
+        uint8_t *yb = y + b * bs;
+        __m256 v[4], mx = _mm256_setzero_ps();
+        for (int k = 0; k < 4; k++) { v[k] = _mm256_loadu_ps(xb + 8 * k); mx = _mm256_max_ps(_mm256_andnot_ps(sign, v[k]), mx); }   // a NaN is skipped, as in the scalar loop
+        __m128 m4 = _mm_max_ps(_mm256_castps256_ps128(mx), _mm256_extractf128_ps(mx, 1));
+        m4 = _mm_max_ps(m4, _mm_movehl_ps(m4, m4));
+        m4 = _mm_max_ss(m4, _mm_movehdup_ps(m4));
+        const float amax = _mm_cvtss_f32(m4);
+        const float d = amax / 127.f;
+        const float id = amax != 0.0f ? 127.f / amax : 0.0f;
+        uint16_t dh = ck_fp32_to_fp16(d);
+        memcpy(yb, &dh, 2);
+        const __m256 idv = _mm256_set1_ps(id);
+        __m256i q[4];
+        for (int k = 0; k < 4; k++)
+            q[k] = _mm256_cvtps_epi32(_mm256_round_ps(_mm256_mul_ps(v[k], idv), _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC));
+        // packs interleave 128-bit halves; the permute puts the 32 bytes back in order
+        const __m256i p16a = _mm256_packs_epi32(q[0], q[1]), p16b = _mm256_packs_epi32(q[2], q[3]);
+        __m256i p8 = _mm256_packs_epi16(p16a, p16b);
+        p8 = _mm256_permutevar8x32_epi32(p8, _mm256_setr_epi32(0, 4, 1, 5, 2, 6, 3, 7));
+        _mm256_storeu_si256((__m256i *)(yb + (with_sum ? 4 : 2)), p8);
+        if (with_sum) {
+            const __m256i s16 = _mm256_madd_epi16(_mm256_maddubs_epi16(_mm256_set1_epi8(1), p8), _mm256_set1_epi16(1));
+            __m128i s4 = _mm_add_epi32(_mm256_castsi256_si128(s16), _mm256_extracti128_si256(s16, 1));
+            s4 = _mm_add_epi32(s4, _mm_unpackhi_epi64(s4, s4));
+            s4 = _mm_add_epi32(s4, _mm_shuffle_epi32(s4, 1));
+            uint16_t sh = ck_fp32_to_fp16(d * (float)_mm_cvtsi128_si32(s4));
+            memcpy(yb + 2, &sh, 2);
+        }
+    }
+}
+#endif
+
 void ck_quantize_row(int t, const float *x, void *dst, int n) {
+#if CK_X86
+    if ((t == CK_TYPE_Q8_0 || t == CK_TYPE_Q8_1) && ck_has_avx2()) { quantize_q8_avx2(x, (uint8_t *)dst, n, t == CK_TYPE_Q8_1); return; }
+#endif
     switch (t) {
     case CK_TYPE_F32: memcpy(dst, x, (size_t)n * 4); break;
     case CK_TYPE_F16: ck_fp32_to_fp16_row(x, (uint16_t *)dst, n); break;
@@ -450,6 +513,9 @@ void ck_matmul(int t, const void *w, size_t rb, int n, int row0, int row1,
                const void *xq, size_t xs, int ntok, float *out, size_t os) {
     const dot_fn f = pick_dot(t);
     if (!f) return;
+#if CK_X86
+    if (ck_has_vnni() && ck_matmul_vnni(t, (const uint8_t *)w, rb, n, row0, row1, (const uint8_t *)xq, xs, ntok, out, os)) return;
+#endif
     const dot4_fn f4 = ntok >= 4 ? pick_dot4(t) : 0;
     const uint8_t *wb = (const uint8_t *)w, *xb = (const uint8_t *)xq;
     // Tiles of 16 rows stay in L1 while every activation passes over them.
@@ -544,9 +610,16 @@ static inline float reduce16(const float a[16]) {
 // F16, which is numerically the same and spares a conversion per use.
 // Summation orders follow GGML: a single token (ggml_vec_dot_f16: 4 x 16-lane accumulators over
 // 64-element steps) or several tokens at once (tinyBLAS: one 16-lane accumulator).
+// e[l] = exp(s[l] - mx) for l < valid, 0 for the 16 - valid cells past the end.
+typedef void (*exp16_fn)(const float *s, float mx, int valid, float e[16]);
+
+static inline void exp16_portable(const float *s, float mx, int valid, float e[16]) {
+    for (int l = 0; l < 16; l++) e[l] = l < valid ? v_expf(s[l] - mx) : 0.0f;
+}
+
 static inline __attribute__((always_inline)) void attention_body(
         const float *q, const float *k, const float *v, size_t kst, int npos, int hd,
-        float scale, int multi, float *s, float *out) {
+        float scale, int multi, float *s, float *out, exp16_fn exp16) {
     float qr[256];
     for (int d = 0; d < hd; d++) qr[d] = ck_fp16_to_fp32(ck_fp32_to_fp16(q[d]));
     const int npad = (npos + 63) / 64 * 64;   // masked cells: probability 0, value 0
@@ -577,7 +650,7 @@ static inline __attribute__((always_inline)) void attention_body(
     double sum = 0.0;
     for (int c = 0; c < npad; c += 16) {
         float e[16];
-        for (int l = 0; l < 16; l++) e[l] = c + l < npos ? v_expf(s[c + l] - mx) : 0.0f;
+        exp16(s + c, mx, npos - c, e);
         for (int l = 0; l < 16 && c + l < npos; l++) s[c + l] = e[l];
         sum += (double)reduce16(e);
     }
@@ -617,12 +690,57 @@ static inline __attribute__((always_inline)) void attention_body(
 }
 
 #if CK_X86
+// v_expf on 8 lanes, the same operations lane by lane. ldexpf(j, n) is j times 2^n rounded
+// once; here that is one multiply by 2^n (exact or, for a subnormal result, rounded once), or for
+// n outside the normal exponents two: 2^(n -+ 100) (exact) and then 2^(+-100) (rounded once).
+TGT static inline __m256 v_expf8(__m256 x) {
+    const __m256 r = _mm256_set1_ps(0x1.8p23f);
+    const __m256 z = _mm256_fmadd_ps(x, _mm256_set1_ps(0x1.715476p+0f), r);
+    const __m256 n = _mm256_sub_ps(z, r);
+    const __m256 b = _mm256_fnmadd_ps(n, _mm256_set1_ps(0x1.7f7d1cp-20f),
+                                      _mm256_fnmadd_ps(n, _mm256_set1_ps(0x1.62e4p-1f), x));
+    const __m256 u = _mm256_mul_ps(b, b);
+    const __m256 j = _mm256_fmadd_ps(
+        _mm256_fmadd_ps(_mm256_fmadd_ps(_mm256_set1_ps(0x1.0e4020p-7f), b, _mm256_set1_ps(0x1.573e2ep-5f)), u,
+                        _mm256_fmadd_ps(_mm256_set1_ps(0x1.555e66p-3f), b, _mm256_set1_ps(0x1.fffdb6p-2f))),
+        u, _mm256_fmadd_ps(_mm256_set1_ps(0x1.ffffecp-1f), b, _mm256_set1_ps(1.0f)));
+    const __m256i ni = _mm256_cvttps_epi32(n);
+    const __m256i hi = _mm256_cmpgt_epi32(ni, _mm256_set1_epi32(127));
+    const __m256i lo = _mm256_cmpgt_epi32(_mm256_set1_epi32(-126), ni);
+    const __m256i adj = _mm256_or_si256(_mm256_and_si256(hi, _mm256_set1_epi32(-100)), _mm256_and_si256(lo, _mm256_set1_epi32(100)));
+    const __m256 p1 = _mm256_castsi256_ps(_mm256_slli_epi32(_mm256_add_epi32(_mm256_add_epi32(ni, adj), _mm256_set1_epi32(127)), 23));
+    const __m256 p2 = _mm256_castsi256_ps(_mm256_slli_epi32(_mm256_sub_epi32(_mm256_set1_epi32(127), adj), 23));
+    const __m256 e = _mm256_mul_ps(_mm256_mul_ps(j, p1), p2);
+    // |n| > 192: 0 below, infinity above (NaN compares false and stays NaN through e)
+    const __m256 big = _mm256_cmp_ps(_mm256_andnot_ps(_mm256_set1_ps(-0.0f), n), _mm256_set1_ps(192.0f), _CMP_GT_OQ);
+    const __m256 neg = _mm256_cmp_ps(n, _mm256_setzero_ps(), _CMP_LE_OQ);
+    const __m256 sat = _mm256_blendv_ps(_mm256_set1_ps(INFINITY), _mm256_setzero_ps(), neg);
+    return _mm256_blendv_ps(e, sat, big);
+}
+
+TGT static inline void exp16_avx2(const float *s, float mx, int valid, float e[16]) {
+    const __m256 m = _mm256_set1_ps(mx);
+    const __m256i idx = _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7);
+    for (int h = 0; h < 2; h++) {
+        // cells past the end are neither read nor computed: 0, as in the scalar loop
+        const __m256i keep = _mm256_cmpgt_epi32(_mm256_set1_epi32(valid - 8 * h), idx);
+        const __m256 x = _mm256_maskload_ps(s + 8 * h, keep);
+        _mm256_storeu_ps(e + 8 * h, _mm256_and_ps(v_expf8(_mm256_sub_ps(x, m)), _mm256_castsi256_ps(keep)));
+    }
+}
+
 TGT static void attention_avx2(const float *q, const float *k, const float *v, size_t kst, int npos,
                                int hd, float scale, int multi, float *s, float *out) {
-    attention_body(q, k, v, kst, npos, hd, scale, multi, s, out);
+    attention_body(q, k, v, kst, npos, hd, scale, multi, s, out, exp16_avx2);
 }
 TGT static void swiglu_avx2(float *g, const float *u, int n) {
-    for (int i = 0; i < n; i++) { const float x = g[i]; g[i] = (x / (1.0f + v_expf(0.0f - x))) * u[i]; }
+    int i = 0;
+    for (; i + 8 <= n; i += 8) {
+        const __m256 x = _mm256_loadu_ps(g + i);
+        const __m256 e = v_expf8(_mm256_sub_ps(_mm256_setzero_ps(), x));
+        _mm256_storeu_ps(g + i, _mm256_mul_ps(_mm256_div_ps(x, _mm256_add_ps(_mm256_set1_ps(1.0f), e)), _mm256_loadu_ps(u + i)));
+    }
+    for (; i < n; i++) { const float x = g[i]; g[i] = (x / (1.0f + v_expf(0.0f - x))) * u[i]; }
 }
 #endif
 
@@ -639,5 +757,5 @@ void ck_attention_head_f32(const float *q, const float *k, const float *v, size_
 #if CK_X86
     if (ck_has_avx2()) { attention_avx2(q, k, v, kst, npos, hd, scale, multi, scratch, out); return; }
 #endif
-    attention_body(q, k, v, kst, npos, hd, scale, multi, scratch, out);
+    attention_body(q, k, v, kst, npos, hd, scale, multi, scratch, out, exp16_portable);
 }

@@ -75,6 +75,19 @@ TGT static inline __m256 mul_sum_us8_pairs_float(__m256i ax, __m256i sy) {
 TGT static inline __m256 mul_sum_i8_pairs_float(__m256i x, __m256i y) {
     return mul_sum_us8_pairs_float(_mm256_sign_epi8(x, x), _mm256_sign_epi8(y, x));
 }
+
+// Sixteen signed 8-bit sub-block scales as each 32-quant chunk's 16-bit multipliers of its
+// _mm256_maddubs_epi16 pairs: chunk c's pairs 0..7 take scale 2c, pairs 8..15 scale 2c + 1.
+TGT static inline void chunk_scales(__m128i sc8, __m256i out[8]) {
+    const __m256i s16 = _mm256_cvtepi8_epi16(sc8);
+    const __m256i half[2] = {_mm256_permute4x64_epi64(s16, 0x44), _mm256_permute4x64_epi64(s16, 0xEE)};
+    for (int c = 0; c < 8; c++) {
+        const int k = c % 4;   // scales 2c, 2c + 1 are 16-bit elements 2k, 2k + 1 of their half
+        const __m256i pick = _mm256_set_m128i(_mm_set1_epi16((short)(((4 * k + 3) << 8) | (4 * k + 2))),
+                                              _mm_set1_epi16((short)(((4 * k + 1) << 8) | (4 * k))));
+        out[c] = _mm256_shuffle_epi8(half[c / 4], pick);
+    }
+}
 #endif
 
 void ck_quantize_row_q8_K(const float *x, uint8_t *y, int n);
@@ -98,6 +111,11 @@ float ck_dot_q6_K_q8_K_avx2(int n, const void *x, const void *y);
 float ck_dot_q2_K_q8_K_avx2(int n, const void *x, const void *y);
 float ck_dot_q3_K_q8_K_avx2(int n, const void *x, const void *y);
 float ck_dot_bf16_avx2(int n, const void *x, const void *y);
+/// 1 when the AVX-512 VNNI tiles (tiles_vnni.c) are in use.
+int ck_has_vnni(void);
+/// ck_matmul through the VNNI tiles; 0 (nothing done) for a type they do not cover.
+int ck_matmul_vnni(int t, const uint8_t *w, size_t rb, int n, int row0, int row1,
+                   const uint8_t *xq, size_t xs, int ntok, float *out, size_t os);
 // Four activations against one weight row, each sum the bits of the single product.
 void ck_dot4_q5_0_q8_0_avx2(int n, const uint8_t *x, const uint8_t *const y[4], size_t ys, float out[4]);
 void ck_dot4_q5_1_q8_1_avx2(int n, const uint8_t *x, const uint8_t *const y[4], size_t ys, float out[4]);

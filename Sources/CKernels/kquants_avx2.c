@@ -139,19 +139,6 @@ float ck_dot_q5_K_q8_K_avx2(int n, const void *x, const void *y) {
 void ck_dot4_q4_K_q8_K_avx2(int n, const uint8_t *x, const uint8_t *const y[4], size_t s, float o[4]) { (void)s; dot4_k45(n, x, y, 4, 0, o); }
 void ck_dot4_q5_K_q8_K_avx2(int n, const uint8_t *x, const uint8_t *const y[4], size_t s, float o[4]) { (void)s; dot4_k45(n, x, y, 4, 1, o); }
 
-// Sixteen signed 8-bit sub-block scales as each 32-quant chunk's 16-bit multipliers of its
-// _mm256_maddubs_epi16 pairs: chunk c's pairs 0..7 take scale 2c, pairs 8..15 scale 2c + 1.
-TGT static inline void chunk_scales(__m128i sc8, __m256i out[8]) {
-    const __m256i s16 = _mm256_cvtepi8_epi16(sc8);
-    const __m256i half[2] = {_mm256_permute4x64_epi64(s16, 0x44), _mm256_permute4x64_epi64(s16, 0xEE)};
-    for (int c = 0; c < 8; c++) {
-        const int k = c % 4;   // scales 2c, 2c + 1 are 16-bit elements 2k, 2k + 1 of their half
-        const __m256i pick = _mm256_set_m128i(_mm_set1_epi16((short)(((4 * k + 3) << 8) | (4 * k + 2))),
-                                              _mm_set1_epi16((short)(((4 * k + 1) << 8) | (4 * k))));
-        out[c] = _mm256_shuffle_epi8(half[c / 4], pick);
-    }
-}
-
 typedef struct { __m256i q[8]; __m256i scale[8]; float d; } q6_weights;
 
 TGT static inline void q6_unpack(const uint8_t *xb, q6_weights *w) {

@@ -93,4 +93,102 @@ import Testing
             }
         }
     }
+
+    /// The register-tiled kernels (AVX-512 VNNI where the CPU has it), the AVX2 kernels and the
+    /// portable ones give the same bits for every type the tiles cover, for token counts that
+    /// take whole and part tiles and for a row count ending in a part tile; and a batch of
+    /// tokens gives each token the bits of its own single-token product.
+    @Test(arguments: ["Q4_0", "Q4_1", "Q5_0", "Q5_1", "Q8_0", "Q4_K", "Q6_K"])
+    func tiledKernelsGiveTheSameBitsOnEveryPath(type: String) {
+        let (t, blockBytes, scaleOffsets): (Int32, Int, [Int]) = switch type {
+        case "Q4_0": (Int32(CK_TYPE_Q4_0), 18, [0])
+        case "Q4_1": (Int32(CK_TYPE_Q4_1), 20, [0, 2])
+        case "Q5_0": (Int32(CK_TYPE_Q5_0), 22, [0])
+        case "Q5_1": (Int32(CK_TYPE_Q5_1), 24, [0, 2])
+        case "Q8_0": (Int32(CK_TYPE_Q8_0), 34, [0])
+        case "Q4_K": (Int32(CK_TYPE_Q4_K), 144, [0, 2])
+        default: (Int32(CK_TYPE_Q6_K), 210, [208])
+        }
+        var rng = SystemRandomNumberGenerator()
+        let n = 512, rows = 19
+        let rb = ck_row_bytes(t, Int32(n))
+        let vt = ck_vec_dot_type(t)
+        let xs = ck_row_bytes(vt, Int32(n))
+        var w = (0..<(rb * rows)).map { _ in UInt8.random(in: 0...255, using: &rng) }
+        for b in 0..<(rb * rows / blockBytes) {
+            for off in scaleOffsets {
+                let h = ck_fp32_to_fp16(Float.random(in: -0.1...0.1, using: &rng))
+                w[b * blockBytes + off] = UInt8(h & 0xFF)
+                w[b * blockBytes + off + 1] = UInt8(h >> 8)
+            }
+        }
+        for ntok in [1, 3, 6, 13] {
+            let x = (0..<(n * ntok)).map { _ in Float.random(in: -2...2, using: &rng) }
+            var xq = [UInt8](repeating: 0, count: xs * ntok)
+            x.withUnsafeBufferPointer { xp in xq.withUnsafeMutableBytes { q in
+                for k in 0..<ntok { ck_quantize_row(vt, xp.baseAddress! + k * n, q.baseAddress! + k * xs, Int32(n)) }
+            } }
+            func run(tokens: Range<Int>) -> [UInt32] {
+                var out = [Float](repeating: 0, count: rows * tokens.count)
+                w.withUnsafeBytes { wp in xq.withUnsafeBytes { xp in out.withUnsafeMutableBufferPointer { o in
+                    ck_matmul(t, wp.baseAddress, rb, Int32(n), 0, Int32(rows), xp.baseAddress! + tokens.lowerBound * xs, xs,
+                              Int32(tokens.count), o.baseAddress, rows)
+                } } }
+                return out.map(\.bitPattern)
+            }
+            let fast = run(tokens: 0..<ntok)
+            ck_force_avx2(1)
+            let avx2 = run(tokens: 0..<ntok)
+            ck_force_avx2(0)
+            ck_force_portable(1)
+            let portable = run(tokens: 0..<ntok)
+            ck_force_portable(0)
+            #expect(fast == portable, "\(type), \(ntok) tokens: fast path")
+            #expect(avx2 == portable, "\(type), \(ntok) tokens: AVX2 path")
+            let oneByOne = (0..<ntok).flatMap { run(tokens: $0..<($0 + 1)) }
+            #expect(fast == oneByOne, "\(type), \(ntok) tokens: batch vs one at a time")
+        }
+    }
+
+    /// SwiGLU (vector exp), activation quantisation and attention (vector softmax exp): the
+    /// SIMD paths give the portable bits.
+    @Test func elementwiseKernelsGiveTheSameBitsOnBothPaths() {
+        var rng = SystemRandomNumberGenerator()
+        let n = 4099
+        let g = (0..<n).map { i in i % 3 == 0 ? Float.random(in: -120...120, using: &rng) : Float.random(in: -8...8, using: &rng) }
+        let u = (0..<n).map { _ in Float.random(in: -3...3, using: &rng) }
+        func swiglu() -> [UInt32] {
+            var out = g
+            out.withUnsafeMutableBufferPointer { o in u.withUnsafeBufferPointer { ck_swiglu(o.baseAddress, $0.baseAddress, Int32(n)) } }
+            return out.map(\.bitPattern)
+        }
+        let m = 1024
+        var x = (0..<m).map { _ in Float.random(in: -3...3, using: &rng) }
+        for i in 0..<256 { x[256 + i] = i % 3 == 0 ? -0.5 : 0.5 }   // ties for the largest magnitude
+        for i in 512..<544 { x[i] = 0 }
+        func quantized(_ vt: Int32) -> [UInt8] {
+            var q = [UInt8](repeating: 0, count: ck_row_bytes(vt, Int32(m)))
+            x.withUnsafeBufferPointer { xp in q.withUnsafeMutableBytes { ck_quantize_row(vt, xp.baseAddress, $0.baseAddress, Int32(m)) } }
+            return q
+        }
+        let hd = 64, npos = 77
+        let kv = (0..<(2 * hd * npos)).map { _ in ck_fp16_to_fp32(ck_fp32_to_fp16(Float.random(in: -3...3, using: &rng))) }
+        let q = (0..<hd).map { _ in Float.random(in: -3...3, using: &rng) }
+        func attention(_ multi: Int32) -> [UInt32] {
+            var out = [Float](repeating: 0, count: hd), scratch = [Float](repeating: 0, count: npos)
+            kv.withUnsafeBufferPointer { p in
+                ck_attention_head_f32(q, p.baseAddress, p.baseAddress! + hd * npos, hd, Int32(npos), Int32(hd), 0.125, multi, &scratch, &out)
+            }
+            return out.map(\.bitPattern)
+        }
+        let types = [Int32(CK_TYPE_Q8_0), Int32(CK_TYPE_Q8_1), Int32(CK_TYPE_Q8_K)]
+        let fast = (swiglu(), types.map(quantized), attention(0), attention(1))
+        ck_force_portable(1)
+        let portable = (swiglu(), types.map(quantized), attention(0), attention(1))
+        ck_force_portable(0)
+        #expect(fast.0 == portable.0)
+        #expect(fast.1 == portable.1)
+        #expect(fast.2 == portable.2)
+        #expect(fast.3 == portable.3)
+    }
 }

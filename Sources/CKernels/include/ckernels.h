@@ -2,7 +2,8 @@
 #define CKERNELS_H
 // Hand-vectorised kernels for quantised weights (GGML block layouts). Every kernel has an
 // AVX2/FMA/F16C variant chosen at run time and a portable fallback that computes the very same
-// floating-point operations in the same order, so results do not depend on the CPU.
+// floating-point operations in the same order, so results do not depend on the CPU. Products of
+// 4 or more tokens use AVX-512 VNNI register tiles where the CPU has them, with the same bits.
 #include <stddef.h>
 #include <stdint.h>
 
@@ -38,6 +39,9 @@ uint16_t ck_fp32_to_bf16(float f);
 int ck_has_avx2(void);
 /// Force the portable kernels (for tests comparing both paths); 0 restores auto-detection.
 void ck_force_portable(int on);
+/// Keep to the AVX2 kernels where AVX-512 VNNI ones exist (for tests comparing the paths);
+/// 0 restores auto-detection. The VNNI kernels give the same bits as the AVX2 and portable ones.
+void ck_force_avx2(int on);
 
 /// Type the activation vector is converted to before a dot product with weights of `type`
 /// (-1 when `type` is unsupported).
