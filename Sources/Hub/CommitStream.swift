@@ -2,7 +2,7 @@ import Foundation
 import NIOCore
 
 /// One parsed line of the ndjson commit body. `file` contents arrive already stored.
-enum CommitLine {
+package enum CommitLine {
     case header(summary: String, description: String, parentCommit: String?)
     case file(path: String, content: StoredContent)
     case lfsFile(path: String, oid: String, size: Int64)
@@ -13,7 +13,7 @@ enum CommitLine {
 /// Reads the commit's ndjson incrementally. The base64 `content` of `file` lines is decoded as it
 /// streams and written straight to the content store, so a commit with a large regular file is never
 /// held in memory; everything else of a line (its "skeleton") is bounded by `maxLineBytes`.
-struct CommitStreamParser {
+package struct CommitStreamParser {
     static let maxLineBytes = 1 << 20
     static let maxLines = 100_000
 
@@ -32,9 +32,9 @@ struct CommitStreamParser {
     private var quad: (UInt32, Int) = (0, 0)
     private var padding = 0
     private var decoded: [UInt8] = []
-    private(set) var lines: [CommitLine] = []
+    package private(set) var lines: [CommitLine] = []
 
-    init(store: ContentStore) {
+    package init(store: ContentStore) {
         self.store = store
         decoded.reserveCapacity(ContentStore.chunkSize + 4)
     }
@@ -45,7 +45,7 @@ struct CommitStreamParser {
         }
     }
 
-    mutating func feed(_ bytes: UnsafeRawBufferPointer) throws {
+    package mutating func feed(_ bytes: UnsafeRawBufferPointer) throws {
         var i = 0
         let n = bytes.count
         while i < n {
@@ -121,7 +121,7 @@ struct CommitStreamParser {
     }
 
     /// Call once the body has ended.
-    mutating func finish() throws {
+    package mutating func finish() throws {
         guard !streaming, !inString else { throw CommitStreamError.malformed("the commit body ended inside a line") }
         try endLine()
     }

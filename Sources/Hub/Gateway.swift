@@ -72,7 +72,7 @@ extension HubServer {
             guard ["all", "entity", "block"].contains(scope) else {
                 throw HubError(.badRequest, code: "BadRequest", "dag-scope must be all, entity or block")
             }
-            let range = try q["entity-bytes"].map { try parseEntityBytes(String($0), size: (try? exporter.fileSize(target)).map(Int64.init)) }
+            let range = try q["entity-bytes"].map { try Self.parseEntityBytes(String($0), size: (try? exporter.fileSize(target)).map(Int64.init)) }
             headers[.contentType] = "application/vnd.ipld.car; version=1; order=dfs; dups=n"
             headers[.eTag] = "\"\(target).car.\(scope)\(range.map { ".\($0.lowerBound)-\($0.upperBound)" } ?? "")\""
             if request.method == .head { return Response(status: .ok, headers: headers, body: .init()) }
@@ -151,7 +151,7 @@ extension HubServer {
     }
 
     /// `entity-bytes=from:to` (inclusive; `*` = end; negative = from the end).
-    func parseEntityBytes(_ spec: String, size: Int64?) throws -> ClosedRange<Int64> {
+    package static func parseEntityBytes(_ spec: String, size: Int64?) throws -> ClosedRange<Int64> {
         let bad = HubError(.badRequest, code: "BadRequest", "entity-bytes must be from:to (to may be * or negative)")
         let parts = spec.split(separator: ":", omittingEmptySubsequences: false)
         guard parts.count == 2, var from = Int64(parts[0]) else { throw bad }

@@ -11,6 +11,42 @@ extension HubServer {
     static let multipartThreshold: Int64 = 64 * 1024 * 1024
     static let multipartChunk: Int64 = 16 * 1024 * 1024
     static let uploadURLLifetime: Int64 = 24 * 3600
+    /// The largest object a batch upload is offered for: multipart's 10000 parts of `multipartChunk`
+    /// (156 GiB). Larger sizes would overflow the part arithmetic and list billions of part URLs.
+    package static let maxLFSObjectSize: Int64 = 10_000 * multipartChunk
+
+    /// The number of `multipartChunk` parts of an object of `size` bytes (0 for an empty one).
+    package static func multipartPartCount(size: Int64) -> Int64 {
+        size / multipartChunk + (size % multipartChunk == 0 ? 0 : 1)
+    }
+
+    /// The objects of an LFS batch upload request, each checked, and the client's transfers.
+    package static func lfsBatchUploadObjects(_ body: [String: Any]) throws -> (objects: [LFSBatchObject], transfers: [String]) {
+        guard let objects = body["objects"] as? [[String: Any]], objects.count <= 10_000 else {
+            throw HubError.badRequest("'objects' must be a list of at most 10000 {oid, size}")
+        }
+        let transfers = body["transfers"] as? [String] ?? ["basic"]
+        return (objects.map { obj in
+            let oid = (obj["oid"] as? String ?? "").lowercased()
+            let size = (obj["size"] as? NSNumber)?.int64Value ?? -1
+            guard isHex(oid, count: 64), size >= 0 else {
+                return .invalid(oid: oid, size: max(size, 0), message: "oid must be 64 hex digits and size >= 0")
+            }
+            guard size <= maxLFSObjectSize else {
+                return .invalid(oid: oid, size: size, message: "size is over the hub's limit of \(maxLFSObjectSize) bytes")
+            }
+            return .upload(oid: oid, size: size)
+        }, transfers)
+    }
+
+    /// The `header` of a multipart upload action (chunk size and one URL per part), or nil when the
+    /// object goes in one PUT. `size` must be at most `maxLFSObjectSize`.
+    package static func multipartUploadHeader(href: String, query: String, size: Int64, transfers: [String]) -> [String: String]? {
+        guard size > multipartThreshold, size <= maxLFSObjectSize, transfers.contains("multipart") else { return nil }
+        var header: [String: String] = ["chunk_size": String(multipartChunk)]
+        for n in 1...multipartPartCount(size: size) { header[String(n)] = "\(href)/\(n)?\(query)" }
+        return header
+    }
 
     func signature(oid: String, size: Int64, user: String, expiry: Int64) -> String {
         let message = Array("lfs-upload\n\(oid)\n\(size)\n\(user)\n\(expiry)".utf8)
@@ -44,19 +80,18 @@ extension HubServer {
         }
         _ = try await writableRepo(type, ns, name, caller: caller)
         guard let user = caller.name else { throw HubError.unauthorized("LFS uploads need a write token") }
-        guard let objects = body["objects"] as? [[String: Any]], objects.count <= 10_000 else {
-            throw HubError.badRequest("'objects' must be a list of at most 10000 {oid, size}")
-        }
-        let transfers = body["transfers"] as? [String] ?? ["basic"]
+        let (objects, transfers) = try Self.lfsBatchUploadObjects(body)
         let base = origin(request)
         let expiry = Int64(Date().timeIntervalSince1970) + Self.uploadURLLifetime
         var answer: [[String: Any]] = []
         for obj in objects {
-            let oid = (obj["oid"] as? String ?? "").lowercased()
-            let size = (obj["size"] as? NSNumber)?.int64Value ?? -1
-            guard isHex(oid, count: 64), size >= 0 else {
-                answer.append(["oid": oid, "size": max(size, 0), "error": ["code": 422, "message": "oid must be 64 hex digits and size >= 0"]])
+            let oid: String, size: Int64
+            switch obj {
+            case .invalid(let o, let s, let message):
+                answer.append(["oid": o, "size": s, "error": ["code": 422, "message": message]])
                 continue
+            case .upload(let o, let s):
+                (oid, size) = (o, s)
             }
             // The record alone is not enough: hubs sharing a database may not share a store, so the
             // bytes must be here (or on the store backend) before the client is told to skip the upload.
@@ -68,10 +103,7 @@ extension HubServer {
             let query = "u=\(user.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? user)&e=\(expiry)&s=\(signature(oid: oid, size: size, user: user, expiry: expiry))"
             let href = "\(base)/hub-lfs/upload/\(oid)/\(size)"
             var upload: [String: Any] = ["href": "\(href)?\(query)", "expires_in": Self.uploadURLLifetime]
-            if size > Self.multipartThreshold && transfers.contains("multipart") {
-                let parts = (size + Self.multipartChunk - 1) / Self.multipartChunk
-                var header: [String: String] = ["chunk_size": String(Self.multipartChunk)]
-                for n in 1...parts { header[String(n)] = "\(href)/\(n)?\(query)" }
+            if let header = Self.multipartUploadHeader(href: href, query: query, size: size, transfers: transfers) {
                 upload["header"] = header
             }
             answer.append(["oid": oid, "size": size, "authenticated": true,
@@ -86,8 +118,9 @@ extension HubServer {
 
     func uploadTarget(_ context: BasicRequestContext) throws -> (String, Int64) {
         let oid = (context.parameters.get("oid") ?? "").lowercased()
-        guard isHex(oid, count: 64), let size = context.parameters.get("size").flatMap({ Int64($0) }), size >= 0 else {
-            throw HubError.badRequest("Upload URL must name a sha256 oid and a size")
+        guard isHex(oid, count: 64), let size = context.parameters.get("size").flatMap({ Int64($0) }), size >= 0,
+              size <= Self.maxLFSObjectSize else {
+            throw HubError.badRequest("Upload URL must name a sha256 oid and a size of at most \(Self.maxLFSObjectSize) bytes")
         }
         return (oid, size)
     }
@@ -131,7 +164,7 @@ extension HubServer {
     func lfsUploadPart(_ request: Request, _ context: BasicRequestContext) async throws -> Response {
         let (oid, size) = try uploadTarget(context)
         let user = try verifiedUploader(request, oid: oid, size: size)
-        let parts = (size + Self.multipartChunk - 1) / Self.multipartChunk
+        let parts = Self.multipartPartCount(size: size)
         guard let part = context.parameters.get("part").flatMap({ Int64($0) }), part >= 1, part <= parts else {
             throw HubError.badRequest("Part number must be between 1 and \(parts)")
         }
@@ -166,7 +199,7 @@ extension HubServer {
         let (oid, size) = try uploadTarget(context)
         let user = try verifiedUploader(request, oid: oid, size: size)
         let body = try await jsonBody(request)
-        let parts = (size + Self.multipartChunk - 1) / Self.multipartChunk
+        let parts = Self.multipartPartCount(size: size)
         let listed = (body["parts"] as? [[String: Any]] ?? []).compactMap { ($0["partNumber"] as? NSNumber)?.int64Value }
         guard listed.sorted() == Array(1...max(parts, 1)) || (parts == 0 && listed.isEmpty) else {
             throw HubError.badRequest("Completion must list parts 1...\(parts)")
@@ -195,6 +228,12 @@ extension HubServer {
         }
         return json(["oid": oid, "size": size])
     }
+}
+
+/// One object of an LFS batch upload request after checking: refused (a 422 entry) or to upload.
+package enum LFSBatchObject: Equatable {
+    case invalid(oid: String, size: Int64, message: String)
+    case upload(oid: String, size: Int64)
 }
 
 /// The bytes of several files in order, as an async sequence of buffers.

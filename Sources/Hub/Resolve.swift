@@ -6,15 +6,15 @@ import HubDatabase
 import NIOCore
 
 /// A single byte range of a resource of `size` bytes.
-struct ByteRange: Equatable {
-    var start: Int64
-    var end: Int64  // inclusive
-    var length: Int64 { end - start + 1 }
+package struct ByteRange: Equatable {
+    package var start: Int64
+    package var end: Int64  // inclusive
+    package var length: Int64 { end - start + 1 }
 
-    enum Parse: Equatable { case none, range(ByteRange), unsatisfiable }
+    package enum Parse: Equatable { case none, range(ByteRange), unsatisfiable }
 
     /// `bytes=a-b`, `bytes=a-`, `bytes=-n`. Several ranges or a malformed header: served whole.
-    static func parse(_ header: String?, size: Int64) -> Parse {
+    package static func parse(_ header: String?, size: Int64) -> Parse {
         guard let header, header.hasPrefix("bytes="), !header.contains(",") else { return .none }
         let spec = header.dropFirst(6).trimmingCharacters(in: .whitespaces)
         let parts = spec.split(separator: "-", maxSplits: 1, omittingEmptySubsequences: false)

@@ -5,13 +5,13 @@ import Glibc
 
 /// A `multipart/form-data` body read from a spooled file (memory-mapped, so a large upload is
 /// never copied whole into memory), as Kubo's `add`, `block/put` and `dag/import` receive it.
-struct MultipartBody {
-    struct Part {
-        var headers: [String: String]
-        var body: Range<Int>
+package struct MultipartBody {
+    package struct Part {
+        package var headers: [String: String]
+        package var body: Range<Int>
 
         /// The `filename` of Content-Disposition, percent-decoded (Kubo escapes `/` as `%2F`).
-        var filename: String? {
+        package var filename: String? {
             guard let cd = headers["content-disposition"] else { return nil }
             for item in cd.split(separator: ";") {
                 let kv = item.trimmingCharacters(in: .whitespaces)
@@ -23,13 +23,13 @@ struct MultipartBody {
             }
             return nil
         }
-        var isDirectory: Bool { headers["content-type"]?.hasPrefix("application/x-directory") == true }
+        package var isDirectory: Bool { headers["content-type"]?.hasPrefix("application/x-directory") == true }
     }
 
-    let data: Data
-    let parts: [Part]
+    package let data: Data
+    package let parts: [Part]
 
-    static func boundary(fromContentType ct: String?) -> String? {
+    package static func boundary(fromContentType ct: String?) -> String? {
         guard let ct, ct.lowercased().hasPrefix("multipart/") else { return nil }
         for item in ct.split(separator: ";") {
             let kv = item.trimmingCharacters(in: .whitespaces)
@@ -42,7 +42,7 @@ struct MultipartBody {
         return nil
     }
 
-    init(file: String, boundary: String) throws {
+    package init(file: String, boundary: String) throws {
         data = try Data(contentsOf: URL(fileURLWithPath: file), options: .alwaysMapped)
         parts = try Self.parse(data, boundary: boundary)
     }
@@ -100,7 +100,7 @@ struct MultipartBody {
         return parts
     }
 
-    func bytes(_ p: Part) -> Data { data.subdata(in: data.startIndex + p.body.lowerBound ..< data.startIndex + p.body.upperBound) }
+    package func bytes(_ p: Part) -> Data { data.subdata(in: data.startIndex + p.body.lowerBound ..< data.startIndex + p.body.upperBound) }
 
     /// Writes a part's body to `path` in 1 MiB pieces.
     func write(_ p: Part, to path: String) throws {

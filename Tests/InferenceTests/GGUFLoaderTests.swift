@@ -56,6 +56,24 @@ import Testing
         #expect(throws: GGUFError.notGGUF(path: p)) { _ = try GGUFFile(path: p) }
     }
 
+    /// Regression (FuzzGGUF, Fuzz/crashes): dimensions each below 2^40 whose product, or its size in
+    /// bytes, overflows Int trapped in GGUFTensorInfo.elementCount instead of being refused.
+    @Test func tensorSizeOverflowIsATypedError() throws {
+        let elementsOverflow = try temp(tiny(type: 0, dims: [1 << 39, 1 << 39]))
+        let bytesOverflow = try temp(tiny(type: 0, dims: [1 << 39, 1 << 23]))   // 2^62 F32 = 2^64 bytes
+        defer { for p in [elementsOverflow, bytesOverflow] { try? FileManager.default.removeItem(atPath: p) } }
+        #expect {
+            _ = try GGUFFile(path: elementsOverflow)
+        } throws: { e in
+            if case GGUFError.corrupt(let m) = e { return m.contains("too many elements") } else { return false }
+        }
+        #expect {
+            _ = try GGUFFile(path: bytesOverflow)
+        } throws: { e in
+            if case GGUFError.truncated = e { return true } else { return false }
+        }
+    }
+
     @Test func unknownQuantisationIsNamed() throws {
         let p = try temp(tiny(type: 16))   // IQ2_XXS
         defer { try? FileManager.default.removeItem(atPath: p) }

@@ -207,9 +207,18 @@ public final class GGUFFile: @unchecked Sendable {   // immutable after init
         for (name, dims, rawType, off) in infos {
             guard let type = GGMLType(rawValue: rawType) else { throw GGUFError.unknownTensorType(tensor: name, type: rawType) }
             guard dims[0] % type.blockSize == 0 else { throw GGUFError.corrupt("tensor \(name) row length \(dims[0]) is not a multiple of its block size") }
+            // Each dimension is below 2^40, but their product (and its size in bytes) can overflow:
+            // checked here, before GGUFTensorInfo.elementCount/byteCount compute them unchecked.
+            var elements = 1
+            for d in dims {
+                let (product, overflow) = elements.multipliedReportingOverflow(by: d)
+                guard !overflow else { throw GGUFError.corrupt("tensor \(name) has dimensions \(dims): too many elements") }
+                elements = product
+            }
+            let (bytes, bytesOverflow) = (elements / type.blockSize).multipliedReportingOverflow(by: type.blockBytes)
             let info = GGUFTensorInfo(name: name, dims: dims, type: type, fileOffset: dataStart + off)
-            let (end, overflow) = info.fileOffset.addingReportingOverflow(info.byteCount)
-            guard !overflow, end <= m.size else { throw GGUFError.truncated(what: "data of tensor \(name)", offset: info.fileOffset) }
+            let (end, overflow) = info.fileOffset.addingReportingOverflow(bytes)
+            guard !bytesOverflow, !overflow, end <= m.size else { throw GGUFError.truncated(what: "data of tensor \(name)", offset: info.fileOffset) }
             table[name] = info
             names.append(name)
         }

@@ -7,6 +7,17 @@ package enum HFTokenizerJSON {
     static let llama3Pattern = #"(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\r\n\p{L}\p{N}]?\p{L}+|\p{N}{1,3}| ?[^\s\p{L}\p{N}]+[\r\n]*|\s*[\r\n]+|\s+(?!\S)|\s+"#
     static let qwen2Pattern = #"(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\r\n\p{L}\p{N}]?\p{L}+|\p{N}| ?[^\s\p{L}\p{N}]+[\r\n]*|\s*[\r\n]+|\s+(?!\S)|\s+"#
 
+    /// Token ids must lie below this (the largest published vocabularies hold about 260 000):
+    /// gaps become `[unusedN]` tokens, so an id of 10^20 asked for that many (FuzzTokenizerJSON).
+    package static let maxVocabulary = 1 << 21
+
+    /// A token id as JSON gives it: a whole number in 0..<maxVocabulary, else nil.
+    static func tokenID(_ n: NSNumber) -> Int? {
+        let d = n.doubleValue
+        guard d >= 0, d < Double(maxVocabulary), d.rounded() == d else { return nil }
+        return Int(d)
+    }
+
     package static func addMetadata(folder: URL, to md: inout [String: GGUFValue]) throws {
         let url = folder.appendingPathComponent("tokenizer.json")
         func fail(_ what: String) -> ModelLoadError { .unsupported(path: url.path, what: what) }
@@ -19,9 +30,13 @@ package enum HFTokenizerJSON {
             throw fail("a merge entry \(m)")
         }
         var byId: [Int: (String, Int)] = [:]
-        for (t, id) in vocab { byId[id.intValue] = (t, 1) }
+        for (t, n) in vocab {
+            guard let id = tokenID(n) else { throw fail("token '\(t)' with id \(n) (ids must be whole numbers below \(maxVocabulary))") }
+            byId[id] = (t, 1)
+        }
         for a in tj["added_tokens"] as? [[String: Any]] ?? [] {
-            guard let id = (a["id"] as? NSNumber)?.intValue, let content = a["content"] as? String else { continue }
+            guard let n = a["id"] as? NSNumber, let content = a["content"] as? String else { continue }
+            guard let id = tokenID(n) else { throw fail("added token '\(content)' with id \(n) (ids must be whole numbers below \(maxVocabulary))") }
             byId[id] = (content, (a["special"] as? Bool ?? false) ? 3 : 4)
         }
         let count = (byId.keys.max() ?? -1) + 1

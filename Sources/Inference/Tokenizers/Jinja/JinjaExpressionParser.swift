@@ -30,6 +30,8 @@ extension JinjaParser {
     }
 
     mutating func parseExpression() throws -> JinjaExpr {
+        try enterNested()
+        defer { nesting -= 1 }
         var expr = try parseOr()
         while skipName("if") {
             let test = try parseOr()
@@ -52,6 +54,8 @@ extension JinjaParser {
     }
 
     mutating func parseNot() throws -> JinjaExpr {
+        try enterNested()
+        defer { nesting -= 1 }
         if skipName("not") { return .not(try parseNot()) }
         return try parseCompare()
     }
@@ -104,6 +108,8 @@ extension JinjaParser {
     }
 
     mutating func parseUnary(withFilter: Bool = true) throws -> JinjaExpr {
+        try enterNested()
+        defer { nesting -= 1 }
         var node: JinjaExpr
         if skipOp("-") { node = .negate(try parseUnary(withFilter: false)) }
         else if skipOp("+") { node = .plus(try parseUnary(withFilter: false)) }

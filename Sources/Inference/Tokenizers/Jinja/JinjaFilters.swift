@@ -38,7 +38,9 @@ extension JinjaInterpreter {
             var indent: String?
             switch b[1] {
             case nil, .none?: indent = nil
-            case .int(let n)?: indent = String(repeating: " ", count: max(0, n))
+            case .int(let n)?:
+                try JinjaOps.checkRepetition(max(0, n), of: 1)
+                indent = String(repeating: " ", count: max(0, n))
             case .string(let s)?: indent = s
             case let other?: throw JinjaError.type(line: 0, message: "tojson indent must be an int or str, not \(JinjaOps.typeName(other))")
             }
@@ -136,6 +138,7 @@ extension JinjaInterpreter {
             case .string(let s)?: indent = s
             case let w?:
                 guard case .int(let n)? = JinjaOps.number(w) else { throw JinjaError.type(line: 0, message: "indent width must be an int or str") }
+                try JinjaOps.checkRepetition(max(0, n), of: 1)
                 indent = String(repeating: " ", count: max(0, n))
             }
             var lines = JinjaStrings.splitLines(try str(value) + "\n")
@@ -243,7 +246,10 @@ extension JinjaInterpreter {
                 if row.count == size { rows.append(.array(row)); row = [] }
             }
             if !row.isEmpty {
-                if let fill = b[1], fill != .none { row += Array(repeating: fill, count: size - row.count) }
+                if let fill = b[1], fill != .none {
+                    try JinjaOps.checkRepetition(size - row.count, of: 1)
+                    row += Array(repeating: fill, count: size - row.count)
+                }
                 rows.append(.array(row))
             }
             return .array(rows)

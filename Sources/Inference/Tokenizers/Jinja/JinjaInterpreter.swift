@@ -42,6 +42,12 @@ final class JinjaInterpreter {
 
     init(now: @escaping () -> Date) { self.now = now }
 
+    /// Expressions being evaluated, one inside another (macro calls included). Long operator chains
+    /// (`1+1+...`) and recursive macros overflowed the stack (FuzzChatTemplate); jinja2 stops such
+    /// templates with Python's RecursionError, this interpreter with a security error.
+    private var evalDepth = 0
+    static let maxEvalDepth = 256
+
     func render(_ body: [JinjaStatement], context: [String: JinjaValue]) throws -> String {
         let globals = JinjaScope(parent: nil, vars: [
             "range": .object(JinjaObject(.function(.range))),
@@ -182,6 +188,11 @@ final class JinjaInterpreter {
     // MARK: - Expressions
 
     func eval(_ e: JinjaExpr, _ scope: JinjaScope) throws -> JinjaValue {
+        evalDepth += 1
+        defer { evalDepth -= 1 }
+        guard evalDepth <= Self.maxEvalDepth else {
+            throw JinjaError.security(line: 0, message: "the template evaluates expressions or macro calls over \(Self.maxEvalDepth) levels deep")
+        }
         switch e {
         case .literal(let v): return v
         case .name(let n): return scope.lookup(n) ?? .undefined

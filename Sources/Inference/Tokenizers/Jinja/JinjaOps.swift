@@ -164,6 +164,17 @@ enum JinjaOps {
         .unsupported(line: 0, feature: "integers beyond 64 bits (Python would use a big integer)")
     }
 
+    /// The most characters (or items) one repetition (`s * n`, `indent(n)`, `batch(n, fill)`) may
+    /// make: without it a template asking for `'x' * 10**10` exhausted memory (FuzzChatTemplate).
+    static let maxRepetition = 1 << 24
+
+    static func checkRepetition(_ count: Int, of unit: Int) throws {
+        let (total, overflow) = count.multipliedReportingOverflow(by: max(unit, 1))
+        guard !overflow, total <= maxRepetition else {
+            throw JinjaError.security(line: 0, message: "a repetition would make over \(maxRepetition) characters or items")
+        }
+    }
+
     static func arithmetic(_ op: String, _ a: JinjaValue, _ b: JinjaValue) throws -> JinjaValue {
         if a.isUndefined || b.isUndefined { throw undefinedOperand() }
         if let x = number(a), let y = number(b) { return try numeric(op, x, y) }
@@ -172,9 +183,11 @@ enum JinjaOps {
         case ("+", .array(let x), .array(let y)): return .array(x + y)
         case ("*", .string(let s), _), ("*", _, .string(let s)):
             guard case .int(let n)? = number(a.isString ? b : a) else { break }
+            try checkRepetition(max(0, n), of: s.utf8.count)
             return .string(String(repeating: s, count: max(0, n)))
         case ("*", .array(let items), _), ("*", _, .array(let items)):
             guard case .int(let n)? = number(a.sequenceItems != nil ? b : a) else { break }
+            try checkRepetition(max(0, n), of: items.count)
             return .array(Array(repeatElement(items, count: max(0, n)).joined()))
         case ("%", .string, _):
             throw JinjaError.unsupported(line: 0, feature: "printf-style '%' string formatting")

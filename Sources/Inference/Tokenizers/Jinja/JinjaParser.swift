@@ -7,6 +7,11 @@ struct JinjaParser {
     var p = 0
     var loopDepth = 0
     var inMacro = false
+    /// Open blocks, parenthesised expressions and unary operators around the current token.
+    var nesting = 0
+    /// Deeper templates are refused rather than parsed (and later evaluated) by unbounded recursion,
+    /// which overflowed the stack (FuzzChatTemplate); real chat templates nest a few levels.
+    static let maxNesting = 200
 
     static func parse(_ source: String) throws -> [JinjaStatement] {
         var parser = JinjaParser(tokens: try JinjaLexer.tokenize(source))
@@ -35,6 +40,14 @@ struct JinjaParser {
     mutating func skipName(_ name: String) -> Bool { if isName(name) { p += 1; return true }; return false }
 
     func fail(_ message: String, line: Int? = nil) -> JinjaError { .syntax(line: line ?? self.line, message: message) }
+
+    /// Counts one level of recursion; the caller undoes it with `defer { nesting -= 1 }`.
+    mutating func enterNested() throws {
+        nesting += 1
+        guard nesting <= Self.maxNesting else {
+            throw JinjaError.security(line: line, message: "the template nests blocks or expressions over \(Self.maxNesting) levels deep")
+        }
+    }
 
     func describe(_ t: JinjaToken) -> String {
         switch t.kind {
@@ -70,6 +83,8 @@ struct JinjaParser {
     /// Statements until one of `ends` opens a block tag; returns that tag name with the stream
     /// positioned right after it (the caller parses the rest of that tag).
     mutating func parseBody(until ends: Set<String>) throws -> ([JinjaStatement], String?) {
+        try enterNested()
+        defer { nesting -= 1 }
         var body: [JinjaStatement] = []
         while true {
             let t = next()

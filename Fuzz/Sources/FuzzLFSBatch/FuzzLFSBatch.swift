@@ -1,0 +1,30 @@
+// libFuzzer target: the git-lfs batch request JSON (objects, sizes, transfers) and the upload plan
+// the hub answers with (multipart part URLs).
+import Foundation
+import Hub
+
+@_cdecl("LLVMFuzzerTestOneInput")
+public func fuzz(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
+    // As HubServer.jsonBody reads it.
+    guard let body = try? JSONSerialization.jsonObject(with: Data(bytes: data, count: size)) as? [String: Any] else { return 0 }
+    _ = body["operation"] as? String
+    guard let (objects, transfers) = try? HubServer.lfsBatchUploadObjects(body) else { return 0 }
+    for case .upload(_, let size) in objects {
+        let header = HubServer.multipartUploadHeader(href: "http://h/hub-lfs/upload/x/\(size)", query: "u=a", size: size, transfers: transfers)
+        precondition(header.map { Int64($0.count - 1) == HubServer.multipartPartCount(size: size) } ?? true)
+    }
+    return 0
+}
+
+// SwiftPM links an executable's entry point as `FuzzLFSBatch_main`; libFuzzer's driver takes it from there.
+@_cdecl("FuzzLFSBatch_main")
+public func fuzzerMain(_ argc: CInt, _ argv: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>) -> CInt {
+    var argc = argc
+    var argv = argv
+    return LLVMFuzzerRunDriver(&argc, &argv, fuzz)
+}
+
+@_silgen_name("LLVMFuzzerRunDriver")
+func LLVMFuzzerRunDriver(_ argc: UnsafeMutablePointer<CInt>,
+                         _ argv: UnsafeMutablePointer<UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>>,
+                         _ callback: @convention(c) (UnsafePointer<UInt8>, Int) -> CInt) -> CInt
