@@ -205,3 +205,30 @@ def test_logit_bias_bans_and_forces_tokens(server):
     with pytest.raises(openai.BadRequestError) as err:
         c.completions.create(logit_bias={"99999999": 1}, **kw)
     assert err.value.param == "logit_bias"
+
+
+def test_tokenize_and_detokenize_in_llama_cpp_and_vllm_shapes(server):
+    import requests
+    from llama_cpp import Llama
+    ref = Llama(model_path=LLM, vocab_only=True, verbose=False)
+    text = "Zürich, 東京 and 🚀: 12345 apples <|im_end|>"
+    want = ref.tokenize(text.encode(), add_bos=False, special=True)
+    # llama.cpp's shape; no model named: the one generation model loaded is used.
+    got = requests.post(server.url + "/tokenize", json={"content": text}, timeout=60).json()
+    assert got["tokens"] == want
+    pieces = requests.post(server.url + "/tokenize", json={"content": text, "with_pieces": True}, timeout=60).json()["tokens"]
+    assert [p["id"] for p in pieces] == want
+    # Pieces that split a character come as byte lists, as llama.cpp sends them.
+    joined = b"".join(p["piece"].encode() if isinstance(p["piece"], str) else bytes(p["piece"]) for p in pieces)
+    assert joined == text.encode() and any(isinstance(p["piece"], list) for p in pieces)
+    # vLLM's shape.
+    v = requests.post(server.url + "/tokenize", json={"model": LLM, "prompt": text}, timeout=60).json()
+    assert v["tokens"] == want and v["count"] == len(want) and v["max_model_len"] == 8192
+    chat = requests.post(server.url + "/tokenize", json={"model": LLM, "messages": [{"role": "user", "content": "Hi"}]}, timeout=60).json()
+    rendered = "<|im_start|>system\nYou are a helpful AI assistant named SmolLM, trained by Hugging Face<|im_end|>\n" \
+               "<|im_start|>user\nHi<|im_end|>\n<|im_start|>assistant\n"
+    assert chat["tokens"] == ref.tokenize(rendered.encode(), add_bos=False, special=True)
+    back = requests.post(server.url + "/detokenize", json={"tokens": want}, timeout=60).json()
+    assert back["content"] == text and back["prompt"] == text
+    bad = requests.post(server.url + "/detokenize", json={"model": LLM, "tokens": [10 ** 9]}, timeout=60)
+    assert bad.status_code == 400 and bad.json()["error"]["param"] == "tokens"

@@ -9,7 +9,7 @@ struct ChatPrompt {
     /// How tool calls in the answer are written; nil when the request has no tools to call.
     var format: ToolCallFormat?
 
-    static func render(_ req: GenerationRequest, model lm: any TextGenerationModel) throws(APIError) -> ChatPrompt {
+    static func render(_ req: GenerationRequest, model lm: any TextGenerationModel, addGenerationPrompt: Bool = true) throws(APIError) -> ChatPrompt {
         var messages = req.messageValues
         var tools: [JinjaValue]? = nil
         var format: ToolCallFormat? = nil
@@ -26,10 +26,10 @@ struct ChatPrompt {
             }
         }
         do {
-            return ChatPrompt(text: try lm.renderChat(messageValues: messages, tools: tools, addGenerationPrompt: true), format: format)
+            return ChatPrompt(text: try lm.renderChat(messageValues: messages, tools: tools, addGenerationPrompt: addGenerationPrompt), format: format)
         } catch ChatTemplateError.missing {
             // A model without a template gets the documented default: ChatML.
-            return ChatPrompt(text: chatML(messages), format: format)
+            return ChatPrompt(text: chatML(messages, addGenerationPrompt: addGenerationPrompt), format: format)
         } catch {
             // Never a guessed prompt for a model whose own template could not be rendered.
             throw APIError.invalid("\(error)", param: "messages", code: "chat_template_error")
@@ -87,12 +87,12 @@ struct ChatPrompt {
     }
 
     /// ChatML (SmolLM2's and Qwen's framing) for models whose files carry no template.
-    static func chatML(_ messages: [JinjaValue]) -> String {
+    static func chatML(_ messages: [JinjaValue], addGenerationPrompt: Bool = true) -> String {
         messages.map(flattenToolTurns).map { v -> String in
             guard case .dict(let d) = v, case .string(let role)? = d["role"] else { return "" }
             var content = ""
             if case .string(let c)? = d["content"] { content = c }
             return "<|im_start|>\(role)\n\(content)<|im_end|>\n"
-        }.joined() + "<|im_start|>assistant\n"
+        }.joined() + (addGenerationPrompt ? "<|im_start|>assistant\n" : "")
     }
 }

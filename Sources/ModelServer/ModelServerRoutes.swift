@@ -18,6 +18,8 @@ public struct ModelServerRoutes: Sendable {
         router.post("/v1/completions") { req, _ in await s.handleJSON(req, endpoint: "completions", limit: limit) { o, raw, c throws(APIError) in try await s.generation(o, body: raw, chat: false, caller: c) } }
         router.post("/v1/chat/completions") { req, _ in await s.handleJSON(req, endpoint: "chat_completions", limit: limit) { o, raw, c throws(APIError) in try await s.generation(o, body: raw, chat: true, caller: c) } }
         router.post("/v1/embeddings") { req, _ in await s.handleJSON(req, endpoint: "embeddings", limit: limit) { o, _, c throws(APIError) in try await s.embeddings(o, caller: c) } }
+        router.post("/tokenize") { req, _ in await s.handleJSON(req, endpoint: "tokenize", limit: limit) { o, _, c throws(APIError) in try await s.tokenize(o, caller: c) } }
+        router.post("/detokenize") { req, _ in await s.handleJSON(req, endpoint: "detokenize", limit: limit) { o, _, c throws(APIError) in try await s.detokenize(o, caller: c) } }
         router.get("/v1/models") { req, _ in await s.handle(req, endpoint: "models", model: nil) { _ in await s.listModels() } }
         router.get("/v1/models/{id}") { req, ctx in
             let id = ctx.parameters.get("id") ?? ""

@@ -1,0 +1,92 @@
+import Foundation
+import Hummingbird
+import Inference
+
+/// /tokenize and /detokenize in both shapes clients send: llama.cpp's server (`content`,
+/// `add_special`, `with_pieces`; `tokens` back) and vLLM's (`model` with `prompt` or `messages`;
+/// `count`, `max_model_len`, `tokens` back; `/detokenize` answers `prompt`).
+extension ModelServer {
+    func tokenize(_ object: [String: Any], caller: Caller) async throws(APIError) -> Response {
+        let p = Params(object: object)
+        try p.only(["model", "content", "prompt", "messages", "add_special", "add_special_tokens", "with_pieces",
+                    "add_generation_prompt", "return_token_strs"])
+        let (name, lm) = try await tokenizerModel(object)
+        let tok = lm.tokenizer
+        var ids: [Int]
+        if object["messages"] != nil {
+            var req = GenerationRequest(model: name, chat: true)
+            (req.messages, req.messageValues) = try GenerationRequest.parseChatMessages(object["messages"])
+            var r = req
+            r.tools = nil
+            let text = try ChatPrompt.render(r, model: lm, addGenerationPrompt: try p.bool("add_generation_prompt") ?? true).text
+            ids = tok.encode(text, addSpecialTokens: try p.bool("add_special_tokens") ?? false)
+        } else {
+            let llamaShape = object["content"] != nil
+            let key = llamaShape ? "content" : "prompt"
+            let text = try p.string(key) ?? ""
+            guard object[key] != nil else {
+                throw APIError.invalid("Missing required parameter: 'content' (or 'prompt', or 'messages').", param: "content",
+                                       code: "missing_required_parameter")
+            }
+            ids = tok.encode(text, addSpecialTokens: try p.bool(llamaShape ? "add_special" : "add_special_tokens") ?? !llamaShape)
+            if llamaShape {
+                if try p.bool("with_pieces") ?? false {
+                    // As llama.cpp: a piece that is not whole UTF-8 on its own comes as its bytes.
+                    let pieces: [[String: Any]] = ids.map { id in
+                        let bytes = (tok as? BPETokenizer)?.bytes(of: id) ?? Array(tok.decode([id], skipSpecialTokens: false).utf8)
+                        let text = String(validating: bytes, as: UTF8.self)
+                        return ["id": id, "piece": text.map { $0 as Any } ?? bytes.map(Int.init) as Any]
+                    }
+                    return JSON.response(["tokens": pieces])
+                }
+                return JSON.response(["tokens": ids])
+            }
+        }
+        var body: [String: Any] = ["count": ids.count, "max_model_len": lm.contextLength, "tokens": ids]
+        if try p.bool("return_token_strs") ?? false { body["token_strs"] = ids.map { tok.decode([$0], skipSpecialTokens: false) } }
+        return JSON.response(body)
+    }
+
+    func detokenize(_ object: [String: Any], caller: Caller) async throws(APIError) -> Response {
+        let p = Params(object: object)
+        try p.only(["model", "tokens"])
+        let (_, lm) = try await tokenizerModel(object)
+        guard let list = object["tokens"] as? [Any] else {
+            throw APIError.invalid("'tokens' must be an array of token ids.", param: "tokens", code: "invalid_type")
+        }
+        var ids: [Int] = []
+        for x in list {
+            guard let n = x as? NSNumber, !(x is Bool), n.doubleValue == n.doubleValue.rounded(), n.intValue >= 0,
+                  n.intValue < lm.tokenizer.vocabularySize else {
+                throw APIError.invalid("'tokens' must hold ids below the vocabulary size \(lm.tokenizer.vocabularySize).", param: "tokens")
+            }
+            ids.append(n.intValue)
+        }
+        let text = lm.tokenizer.decode(ids, skipSpecialTokens: false)
+        // llama.cpp answers `content`, vLLM `prompt`: both keys, the same text.
+        return JSON.response(["content": text, "prompt": text])
+    }
+
+    /// The named generation model, or, when no name is given (llama.cpp's clients send none),
+    /// the only generation model loaded.
+    private func tokenizerModel(_ object: [String: Any]) async throws(APIError) -> (String, any TextGenerationModel) {
+        var name = object["model"] as? String ?? ""
+        if name.isEmpty {
+            let loaded = await registry.loaded().compactMap { h -> String? in
+                if case .generation = h.model { return h.name }
+                return nil
+            }
+            guard loaded.count == 1 else {
+                throw APIError.invalid("Name the model: \(loaded.isEmpty ? "no generation model is loaded" : "several are loaded").",
+                                       param: "model", code: "missing_required_parameter")
+            }
+            name = loaded[0]
+        }
+        let handle = try await model(name)
+        guard case .generation(let lm) = handle.model else {
+            throw APIError.invalid("The model '\(name)' is an embedding model; /tokenize serves generation models.", param: "model",
+                                   code: "wrong_model_type")
+        }
+        return (name, lm)
+    }
+}
