@@ -232,3 +232,30 @@ def test_tokenize_and_detokenize_in_llama_cpp_and_vllm_shapes(server):
     assert back["content"] == text and back["prompt"] == text
     bad = requests.post(server.url + "/detokenize", json={"model": LLM, "tokens": [10 ** 9]}, timeout=60)
     assert bad.status_code == 400 and bad.json()["error"]["param"] == "tokens"
+
+
+def test_a_stream_the_client_leaves_stops_generating_and_frees_its_slot(server):
+    import time
+
+    import httpx
+    import requests
+    from prometheus_client.parser import text_string_to_metric_families
+
+    def metric(name):
+        text = requests.get(server.url + "/metrics", timeout=30).text
+        return sum(s.value for f in text_string_to_metric_families(text) for s in f.samples if s.name == name)
+
+    cancelled_before = metric("hf_server_generations_cancelled_total")
+    tokens_before = metric("hf_server_tokens_generated_total")
+    body = {"model": LLM, "prompt": "Once upon a time", "max_tokens": 3000, "stream": True, "ignore_eos": True}
+    with httpx.Client(timeout=60) as h:
+        with h.stream("POST", server.url + "/v1/completions", json=body) as r:
+            for i, _ in enumerate(r.iter_lines()):
+                if i >= 5:
+                    break   # leave: the connection closes here
+    deadline = time.time() + 60
+    while time.time() < deadline and metric("hf_server_generations_cancelled_total") <= cancelled_before:
+        time.sleep(0.2)
+    assert metric("hf_server_generations_cancelled_total") == cancelled_before + 1
+    assert metric("hf_server_queue_running") == 0
+    assert metric("hf_server_tokens_generated_total") - tokens_before < 3000

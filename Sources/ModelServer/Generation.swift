@@ -106,6 +106,10 @@ extension ModelServer {
                 for try await (i, r) in group { out[i] = r }
                 return out.map { $0! }
             } } onCancel: { cancelled.withLock { $0 = true } }
+            if cancelled.withLock({ $0 }) {
+                metrics.count("hf_server_generations_cancelled_total", ["model": req.model, "reason": "client_disconnected"])
+                throw CancellationError()
+            }
         } catch is CancellationError {
             throw APIError(status: .init(code: 499, reasonPhrase: "Client Closed Request"), message: "The request was cancelled.",
                            type: "invalid_request_error", code: "cancelled")
