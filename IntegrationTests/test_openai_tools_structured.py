@@ -259,3 +259,24 @@ def test_a_stream_the_client_leaves_stops_generating_and_frees_its_slot(server):
     assert metric("hf_server_generations_cancelled_total") == cancelled_before + 1
     assert metric("hf_server_queue_running") == 0
     assert metric("hf_server_tokens_generated_total") - tokens_before < 3000
+
+
+def test_stop_sequences_across_token_boundaries_cut_streams_as_whole_answers(server):
+    c = client(server)
+    kw = dict(model=LLM, prompt="The capital of France is", max_tokens=24, temperature=0)
+    full = c.completions.create(logprobs=0, **kw)
+    pieces = full.choices[0].logprobs.tokens
+    text = full.choices[0].text
+    # Stops that start inside one token and end inside the next, up to the 4 OpenAI allows.
+    stops, at = [], 0
+    for a, b in zip(pieces, pieces[1:]):
+        at += len(a)
+        if len(a) >= 2 and len(b) >= 2 and len(stops) < 4 and at > 8:
+            stops.append(a[-2:] + b[:2])
+    assert stops, pieces
+    whole = c.completions.create(stop=stops, **kw).choices[0]
+    cut = min(text.find(s) for s in stops if s in text)
+    assert whole.text == text[:cut] and whole.finish_reason == "stop"
+    streamed = "".join(ch.choices[0].text for ch in c.completions.create(stop=stops, stream=True, **kw) if ch.choices)
+    assert streamed == whole.text
+    assert not any(s in streamed for s in stops)
