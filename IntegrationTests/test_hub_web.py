@@ -130,10 +130,19 @@ def no_alert(driver):
 
 def click(driver, element):
     """Clicks a submit button and waits for the next page (a click returns before the navigation ends)."""
-    from selenium.webdriver.support import expected_conditions
+    from selenium.common.exceptions import WebDriverException
     from selenium.webdriver.support.ui import WebDriverWait
     element.click()
-    WebDriverWait(driver, 20).until(expected_conditions.staleness_of(element))
+
+    def left_the_page(_):
+        # Chromium reports a node of the old page either as stale or as "does not belong to the
+        # document" (an inspector error), depending on when in the navigation it is asked.
+        try:
+            element.is_enabled()
+            return False
+        except WebDriverException:
+            return True
+    WebDriverWait(driver, 20).until(left_the_page)
     WebDriverWait(driver, 20).until(lambda d: d.execute_script("return document.readyState") == "complete")
 
 
