@@ -23,6 +23,25 @@ uint16_t ck_fp32_to_bf16(float f) {
 
 // ---------------------------------------------------------------- Q8_K activations
 
+// A Q8_K block is d (float), 256 int8 quants, then 16 sums of 16 quants each; both paths end
+// a block the same way.
+static void q8_K_zero_block(uint8_t *y) {
+    memset(y, 0, CK_Q8_K_BYTES);
+}
+
+static void q8_K_finish_block(uint8_t *y, float iscale) {
+    const int8_t *qs = (const int8_t *)(y + 4);
+    int16_t bsums[16];
+    for (int j = 0; j < 16; j++) {
+        int s = 0;
+        for (int i = 0; i < 16; i++) s += qs[16 * j + i];
+        bsums[j] = (int16_t)s;
+    }
+    const float d = 1.0f / iscale;
+    memcpy(y, &d, 4);
+    memcpy(y + 260, bsums, sizeof bsums);
+}
+
 // llama.cpp's reference: the value of largest magnitude maps to -127 (scale -max/127, so its sign
 // is in the scale), round to nearest, and sums of each 16 quants for the K-quants' minimums.
 #if CK_X86
@@ -38,15 +57,7 @@ TGT static void quantize_row_q8_K_avx2(const float *x, uint8_t *y, int n) {
         m4 = _mm_max_ss(m4, _mm_movehdup_ps(m4));
         const float amax = _mm_cvtss_f32(m4);
         int8_t *qs = (int8_t *)(y + 4);
-        int16_t bsums[16];
-        if (amax == 0.0f) {
-            const float zero = 0.0f;
-            memcpy(y, &zero, 4);
-            memset(qs, 0, 256);
-            memset(bsums, 0, sizeof bsums);
-            memcpy(y + 260, bsums, sizeof bsums);
-            continue;
-        }
+        if (amax == 0.0f) { q8_K_zero_block(y); continue; }
         float max = 0.0f;
         for (int j = 0; j < 256; j++) if (fabsf(x[j]) == amax) { max = x[j]; break; }
         const float iscale = -127.f / max;
@@ -61,14 +72,7 @@ TGT static void quantize_row_q8_K_avx2(const float *x, uint8_t *y, int n) {
             p8 = _mm256_permutevar8x32_epi32(p8, _mm256_setr_epi32(0, 4, 1, 5, 2, 6, 3, 7));
             _mm256_storeu_si256((__m256i *)(qs + j), p8);
         }
-        for (int j = 0; j < 16; j++) {
-            int s = 0;
-            for (int i = 0; i < 16; i++) s += qs[16 * j + i];
-            bsums[j] = (int16_t)s;
-        }
-        const float d = 1.0f / iscale;
-        memcpy(y, &d, 4);
-        memcpy(y + 260, bsums, sizeof bsums);
+        q8_K_finish_block(y, iscale);
     }
 }
 #endif
@@ -81,28 +85,13 @@ void ck_quantize_row_q8_K(const float *x, uint8_t *y, int n) {
         float max = 0.0f, amax = 0.0f;
         for (int j = 0; j < 256; j++) { const float ax = fabsf(x[j]); if (ax > amax) { amax = ax; max = x[j]; } }
         int8_t *qs = (int8_t *)(y + 4);
-        int16_t bsums[16];
-        if (amax == 0.0f) {
-            const float zero = 0.0f;
-            memcpy(y, &zero, 4);
-            memset(qs, 0, 256);
-            memset(bsums, 0, sizeof bsums);
-            memcpy(y + 260, bsums, sizeof bsums);
-            continue;
-        }
+        if (amax == 0.0f) { q8_K_zero_block(y); continue; }
         const float iscale = -127.f / max;
         for (int j = 0; j < 256; j++) {
             const int v = (int)nearbyintf(iscale * x[j]);
             qs[j] = (int8_t)(v < 127 ? v : 127);
         }
-        for (int j = 0; j < 16; j++) {
-            int s = 0;
-            for (int i = 0; i < 16; i++) s += qs[16 * j + i];
-            bsums[j] = (int16_t)s;
-        }
-        const float d = 1.0f / iscale;
-        memcpy(y, &d, 4);
-        memcpy(y + 260, bsums, sizeof bsums);
+        q8_K_finish_block(y, iscale);
     }
 }
 
