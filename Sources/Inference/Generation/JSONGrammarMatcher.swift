@@ -51,25 +51,24 @@ public struct JSONGrammarMatcher: Sendable {
     }
 
     /// Whether `bytes` may come next.
-    public func accepts<C: Collection>(_ bytes: C) -> Bool where C.Element == UInt8 {
-        var current = stacks
-        for b in bytes {
-            current = step(current, b)
-            if current.isEmpty { return false }
-        }
-        return true
-    }
+    public func accepts<C: Collection>(_ bytes: C) -> Bool where C.Element == UInt8 { run(bytes) != nil }
 
     /// Takes `bytes` (which `accepts` allowed); false (and no change) if they do not fit.
     @discardableResult
     public mutating func advance<C: Collection>(_ bytes: C) -> Bool where C.Element == UInt8 {
+        guard let next = run(bytes) else { return false }
+        stacks = next
+        return true
+    }
+
+    /// The configurations after `bytes`; nil as soon as none is left.
+    private func run<C: Collection>(_ bytes: C) -> [Stack]? where C.Element == UInt8 {
         var current = stacks
         for b in bytes {
             current = step(current, b)
-            if current.isEmpty { return false }
+            if current.isEmpty { return nil }
         }
-        stacks = current
-        return true
+        return current
     }
 
     /// The text so far is a whole JSON text of the grammar (generation may end here).

@@ -82,8 +82,7 @@ public final class LlamaModel: ContinuousBatchingModel, @unchecked Sendable {   
     }
 
     public func renderChat(_ messages: [ChatMessage], addGenerationPrompt: Bool) throws -> String {
-        let values = messages.map { m -> JinjaValue in .dict(JinjaDict([("role", .string(m.role)), ("content", .string(m.content))])) }
-        return try renderChat(messageValues: values, tools: nil, addGenerationPrompt: addGenerationPrompt)
+        try renderChat(messageValues: ChatTemplateRenderer.values(messages), tools: nil, addGenerationPrompt: addGenerationPrompt)
     }
 
     public func renderChat(messageValues: [JinjaValue], tools: [JinjaValue]?, addGenerationPrompt: Bool) throws -> String {

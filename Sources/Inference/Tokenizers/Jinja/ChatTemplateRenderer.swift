@@ -20,8 +20,12 @@ public struct ChatTemplateRenderer: Sendable {
     /// conversation (for example a system message for Gemma, or roles that do not alternate).
     public func render(messages: [ChatMessage], addGenerationPrompt: Bool, tools: [JinjaValue]? = nil,
                        extra: [String: JinjaValue] = [:]) throws -> String {
-        let list = messages.map { m -> JinjaValue in .dict(JinjaDict([("role", .string(m.role)), ("content", .string(m.content))])) }
-        return try render(messageValues: list, addGenerationPrompt: addGenerationPrompt, tools: tools, extra: extra)
+        try render(messageValues: Self.values(messages), addGenerationPrompt: addGenerationPrompt, tools: tools, extra: extra)
+    }
+
+    /// Plain turns as the `{role, content}` dictionaries templates read.
+    public static func values(_ messages: [ChatMessage]) -> [JinjaValue] {
+        messages.map { m in .dict(JinjaDict([("role", .string(m.role)), ("content", .string(m.content))])) }
     }
 
     /// For conversations richer than `ChatMessage` (tool calls, tool results), as JSON-shaped values.
