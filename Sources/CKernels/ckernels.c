@@ -8,6 +8,7 @@
 #include "ckernels.h"
 #include "ckernels_internal.h"
 #include <math.h>
+#include <pthread.h>
 #include <string.h>
 
 // ---------------------------------------------------------------- F16 conversion (exact, RNE)
@@ -551,20 +552,38 @@ void ck_rms_norm(const float *x, const float *w, float *y, int n, float eps) {
     for (int i = 0; i < n; i++) y[i] = (x[i] * scale) * w[i];
 }
 
-void ck_rope(float *x, int nheads, int hd, int pos, float base, float freq_scale, const float *freq_factors, int neox) {
+void ck_rope_yarn_corr_dims(int n_dims, int n_ctx_orig, float base, float beta_fast, float beta_slow, float dims[2]) {
+    // The dimension whose wavelength fits `rotations` times into the original context.
+    #define CORR_DIM(rotations) ((float)n_dims * logf((float)n_ctx_orig / ((rotations) * 2 * (float)M_PI)) / (2 * logf(base)))
+    const float start = floorf(CORR_DIM(beta_fast)), end = ceilf(CORR_DIM(beta_slow));
+    #undef CORR_DIM
+    dims[0] = start > 0 ? start : 0;
+    dims[1] = end < (float)(n_dims - 1) ? end : (float)(n_dims - 1);
+}
+
+void ck_rope(float *x, int nheads, int hd, int pos, const ck_rope_params *p) {
     // GGML's rope cache: theta_i = pos * base^(-2i/d), divided by a per-dimension factor
-    // (Llama 3's rope_freqs) and scaled (linear RoPE scaling); x1.0 and /1.0 are exact.
+    // (Llama 3's rope_freqs, Phi-3's long/short factors) and scaled (linear scaling); under
+    // YaRN each angle blends the scaled and unscaled ones along a ramp over the dimensions, and
+    // the magnitude grows by 1 + 0.1 ln(1 / freq_scale). x1.0 and /1.0 are exact.
     float cache[512];
-    const float theta_scale = powf(base, -2.0f / (float)hd);
+    const float theta_scale = powf(p->freq_base, -2.0f / (float)hd);
     float theta = (float)pos;
     for (int i = 0; i < hd && i < 512; i += 2) {
-        const float ff = freq_factors ? freq_factors[i / 2] : 1.0f;
-        const float t = freq_scale * (theta / ff);
-        cache[i] = cosf(t); cache[i + 1] = sinf(t);
+        const float ff = p->freq_factors ? p->freq_factors[i / 2] : 1.0f;
+        const float extrap = theta / ff, interp = p->freq_scale * extrap;
+        float t = interp, mscale = p->attn_factor;
+        if (p->ext_factor != 0.0f) {
+            const float y = ((float)(i / 2) - p->corr_dims[0]) / fmaxf(0.001f, p->corr_dims[1] - p->corr_dims[0]);
+            const float ramp = (1 - fminf(1, fmaxf(0, y))) * p->ext_factor;
+            t = interp * (1 - ramp) + extrap * ramp;
+            mscale *= 1.0f + 0.1f * logf(1.0f / p->freq_scale);
+        }
+        cache[i] = cosf(t) * mscale; cache[i + 1] = sinf(t) * mscale;
         theta *= theta_scale;
     }
     // Pairs are neighbours (2i, 2i+1) in Llama's layout, or i and i + d/2 in GPT-NeoX's (Qwen).
-    const int stride = neox ? hd / 2 : 1;
+    const int neox = p->neox, stride = neox ? hd / 2 : 1;
     for (int h = 0; h < nheads; h++) {
         float *v = x + (size_t)h * hd;
         for (int i = 0; i < hd; i += 2) {
@@ -619,7 +638,8 @@ static inline void exp16_portable(const float *s, float mx, int valid, float e[1
 
 static inline __attribute__((always_inline)) void attention_body(
         const float *q, const float *k, const float *v, size_t kst, int npos, int hd,
-        float scale, int multi, float *s, float *out, exp16_fn exp16) {
+        float scale, float softcap, int multi, float *s, float *out, exp16_fn exp16) {
+    const float inv_cap = softcap > 0 ? 1.0f / softcap : 0.0f;
     float qr[256];
     for (int d = 0; d < hd; d++) qr[d] = ck_fp16_to_fp32(ck_fp32_to_fp16(q[d]));
     const int npad = (npos + 63) / 64 * 64;   // masked cells: probability 0, value 0
@@ -645,6 +665,7 @@ static inline __attribute__((always_inline)) void attention_body(
             dot = (float)(double)reduce16(x);
         }
         dot = dot * scale;
+        if (softcap > 0) dot = tanhf(dot * inv_cap) * softcap;
         s[i] = dot; mx = dot > mx ? dot : mx;
     }
     double sum = 0.0;
@@ -730,8 +751,8 @@ TGT static inline void exp16_avx2(const float *s, float mx, int valid, float e[1
 }
 
 TGT static void attention_avx2(const float *q, const float *k, const float *v, size_t kst, int npos,
-                               int hd, float scale, int multi, float *s, float *out) {
-    attention_body(q, k, v, kst, npos, hd, scale, multi, s, out, exp16_avx2);
+                               int hd, float scale, float softcap, int multi, float *s, float *out) {
+    attention_body(q, k, v, kst, npos, hd, scale, softcap, multi, s, out, exp16_avx2);
 }
 TGT static void swiglu_avx2(float *g, const float *u, int n) {
     int i = 0;
@@ -752,10 +773,35 @@ void ck_swiglu(float *g, const float *u, int n) {
 }
 
 void ck_attention_head_f32(const float *q, const float *k, const float *v, size_t kst,
-                           int npos, int hd, float scale, int multi, float *scratch, float *out) {
+                           int npos, int hd, float scale, float softcap, int multi, float *scratch, float *out) {
     if (hd > 256) return;
 #if CK_X86
-    if (ck_has_avx2()) { attention_avx2(q, k, v, kst, npos, hd, scale, multi, scratch, out); return; }
+    if (ck_has_avx2()) { attention_avx2(q, k, v, kst, npos, hd, scale, softcap, multi, scratch, out); return; }
 #endif
-    attention_body(q, k, v, kst, npos, hd, scale, multi, scratch, out, exp16_portable);
+    attention_body(q, k, v, kst, npos, hd, scale, softcap, multi, scratch, out, exp16_portable);
+}
+
+// GGML's GELU table: for each F16 input, the F16 of the tanh-form GELU computed in F32.
+static uint16_t gelu_table[1 << 16];
+static pthread_once_t gelu_once = PTHREAD_ONCE_INIT;
+static void gelu_table_fill(void) {
+    for (int i = 0; i < (1 << 16); i++) {
+        const float x = ck_fp16_to_fp32((uint16_t)i);
+        gelu_table[i] = ck_fp32_to_fp16(0.5f * x * (1.0f + tanhf(0.79788456080286535587989211986876f * x * (1.0f + 0.044715f * x * x))));
+    }
+}
+
+void ck_geglu(float *g, const float *u, int n) {
+    pthread_once(&gelu_once, gelu_table_fill);
+    for (int i = 0; i < n; i++) {
+        const float x = g[i];
+        if (x <= -10.0f) g[i] = 0.0f;
+        else if (x >= 10.0f) g[i] = x * u[i];
+        else g[i] = ck_fp16_to_fp32(gelu_table[ck_fp32_to_fp16(x)]) * u[i];
+    }
+}
+
+void ck_softcap(float *x, int n, float cap) {
+    const float inv = 1.0f / cap;
+    for (int i = 0; i < n; i++) x[i] = tanhf(x[i] * inv) * cap;
 }

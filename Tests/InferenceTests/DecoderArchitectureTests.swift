@@ -19,9 +19,12 @@ enum ArchFixture {
 }
 
 @Suite(.serialized) struct DecoderArchitectureTests {
-    @Test(arguments: ["llama-gqa", "qwen2", "qwen3", "phi3"]) func logitsAndGreedyTokensEqualLlamaCpp(name: String) throws {
+    /// Gemma 2 and 3 (local and global layers, soft-capping, post-norms, GeGLU), YaRN on
+    /// Qwen 2 and Phi-3's long-rope factors as well as the plain families.
+    @Test(arguments: ["llama-gqa", "qwen2", "qwen3", "phi3", "gemma2", "gemma3", "qwen2-yarn", "phi3-longrope"])
+    func logitsAndGreedyTokensEqualLlamaCpp(name: String) throws {
         let (m, fx) = try ArchFixture.load(name)
-        #expect(m.config.architecture.rawValue == name.replacingOccurrences(of: "-gqa", with: ""))
+        #expect(m.config.architecture.rawValue == name.split(separator: "-")[0])
         for c in fx["cases"] as! [[String: Any]] {
             let prompt = (c["prompt_ids"] as! [NSNumber]).map(\.intValue)
             let logits = try m.logits(for: prompt)

@@ -19,7 +19,7 @@ import Testing
         return m
     }
 
-    @Test(arguments: ["llama-gqa", "qwen2", "qwen3"]) func safetensorsFolderGeneratesAsLlamaCppDoesFromTheGGUF(name: String) throws {
+    @Test(arguments: ["llama-gqa", "qwen2", "qwen3", "qwen2-yarn"]) func safetensorsFolderGeneratesAsLlamaCppDoesFromTheGGUF(name: String) throws {
         let m = try Self.model(name) as! LlamaModel
         let url = try #require(Bundle.module.url(forResource: "Fixtures/arch/\(name)", withExtension: "json"))
         let fx = try JSONSerialization.jsonObject(with: Data(contentsOf: url)) as! [String: Any]
@@ -92,6 +92,16 @@ import Testing
         let tmp = try Self.edited("config.json") { $0["max_position_embeddings"] = 1 << 40 }
         defer { try? FileManager.default.removeItem(at: tmp) }
         #expect { _ = try ModelLoader.load(path: tmp) } throws: { "\($0)".contains("context length 1099511627776") }
+    }
+
+    /// RoPE scalings the engine does not compute are refused by name, never run as plain RoPE.
+    @Test(arguments: [("dynamic", 2.0, nil, "'dynamic'"), ("yarn", 4.0, "mscale_all_dim", "mscale_all_dim"), ("yarn", -4.0, nil, "factor -4")])
+    func aRoPEScalingThatCannotBeComputedIsRefusedByName(type: String, factor: Double, extra: String?, named: String) throws {
+        var scaling: [String: Any] = ["type": type, "factor": factor]
+        if let extra { scaling[extra] = 0.7 }
+        let tmp = try Self.edited("config.json") { $0["rope_scaling"] = scaling }
+        defer { try? FileManager.default.removeItem(at: tmp) }
+        #expect { _ = try ModelLoader.load(path: tmp) } throws: { "\($0)".contains(named) }
     }
 
     @Test func aFolderWithAnUnknownPreTokenizerIsRefusedByName() throws {

@@ -174,21 +174,23 @@ import Testing
         let hd = 64, npos = 77
         let kv = (0..<(2 * hd * npos)).map { _ in ck_fp16_to_fp32(ck_fp32_to_fp16(Float.random(in: -3...3, using: &rng))) }
         let q = (0..<hd).map { _ in Float.random(in: -3...3, using: &rng) }
-        func attention(_ multi: Int32) -> [UInt32] {
+        func attention(_ multi: Int32, softcap: Float = 0) -> [UInt32] {
             var out = [Float](repeating: 0, count: hd), scratch = [Float](repeating: 0, count: npos)
             kv.withUnsafeBufferPointer { p in
-                ck_attention_head_f32(q, p.baseAddress, p.baseAddress! + hd * npos, hd, Int32(npos), Int32(hd), 0.125, multi, &scratch, &out)
+                ck_attention_head_f32(q, p.baseAddress, p.baseAddress! + hd * npos, hd, Int32(npos), Int32(hd), 0.125, softcap, multi, &scratch, &out)
             }
             return out.map(\.bitPattern)
         }
         let types = [Int32(CK_TYPE_Q8_0), Int32(CK_TYPE_Q8_1), Int32(CK_TYPE_Q8_K)]
-        let fast = (swiglu(), types.map(quantized), attention(0), attention(1))
+        let fast = (swiglu(), types.map(quantized), attention(0), attention(1), attention(1, softcap: 2))
         ck_force_portable(1)
-        let portable = (swiglu(), types.map(quantized), attention(0), attention(1))
+        let portable = (swiglu(), types.map(quantized), attention(0), attention(1), attention(1, softcap: 2))
         ck_force_portable(0)
         #expect(fast.0 == portable.0)
         #expect(fast.1 == portable.1)
         #expect(fast.2 == portable.2)
         #expect(fast.3 == portable.3)
+        #expect(fast.4 == portable.4)
+        #expect(fast.4 != fast.3, "soft-capping at 2 changes scores of up to ~9")
     }
 }

@@ -66,13 +66,31 @@ void ck_fp32_to_fp16_row(const float *x, uint16_t *y, int n);
 
 /// y = (x / rms(x)) * w, the sum of squares in double as GGML does.
 void ck_rms_norm(const float *x, const float *w, float *y, int n, float eps);
+/// RoPE settings shared by every call of one layer. `ext_factor` and the correction dims are
+/// YaRN's (ext_factor 0: plain or linear RoPE); `attn_factor` scales cos and sin (YaRN's and
+/// Phi-3 long-rope's magnitude correction; 1 otherwise). `freq_factors` may be NULL.
+typedef struct {
+    float freq_base, freq_scale, ext_factor, attn_factor;
+    float corr_dims[2];
+    const float *freq_factors;
+    int neox;
+} ck_rope_params;
+
+/// YaRN's correction range for a rotation over `n_dims` dims trained on `n_ctx_orig` positions
+/// (beta_fast 32, beta_slow 1 as GGML's defaults), written into `dims`.
+void ck_rope_yarn_corr_dims(int n_dims, int n_ctx_orig, float freq_base, float beta_fast, float beta_slow, float dims[2]);
 /// In-place RoPE on `nheads` heads of `head_dim` at position `pos`: pairs rotate by
-/// freq_scale * pos * base^(-2i/head_dim) / freq_factors[i], angles built as GGML builds them.
-/// `freq_factors` may be NULL; `neox` pairs dimension i with i + head_dim/2 instead of 2i, 2i+1.
-void ck_rope(float *x, int nheads, int head_dim, int pos, float freq_base, float freq_scale,
-             const float *freq_factors, int neox);
+/// freq_scale * pos * base^(-2i/head_dim) / freq_factors[i] (blended with the unscaled angle
+/// under YaRN), angles built as GGML builds them. `neox` pairs dimension i with i + head_dim/2
+/// instead of 2i, 2i+1.
+void ck_rope(float *x, int nheads, int head_dim, int pos, const ck_rope_params *p);
 /// gate[i] = silu(gate[i]) * up[i], with GGML's vector exp
 void ck_swiglu(float *gate, const float *up, int n);
+/// gate[i] = gelu(gate[i]) * up[i], GELU's tanh form looked up as GGML does (input and output
+/// rounded to F16; exact outside [-10, 10])
+void ck_geglu(float *gate, const float *up, int n);
+/// x[i] = cap * tanh(x[i] / cap): Gemma 2's logit soft-capping
+void ck_softcap(float *x, int n, float cap);
 /// x[i] += y[i]
 void ck_add(float *x, const float *y, int n);
 
@@ -80,10 +98,11 @@ void ck_add(float *x, const float *y, int n);
 /// floats apart and hold values already rounded to F16 (the cache type llama.cpp uses).
 /// GGML's non-flash path: q rounded to F16, softmax in F32 with a double sum, probabilities
 /// rounded to F16 before multiplying V. `multi`: the query is one of several tokens of its
-/// sequence in this pass (llama.cpp then sums in another order). `scratch` holds npos floats;
+/// sequence in this pass (llama.cpp then sums in another order). `softcap` > 0 caps each score
+/// as cap * tanh(score / cap) before the softmax (Gemma 2). `scratch` holds npos floats;
 /// head_dim <= 256.
 void ck_attention_head_f32(const float *q, const float *k, const float *v, size_t kv_stride,
-                           int npos, int head_dim, float scale, int multi, float *scratch, float *out);
+                           int npos, int head_dim, float scale, float softcap, int multi, float *scratch, float *out);
 
 #ifdef __cplusplus
 }

@@ -118,10 +118,16 @@ struct LlamaForward {
             ck_dequantize_row(Int32(weights.embedding.type.rawValue), weights.embedding.data,
                               weights.embedding.rowBytes, Int32(row.token), Int32(c.dim), ws.x + r * c.dim)
         }
-        let queryScale = 1 / Float(c.headDim).squareRoot()
+        let gemma = c.architecture.isGemma
+        if gemma {
+            let s = Float(c.dim).squareRoot()
+            for j in 0..<(n * c.dim) { ws.x[j] *= s }
+        }
+        let queryScale = c.queryScale
         let scale: Float = c.architecture.scalesQueries ? 1 : queryScale
         let group = c.heads / c.kvHeads
         for (li, layer) in weights.layers.enumerated() {
+            let local = c.isLocal(layer: li)
             // attention
             layer.attnNorm.withUnsafeBufferPointer { w in
                 for r in 0..<n { ck_rms_norm(ws.x + r * c.dim, w.baseAddress, ws.xn + r * c.dim, Int32(c.dim), c.rmsEps) }
@@ -143,12 +149,11 @@ struct LlamaForward {
                     for h in 0..<(n * c.kvHeads) { ck_rms_norm(ws.k + h * c.headDim, w.baseAddress, ws.k + h * c.headDim, Int32(c.headDim), c.rmsEps) }
                 }
             }
-            let neox: Int32 = c.neoxRoPE ? 1 : 0
             weights.ropeFreqs.withUnsafeBufferPointer { ff in
-                let factors = ff.isEmpty ? nil : ff.baseAddress
+                var rope = (local ? c.ropeLocal : c.rope).params(factors: ff.isEmpty ? nil : ff.baseAddress, neox: c.neoxRoPE)
                 for (r, row) in batch.enumerated() {
-                    ck_rope(ws.q + r * c.qDim, Int32(c.heads), Int32(c.headDim), Int32(row.position), c.ropeBase, c.ropeFreqScale, factors, neox)
-                    ck_rope(ws.k + r * c.kvDim, Int32(c.kvHeads), Int32(c.headDim), Int32(row.position), c.ropeBase, c.ropeFreqScale, factors, neox)
+                    ck_rope(ws.q + r * c.qDim, Int32(c.heads), Int32(c.headDim), Int32(row.position), &rope)
+                    ck_rope(ws.k + r * c.kvDim, Int32(c.kvHeads), Int32(c.headDim), Int32(row.position), &rope)
                 }
             }
             if c.architecture.scalesQueries {
@@ -162,28 +167,33 @@ struct LlamaForward {
                 }
             }
             let caches = batch.map { ($0.cache, $0.position, $0.multiToken ? Int32(1) : 0) }
+            let window = local ? c.slidingWindow : Int.max
             parallelChunks(n * c.heads, threads: threads) { chunk, range in
                 let scratch = ws.scratch + chunk * ws.scratchStride
                 for item in range {
                     let r = item / c.heads, h = item % c.heads
                     let (cache, pos, multi) = caches[r]
                     let kvh = h / group
+                    // A local layer sees positions pos - window + 1 ... pos.
+                    let first = window > pos ? 0 : pos - window + 1
                     ck_attention_head_f32(ws.q + r * c.qDim + h * c.headDim,
-                                          cache.keys(layer: li, pos: 0) + kvh * c.headDim,
-                                          cache.values(layer: li, pos: 0) + kvh * c.headDim,
-                                          c.kvDim, Int32(pos + 1), Int32(c.headDim), scale, multi, scratch,
+                                          cache.keys(layer: li, pos: first) + kvh * c.headDim,
+                                          cache.values(layer: li, pos: first) + kvh * c.headDim,
+                                          c.kvDim, Int32(pos + 1 - first), Int32(c.headDim), scale, c.attentionSoftcap, multi, scratch,
                                           ws.att + r * c.qDim + h * c.headDim)
                 }
             }
             matmuls(ws.att, stride: c.qDim, rows: n, [(layer.o, ws.xn)], ws: ws)
+            postNorm(layer.attnPostNorm, rows: n, ws: ws)
             ck_add(ws.x, ws.xn, Int32(n * c.dim))
             // feed-forward
             layer.ffnNorm.withUnsafeBufferPointer { w in
                 for r in 0..<n { ck_rms_norm(ws.x + r * c.dim, w.baseAddress, ws.xn + r * c.dim, Int32(c.dim), c.rmsEps) }
             }
             matmuls(ws.xn, stride: c.dim, rows: n, [(layer.gate, ws.gate), (layer.up, ws.up)], ws: ws)
-            ck_swiglu(ws.gate, ws.up, Int32(n * c.ffnDim))
+            if gemma { ck_geglu(ws.gate, ws.up, Int32(n * c.ffnDim)) } else { ck_swiglu(ws.gate, ws.up, Int32(n * c.ffnDim)) }
             matmuls(ws.gate, stride: c.ffnDim, rows: n, [(layer.down, ws.xn)], ws: ws)
+            postNorm(layer.ffnPostNorm, rows: n, ws: ws)
             ck_add(ws.x, ws.xn, Int32(n * c.dim))
         }
         for row in batch { row.cache.count = max(row.cache.count, row.position + 1) }
@@ -197,5 +207,15 @@ struct LlamaForward {
         }
         guard m > 0 else { return }
         matmuls(ws.xn, stride: c.dim, rows: m, [(weights.output, ws.logits)], ws: ws)
+        if c.finalSoftcap > 0 { ck_softcap(ws.logits, Int32(m * c.vocab), c.finalSoftcap) }
+    }
+
+    /// Gemma normalises a block's output (in `ws.xn`) before adding it to the residual stream.
+    private func postNorm(_ weight: [Float], rows n: Int, ws: LlamaWorkspace) {
+        guard !weight.isEmpty else { return }
+        let d = config.dim
+        weight.withUnsafeBufferPointer { w in
+            for r in 0..<n { ck_rms_norm(ws.xn + r * d, w.baseAddress, ws.xn + r * d, Int32(d), config.rmsEps) }
+        }
     }
 }

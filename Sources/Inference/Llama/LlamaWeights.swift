@@ -2,17 +2,21 @@ import CKernels
 import Foundation
 
 /// The decoder families read from GGUF metadata: Llama's layout, with the variations of Qwen 2
-/// (biases on q, k, v; NeoX RoPE), Qwen 3 (per-head RMS norm of q and k; NeoX RoPE) and Phi-3
-/// (q, k, v in one matrix, gate and up in one; NeoX RoPE; queries scaled first).
+/// (biases on q, k, v; NeoX RoPE), Qwen 3 (per-head RMS norm of q and k; NeoX RoPE), Phi-3
+/// (q, k, v in one matrix, gate and up in one; NeoX RoPE; queries scaled first) and Gemma 2 / 3
+/// (embeddings scaled by sqrt(width), norms after attention and feed-forward too, GeGLU, local
+/// sliding-window layers between global ones; Gemma 2 soft-caps scores and logits, Gemma 3
+/// normalises q and k per head).
 public enum DecoderArchitecture: String, Sendable, CaseIterable {
-    case llama, qwen2, qwen3, phi3
+    case llama, qwen2, qwen3, phi3, gemma2, gemma3
 
     /// RoPE rotating dimension i with i + d/2 (GPT-NeoX) rather than neighbours 2i, 2i+1.
     var neoxRoPE: Bool { self != .llama }
     var attentionBias: Bool { self == .qwen2 }
-    var qkNorm: Bool { self == .qwen3 }
-    /// Phi-3 scales queries by 1/sqrt(head size) before the attention instead of the scores.
-    var scalesQueries: Bool { self == .phi3 }
+    var qkNorm: Bool { self == .qwen3 || self == .gemma3 }
+    /// Queries are scaled before the attention instead of the scores.
+    var scalesQueries: Bool { self == .phi3 || isGemma }
+    var isGemma: Bool { self == .gemma2 || self == .gemma3 }
 }
 
 /// Hyper-parameters of a decoder GGUF.
@@ -26,18 +30,37 @@ public struct LlamaConfig: Sendable, Equatable {
     public var headDim: Int
     public var vocab: Int
     public var contextLength: Int
-    public var ropeBase: Float
     public var rmsEps: Float
-    /// Multiplies every RoPE angle (1 / linear scaling factor).
-    public var ropeFreqScale: Float
+    /// Rotation of the global layers (all layers, for models without local ones).
+    public var rope: RoPESettings
+    /// Rotation of the sliding-window layers (Gemma 3 uses base 10000 unscaled there).
+    public var ropeLocal: RoPESettings
     /// GPT-NeoX pairing: the architecture's own, or a Llama from Hugging Face weights, which
     /// keep q and k in the layout GGUF conversion permutes for the neighbour pairing.
     public var neoxRoPE: Bool
+    /// Factor applied to q (or the scores): 1/sqrt(head size), except Gemma's 27B models.
+    public var queryScale: Float
+    /// Keys a local layer sees: the last `slidingWindow` positions (0: no local layers).
+    public var slidingWindow: Int
+    /// Layer i is local when i % pattern < pattern - 1 (llama.cpp's swa pattern: Gemma 2
+    /// alternates, 2; Gemma 3 has five local layers per global one, 6).
+    public var slidingWindowPattern: Int
+    /// cap * tanh(x / cap) on attention scores and on the logits (Gemma 2); 0: none.
+    public var attentionSoftcap: Float
+    public var finalSoftcap: Float
+    /// Phi-3's long-context factors apply when the context we run exceeds this (the
+    /// original training context); llama.cpp picks them by the same rule.
+    public var ropeOriginalContext: Int
     public var kvDim: Int { kvHeads * headDim }
     /// Width of the attention's queries and output (heads × head size; not always `dim`).
     public var qDim: Int { heads * headDim }
     static let neoxKey = "ipfs_accelerate.rope.neox"
     public static let maxContextLength = 1 << 21
+
+    /// Whether layer `i` attends only to the sliding window.
+    public func isLocal(layer i: Int) -> Bool {
+        slidingWindow > 0 && slidingWindowPattern > 0 && i % slidingWindowPattern < slidingWindowPattern - 1
+    }
 
     init(gguf: GGUFFile) throws {
         let name = try gguf.string("general.architecture")
@@ -55,7 +78,6 @@ public struct LlamaConfig: Sendable, Equatable {
         guard (1...LlamaConfig.maxContextLength).contains(contextLength) else {
             throw GGUFError.corrupt("\(a): context length \(contextLength) is outside 1...\(LlamaConfig.maxContextLength)")
         }
-        ropeBase = Float(gguf.metadata["\(a).rope.freq_base"]?.double ?? 10000)
         rmsEps = Float(try gguf.double("\(a).attention.layer_norm_rms_epsilon"))
         guard heads > 0, kvHeads > 0, heads % kvHeads == 0 else {
             throw GGUFError.corrupt("\(a): \(heads) heads are not a multiple of \(kvHeads) KV heads")
@@ -72,21 +94,37 @@ public struct LlamaConfig: Sendable, Equatable {
         if let rd = gguf.metadata["\(a).rope.dimension_count"]?.int, rd != headDim {
             throw GGUFError.corrupt("\(a): partial RoPE (\(rd) of \(headDim) dims) is not supported")
         }
-        // Linear scaling divides positions by the factor; Llama 3's scaling arrives as the
-        // rope_freqs tensor (per-dimension divisors, read with the weights).
-        let factor = gguf.metadata["\(a).rope.scaling.factor"]?.double ?? 1
-        switch gguf.metadata["\(a).rope.scaling.type"]?.string ?? "none" {
-        case "none": ropeFreqScale = 1
-        case "linear":
-            guard factor > 0 else { throw GGUFError.corrupt("\(a): RoPE scaling factor \(factor) is not positive") }
-            ropeFreqScale = Float(1 / factor)
-        case let other:
-            throw GGUFError.corrupt("\(a): RoPE scaling '\(other)' is not supported (supported: none, linear, Llama 3 rope_freqs)")
-        }
         guard headDim % 2 == 0, headDim <= 256, layers > 0 else { throw GGUFError.corrupt("\(a): head size \(headDim) is not supported") }
-        if gguf.tensors["rope_factors_long.weight"] != nil {
-            throw GGUFError.corrupt("\(a): long-context RoPE factors (Phi-3 128k) are not supported; use a 4k-context model")
+        rope = try RoPESettings(gguf: gguf, arch: a, headDim: headDim, contextLength: contextLength)
+        ropeOriginalContext = gguf.metadata["\(a).rope.scaling.original_context_length"]?.int ?? contextLength
+        let hasLongFactors = gguf.tensors["rope_factors_long.weight"] != nil
+        if hasLongFactors != (gguf.tensors["rope_factors_short.weight"] != nil) {
+            throw GGUFError.corrupt("\(a): long-context RoPE needs both rope_factors_long and rope_factors_short")
         }
+        if !hasLongFactors && gguf.metadata["\(a).rope.scaling.type"]?.string == "longrope" {
+            throw GGUFError.corrupt("\(a): long-rope scaling without rope_factors_long/short tensors")
+        }
+        // Gemma's local/global layers (llama.cpp's iSWA); other families here ignore a window
+        // key as llama.cpp does (Mistral's, Qwen 2's and Phi-3's are not applied there either).
+        (slidingWindow, slidingWindowPattern) = (0, 0)
+        ropeLocal = rope
+        if arch.isGemma, let w = gguf.metadata["\(a).attention.sliding_window"]?.int {
+            guard w > 0 else { throw GGUFError.corrupt("\(a): sliding window \(w) is not positive") }
+            (slidingWindow, slidingWindowPattern) = (w, arch == .gemma2 ? 2 : 6)
+            if arch == .gemma3 { ropeLocal = RoPESettings(base: 10000) }
+            else if let b = gguf.metadata["\(a).rope.freq_base_swa"]?.double { ropeLocal.base = Float(b) }
+        } else if arch == .gemma2 {
+            (slidingWindow, slidingWindowPattern) = (4096, 2)   // Gemma 2's own when the file omits it
+        }
+        attentionSoftcap = arch == .gemma2 ? Float(gguf.metadata["\(a).attn_logit_softcapping"]?.double ?? 50) : 0
+        finalSoftcap = arch.isGemma ? Float(gguf.metadata["\(a).final_logit_softcapping"]?.double ?? (arch == .gemma2 ? 30 : 0)) : 0
+        guard attentionSoftcap >= 0, finalSoftcap >= 0, attentionSoftcap.isFinite, finalSoftcap.isFinite else {
+            throw GGUFError.corrupt("\(a): soft-capping values must be non-negative numbers")
+        }
+        // Gemma's 27B models scale by 1/sqrt(width / heads) (query_pre_attn_scalar); llama.cpp
+        // recognises them by layer count, and so do we.
+        let big = (arch == .gemma2 && layers == 46) || (arch == .gemma3 && layers == 62)
+        queryScale = 1 / (big ? Float(dim / heads) : Float(headDim)).squareRoot()
         let (emb, _) = try gguf.data(of: "token_embd.weight")
         vocab = gguf.metadata["\(a).vocab_size"]?.int ?? emb.dims[1]
     }
@@ -145,8 +183,10 @@ struct LlamaLayer: Sendable {
     let q, k, v, o: LlamaMatrix
     /// Qwen 2's q, k, v biases; empty when the architecture has none.
     let qBias, kBias, vBias: [Float]
-    /// Qwen 3's per-head norms of q and k (head-size weights); empty otherwise.
+    /// Qwen 3's and Gemma 3's per-head norms of q and k (head-size weights); empty otherwise.
     let qNorm, kNorm: [Float]
+    /// Gemma's norms of the attention and feed-forward outputs; empty otherwise.
+    let attnPostNorm, ffnPostNorm: [Float]
     let gate, up, down: LlamaMatrix
 }
 
@@ -156,7 +196,8 @@ struct LlamaWeights: Sendable {
     /// The output projection (the embedding itself when tied).
     let output: LlamaMatrix
     let layers: [LlamaLayer]
-    /// Llama 3 RoPE scaling: a divisor per rotated pair; empty when the file has none.
+    /// A divisor per rotated pair: Llama 3's rope_freqs, or Phi-3's long factors when the
+    /// context exceeds the original one (its short factors otherwise); empty when the file has none.
     let ropeFreqs: [Float]
 
     init(gguf: GGUFFile, config c: LlamaConfig) throws {
@@ -164,9 +205,13 @@ struct LlamaWeights: Sendable {
         outputNorm = try loadVector(gguf, "output_norm.weight", count: c.dim)
         output = gguf.tensors["output.weight"] != nil
             ? try LlamaMatrix(gguf, "output.weight", rows: c.vocab, cols: c.dim) : embedding
-        ropeFreqs = gguf.tensors["rope_freqs.weight"] != nil ? try loadVector(gguf, "rope_freqs.weight", count: c.headDim / 2) : []
+        let factors = gguf.tensors["rope_freqs.weight"] != nil ? "rope_freqs.weight"
+            : gguf.tensors["rope_factors_long.weight"] == nil ? nil
+            : c.contextLength > c.ropeOriginalContext ? "rope_factors_long.weight" : "rope_factors_short.weight"
+        ropeFreqs = try factors.map { try loadVector(gguf, $0, count: c.headDim / 2) } ?? []
+        guard ropeFreqs.allSatisfy({ $0 > 0 && $0.isFinite }) else { throw GGUFError.corrupt("RoPE factors must be positive numbers") }
         var ls: [LlamaLayer] = []
-        let bias = c.architecture.attentionBias, norm = c.architecture.qkNorm
+        let bias = c.architecture.attentionBias, norm = c.architecture.qkNorm, post = c.architecture.isGemma
         for i in 0..<c.layers {
             let p = "blk.\(i)."
             let q, k, v, gate, up: LlamaMatrix
@@ -196,6 +241,8 @@ struct LlamaWeights: Sendable {
                 vBias: bias ? try loadVector(gguf, p + "attn_v.bias", count: c.kvDim) : [],
                 qNorm: norm ? try loadVector(gguf, p + "attn_q_norm.weight", count: c.headDim) : [],
                 kNorm: norm ? try loadVector(gguf, p + "attn_k_norm.weight", count: c.headDim) : [],
+                attnPostNorm: post ? try loadVector(gguf, p + "post_attention_norm.weight", count: c.dim) : [],
+                ffnPostNorm: post ? try loadVector(gguf, p + "post_ffw_norm.weight", count: c.dim) : [],
                 gate: gate, up: up,
                 down: try LlamaMatrix(gguf, p + "ffn_down.weight", rows: c.dim, cols: c.ffnDim)))
         }

