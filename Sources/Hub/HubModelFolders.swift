@@ -77,9 +77,12 @@ public struct HubModelFolders: Sendable {
 
 public enum HubModelFolderError: Error, CustomStringConvertible {
     case unsafePath(String)
+    /// A model pulled through the fallback could not be fetched whole.
+    case fallback(String)
     public var description: String {
         switch self {
         case .unsafePath(let path): return "hub file path '\(path)' is not a safe relative path"
+        case .fallback(let why): return "pulling the model through the hub's fallback failed: \(why)"
         }
     }
 }

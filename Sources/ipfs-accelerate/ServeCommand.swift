@@ -7,6 +7,7 @@ import Hummingbird
 import KuboRPC
 import Logging
 import ModelServer
+import Synchronization
 
 /// `ipfs-accelerate serve`: the hub, the gateway, the Kubo RPC subset and the model server on one port.
 struct ServeCommand: AsyncParsableCommand {
@@ -58,13 +59,21 @@ struct ServeCommand: AsyncParsableCommand {
         try KuboRPCRoutes.local(dataDirectory: data).addRoutes(to: router)
 
         // Model server: /v1, /models, /admin, /health, /ready, /status, /metrics.
-        // Models named by hub repo id (`org/name`) load from the hub's own store.
+        // Models named by hub repo id (`org/name`) load from the hub's own store, or, for repos the
+        // hub does not hold, through its fallback as any client of this port would fetch them.
         let hubModels = HubModelFolders(database: hubDatabase, blocks: blockStore,
                                         root: dataDirectory.appendingPathComponent("models/.hub"))
         let localModels = dataDirectory.appendingPathComponent("models")
+        let boundPort = BoundPort()
+        let loopback = host == "0.0.0.0" ? "127.0.0.1" : host == "::" ? "[::1]" : host.contains(":") ? "[\(host)]" : host
         let modelServer = try ModelServer.make(
             environment: env, dataDir: dataDirectory,
-            hubRepo: { try await hubModels.folder(for: $0) },
+            hubRepo: { id in
+                if let folder = try await hubModels.folder(for: id) { return folder }
+                let port = boundPort.value.load(ordering: .acquiring)
+                guard hub.fallbackEnabled, port > 0 else { return nil }
+                return try await hubModels.mirroredFolder(for: id, hubURL: "http://\(loopback):\(port)")
+            },
             availableModels: {
                 let hubRepos = (try? await hubModels.candidateRepos()) ?? []
                 return Array(Set(EngineLoader.supportedModels(under: localModels) + hubRepos)).sorted()
@@ -79,6 +88,7 @@ struct ServeCommand: AsyncParsableCommand {
             router: router, configuration: .init(address: .hostname(host, port: port)),
             onServerRunning: { channel in
                 let bound = channel.localAddress?.port ?? port
+                boundPort.value.store(bound, ordering: .releasing)
                 announce.info("ipfs-accelerate listening on http://\(host):\(bound) (data: \(dataDirectory.path))")
             },
             logger: quiet)
@@ -87,3 +97,9 @@ struct ServeCommand: AsyncParsableCommand {
         await hubDatabase.close()
     }
 }
+
+/// The port the server listens on, known once it runs (0 before; `--port 0` picks one).
+final class BoundPort: Sendable {
+    let value = Atomic<Int>(0)
+}
+

@@ -198,4 +198,6 @@ extension HubServer {
 
     /// The effective sources (tokens included; for the process that owns them, never for the API).
     public var fallbackSources: [FallbackSource] { fallbackSlot.service?.sources ?? [] }
+    /// Whether repos missing here are looked for at the fallback sources.
+    public var fallbackEnabled: Bool { fallbackSlot.service?.settings.enabled ?? false }
 }

@@ -1,0 +1,146 @@
+import AsyncHTTPClient
+import Crypto
+import Foundation
+import NIOCore
+import NIOHTTP1
+
+/// Models named by a repo id the hub does not hold, pulled through its fallback sources.
+///
+/// The files are fetched from this hub's own HTTP face (`hubURL`, loopback), exactly as
+/// `huggingface_hub` would fetch them: the fallback's rules apply unchanged (allow/deny patterns,
+/// single flight across processes, the mirror store, offline answers from mirrored copies), and
+/// the request carries no credentials, so only what an anonymous client may read is loaded.
+/// Only the files a model loader reads are fetched: JSON/text configs, tokenizers, top-level
+/// safetensors, and one GGUF (Q4_K_M if there are several, as llama.cpp picks, else the first).
+extension HubModelFolders {
+    public func mirroredFolder(for repoID: String, hubURL: String) async throws -> URL? {
+        guard let (ns, name, revision) = Self.parse(repoID) else { return nil }
+        let base = "\(hubURL)/api/models/\(SourceURLs.enc(ns))/\(SourceURLs.enc(name))/revision/\(SourceURLs.enc(revision))"
+        let info = try await Self.get(base, timeout: .seconds(120))
+        guard info.status == .ok else {
+            if [.notFound, .unauthorized, .forbidden].contains(info.status) { return nil }
+            throw HubModelFolderError.fallback("\(repoID): the hub answered \(info.status.code) for its revision info: \(String(buffer: info.body).prefix(300))")
+        }
+        guard let object = try? JSONSerialization.jsonObject(with: Data(info.body.readableBytesView)) as? [String: Any],
+              let commit = object["sha"] as? String, isHex(commit, count: 40),
+              let siblings = object["siblings"] as? [[String: Any]] else {
+            throw HubModelFolderError.fallback("\(repoID): the revision info from the fallback has no commit or file list")
+        }
+        // The same rule as for local repos: the model server has its own keys and must not serve
+        // a private repo's weights, even one the fallback source's token can read.
+        if object["private"] as? Bool == true { return nil }
+        let target = root.appendingPathComponent("mirror-\(commit)", isDirectory: true)
+        if FileManager.default.fileExists(atPath: target.path) { return target }
+        let files = try Self.modelFiles(siblings.compactMap { $0["rfilename"] as? String })
+        guard !files.isEmpty else { throw HubModelFolderError.fallback("\(repoID) has no model files (config.json, safetensors or GGUF)") }
+
+        let staging = root.appendingPathComponent(".tmp-\(UUID().uuidString)", isDirectory: true)
+        try FileManager.default.createDirectory(at: staging, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: staging) }
+        for path in files {
+            let url = "\(hubURL)/\(SourceURLs.enc(ns))/\(SourceURLs.enc(name))/resolve/\(commit)/"
+                + path.split(separator: "/").map { SourceURLs.enc(String($0)) }.joined(separator: "/")
+            let destination = staging.appendingPathComponent(path)
+            try FileManager.default.createDirectory(at: destination.deletingLastPathComponent(), withIntermediateDirectories: true)
+            try await Self.download(url, to: destination, what: "\(repoID)/\(path)")
+        }
+        do {
+            try FileManager.default.moveItem(at: staging, to: target)
+        } catch where FileManager.default.fileExists(atPath: target.path) {
+            // A concurrent request placed the same commit first: its folder is complete too.
+        }
+        return target
+    }
+
+    static func parse(_ repoID: String) -> (String, String, String)? {
+        var spec = Substring(repoID), revision = "main"
+        if let at = spec.firstIndex(of: "@") {
+            revision = String(spec[spec.index(after: at)...])
+            spec = spec[..<at]
+        }
+        let parts = spec.split(separator: "/", omittingEmptySubsequences: false)
+        guard parts.count == 2, parts.allSatisfy({ !$0.isEmpty && $0 != "." && $0 != ".." }), !revision.isEmpty else { return nil }
+        return (String(parts[0]), String(parts[1]), revision)
+    }
+
+    /// The files of a repo a model loader reads, from its file list.
+    package static func modelFiles(_ names: [String]) throws -> [String] {
+        for name in names {
+            let parts = name.split(separator: "/", omittingEmptySubsequences: false)
+            guard !parts.isEmpty, !parts.contains(where: { $0.isEmpty || $0 == "." || $0 == ".." }) else {
+                throw HubModelFolderError.unsafePath(name)
+            }
+        }
+        let ggufs = names.filter { !$0.contains("/") && $0.lowercased().hasSuffix(".gguf") }.sorted()
+        let gguf = ggufs.first { $0.lowercased().contains("q4_k_m") } ?? ggufs.first
+        let skipped = ["onnx/", "openvino/", "coreml/", "tf/", "flax/"]
+        return names.filter { name in
+            let lower = name.lowercased(), top = !name.contains("/")
+            if skipped.contains(where: lower.hasPrefix) { return false }
+            if lower.hasSuffix(".gguf") { return name == gguf }
+            if lower.hasSuffix(".safetensors") { return top }
+            return [".json", ".txt", ".model", ".jinja"].contains(where: lower.hasSuffix)
+        }.sorted()
+    }
+
+    private static func get(_ url: String, timeout: TimeAmount) async throws -> (status: HTTPResponseStatus, body: ByteBuffer) {
+        var request = HTTPClientRequest(url: url)
+        request.headers.add(name: "User-Agent", value: "ipfs-accelerate-model-server/1")
+        do {
+            let response = try await UpstreamClient.http.execute(request, timeout: timeout)
+            return (response.status, try await response.body.collect(upTo: UpstreamClient.maxMetadataBody))
+        } catch {
+            throw HubModelFolderError.fallback("\(url): \(UpstreamClient.describe(error))")
+        }
+    }
+
+    /// Streams one file into `destination`, checking its length and, for LFS files, its sha256
+    /// (X-Linked-Etag) as huggingface_hub does. A redirect (the fallback's redirect mode) is
+    /// followed once, without credentials (none are sent anyway).
+    private static func download(_ url: String, to destination: URL, what: String) async throws {
+        var location = url
+        for _ in 0..<2 {
+            var request = HTTPClientRequest(url: location)
+            request.headers.add(name: "User-Agent", value: "ipfs-accelerate-model-server/1")
+            request.headers.add(name: "Accept-Encoding", value: "identity")
+            let response: HTTPClientResponse
+            do {
+                // Model files run to many GiB: a generous bound for the whole file, idle reads time out sooner.
+                response = try await UpstreamClient.http.execute(request, timeout: .hours(6))
+            } catch {
+                throw HubModelFolderError.fallback("\(what): \(UpstreamClient.describe(error))")
+            }
+            if (300..<400).contains(response.status.code), let next = response.headers.first(name: "Location") {
+                location = next
+                continue
+            }
+            guard response.status == .ok else {
+                let body = (try? await response.body.collect(upTo: 4096)).map { String(buffer: $0) } ?? ""
+                throw HubModelFolderError.fallback("\(what): the hub answered \(response.status.code): \(body.prefix(300))")
+            }
+            let expectedSize = (response.headers.first(name: "X-Linked-Size") ?? response.headers.first(name: "Content-Length")).flatMap { Int64($0) }
+            let linked = response.headers.first(name: "X-Linked-Etag").map { $0.trimmingCharacters(in: CharacterSet(charactersIn: "\"W/")) }
+            guard FileManager.default.createFile(atPath: destination.path, contents: nil),
+                  let handle = FileHandle(forWritingAtPath: destination.path) else {
+                throw HubModelFolderError.fallback("\(what): cannot write \(destination.path)")
+            }
+            defer { try? handle.close() }
+            var hasher = SHA256()
+            var written: Int64 = 0
+            for try await buffer in response.body {
+                buffer.withUnsafeReadableBytes { hasher.update(bufferPointer: $0) }
+                try handle.write(contentsOf: Data(buffer.readableBytesView))
+                written += Int64(buffer.readableBytes)
+            }
+            try handle.synchronize()
+            if let expectedSize, expectedSize != written {
+                throw HubModelFolderError.fallback("\(what): got \(written) bytes, expected \(expectedSize)")
+            }
+            if let linked, isHex(linked, count: 64), hex(hasher.finalize()) != linked.lowercased() {
+                throw HubModelFolderError.fallback("\(what): the content does not match its sha256 \(linked)")
+            }
+            return
+        }
+        throw HubModelFolderError.fallback("\(what): too many redirects")
+    }
+}
