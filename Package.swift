@@ -150,7 +150,8 @@ if ProcessInfo.processInfo.environment["IPFS_ACCELERATE_FUZZ"] != nil {
         ("FuzzRange", ["Hub"]),
         ("FuzzOpenAIRequest", ["ModelServer"]),
     ]
+    package.targets.append(.target(name: "FuzzSupport", path: "Fuzz/Sources/FuzzSupport"))
     for (name, deps) in fuzzTargets {
-        package.targets.append(.executableTarget(name: name, dependencies: deps, path: "Fuzz/Sources/\(name)"))
+        package.targets.append(.executableTarget(name: name, dependencies: deps + ["FuzzSupport"], path: "Fuzz/Sources/\(name)"))
     }
 }

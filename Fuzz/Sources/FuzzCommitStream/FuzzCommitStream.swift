@@ -1,5 +1,6 @@
 // libFuzzer target: the ndjson commit body (streaming base64 `content`, line skeletons as JSON).
 // The first input byte picks the size of the pieces the body is fed in, as network chunks arrive.
+import FuzzSupport
 import BlockStore
 import Foundation
 import Hub
@@ -32,12 +33,5 @@ public func fuzz(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
 // SwiftPM links an executable's entry point as `FuzzCommitStream_main`; libFuzzer's driver takes it from there.
 @_cdecl("FuzzCommitStream_main")
 public func fuzzerMain(_ argc: CInt, _ argv: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>) -> CInt {
-    var argc = argc
-    var argv = argv
-    return LLVMFuzzerRunDriver(&argc, &argv, fuzz)
+    runFuzzer(argc, argv, fuzz)
 }
-
-@_silgen_name("LLVMFuzzerRunDriver")
-func LLVMFuzzerRunDriver(_ argc: UnsafeMutablePointer<CInt>,
-                         _ argv: UnsafeMutablePointer<UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>>,
-                         _ callback: @convention(c) (UnsafePointer<UInt8>, Int) -> CInt) -> CInt

@@ -1,6 +1,7 @@
 // libFuzzer target: the Kubo RPC multipart/form-data body (add, block/put, dag/import).
 // Input: the Content-Type header value, a newline, then the body; the body is spooled to a file
 // in /dev/shm as the route spools it.
+import FuzzSupport
 import Foundation
 import KuboRPC
 
@@ -30,12 +31,5 @@ public func fuzz(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
 // SwiftPM links an executable's entry point as `FuzzKuboMultipart_main`; libFuzzer's driver takes it from there.
 @_cdecl("FuzzKuboMultipart_main")
 public func fuzzerMain(_ argc: CInt, _ argv: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>) -> CInt {
-    var argc = argc
-    var argv = argv
-    return LLVMFuzzerRunDriver(&argc, &argv, fuzz)
+    runFuzzer(argc, argv, fuzz)
 }
-
-@_silgen_name("LLVMFuzzerRunDriver")
-func LLVMFuzzerRunDriver(_ argc: UnsafeMutablePointer<CInt>,
-                         _ argv: UnsafeMutablePointer<UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>>,
-                         _ callback: @convention(c) (UnsafePointer<UInt8>, Int) -> CInt) -> CInt

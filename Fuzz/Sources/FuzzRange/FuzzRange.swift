@@ -1,5 +1,6 @@
 // libFuzzer target: HTTP Range headers (resolve) and gateway entity-bytes, against the sizes the
 // first 8 input bytes give; every range accepted must lie inside the resource.
+import FuzzSupport
 import Hub
 
 @_cdecl("LLVMFuzzerTestOneInput")
@@ -26,12 +27,5 @@ public func fuzz(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
 // SwiftPM links an executable's entry point as `FuzzRange_main`; libFuzzer's driver takes it from there.
 @_cdecl("FuzzRange_main")
 public func fuzzerMain(_ argc: CInt, _ argv: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>) -> CInt {
-    var argc = argc
-    var argv = argv
-    return LLVMFuzzerRunDriver(&argc, &argv, fuzz)
+    runFuzzer(argc, argv, fuzz)
 }
-
-@_silgen_name("LLVMFuzzerRunDriver")
-func LLVMFuzzerRunDriver(_ argc: UnsafeMutablePointer<CInt>,
-                         _ argv: UnsafeMutablePointer<UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>>,
-                         _ callback: @convention(c) (UnsafePointer<UInt8>, Int) -> CInt) -> CInt

@@ -1,5 +1,6 @@
 // libFuzzer target: safetensors header (length prefix, JSON table, offsets). The loader maps a
 // file, so each input is written to a file in /dev/shm first.
+import FuzzSupport
 import Foundation
 import Inference
 
@@ -22,12 +23,5 @@ public func fuzz(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
 // SwiftPM links an executable's entry point as `FuzzSafeTensors_main`; libFuzzer's driver takes it from there.
 @_cdecl("FuzzSafeTensors_main")
 public func fuzzerMain(_ argc: CInt, _ argv: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>) -> CInt {
-    var argc = argc
-    var argv = argv
-    return LLVMFuzzerRunDriver(&argc, &argv, fuzz)
+    runFuzzer(argc, argv, fuzz)
 }
-
-@_silgen_name("LLVMFuzzerRunDriver")
-func LLVMFuzzerRunDriver(_ argc: UnsafeMutablePointer<CInt>,
-                         _ argv: UnsafeMutablePointer<UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>>,
-                         _ callback: @convention(c) (UnsafePointer<UInt8>, Int) -> CInt) -> CInt

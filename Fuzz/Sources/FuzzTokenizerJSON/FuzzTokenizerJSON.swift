@@ -1,5 +1,6 @@
 // libFuzzer target: Hugging Face tokenizer.json + tokenizer_config.json to GGUF tokenizer metadata.
 // The input is tokenizer.json, optionally followed by a 0x00 byte and tokenizer_config.json.
+import FuzzSupport
 import Foundation
 import Inference
 
@@ -30,12 +31,5 @@ public func fuzz(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
 // SwiftPM links an executable's entry point as `FuzzTokenizerJSON_main`; libFuzzer's driver takes it from there.
 @_cdecl("FuzzTokenizerJSON_main")
 public func fuzzerMain(_ argc: CInt, _ argv: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>) -> CInt {
-    var argc = argc
-    var argv = argv
-    return LLVMFuzzerRunDriver(&argc, &argv, fuzz)
+    runFuzzer(argc, argv, fuzz)
 }
-
-@_silgen_name("LLVMFuzzerRunDriver")
-func LLVMFuzzerRunDriver(_ argc: UnsafeMutablePointer<CInt>,
-                         _ argv: UnsafeMutablePointer<UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>>,
-                         _ callback: @convention(c) (UnsafePointer<UInt8>, Int) -> CInt) -> CInt
