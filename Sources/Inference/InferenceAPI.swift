@@ -23,6 +23,15 @@ public protocol EmbeddingModel: AnyObject, Sendable {
     /// One vector per text, pooled and normalised as the model's configuration says.
     /// All texts run together in batched forward passes.
     func embed(_ texts: [String]) throws -> [[Float]]
+    /// Whether `embed` returns unit vectors (so a shortened vector is normalised again).
+    var normalize: Bool { get }
+    /// The widths the model was trained to be shortened to; nil when it was not (Matryoshka.swift).
+    var matryoshkaDimensions: MatryoshkaDimensions? { get }
+}
+
+extension EmbeddingModel {
+    public var normalize: Bool { false }
+    public var matryoshkaDimensions: MatryoshkaDimensions? { nil }
 }
 
 public struct ChatMessage: Sendable, Equatable, Codable {

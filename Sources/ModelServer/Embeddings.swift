@@ -21,10 +21,7 @@ extension ModelServer {
             throw APIError.invalid("The model '\(req.model)' generates text; use /v1/completions or /v1/chat/completions.",
                                    param: "model", code: "wrong_model_type")
         }
-        if let d = req.dimensions, d != em.dimensions {
-            throw APIError.invalid("The model '\(req.model)' gives \(em.dimensions)-dimensional vectors and was not trained to be shortened; "
-                                   + "omit 'dimensions' or pass \(em.dimensions).", param: "dimensions")
-        }
+        if let d = req.dimensions { try Self.checkDimensions(d, model: req.model, em) }
         let texts: [String] = req.inputs.map {
             switch $0 {
             case .text(let t): return t
@@ -34,7 +31,8 @@ extension ModelServer {
         let tokens = texts.reduce(0) { $0 + min(em.tokenizer.encode($1, addSpecialTokens: true).count, em.maxSequenceLength) }
         let vectors: [[Float]]
         do {
-            vectors = try await embedder.embed(texts)
+            let full = try await embedder.embed(texts)
+            vectors = req.dimensions.map { d in full.map { em.shortened($0, to: d) } } ?? full
         } catch is CancellationError {
             throw APIError(status: .init(code: 499, reasonPhrase: "Client Closed Request"), message: "The request was cancelled.",
                            type: "invalid_request_error", code: "cancelled")
@@ -52,6 +50,29 @@ extension ModelServer {
         let encoded = JSON.encode(body)
         if let cacheKey { cache.put(cacheKey, encoded) }
         return Self.jsonResponse(encoded)
+    }
+
+    /// `dimensions` is honoured only where the model was trained for shortening (Matryoshka), as in
+    /// vLLM: a prefix of any other model's vector is a poor embedding, so it is refused rather than
+    /// silently degraded. The full width is always allowed, since it changes nothing.
+    static func checkDimensions(_ d: Int, model: String, _ em: any EmbeddingModel) throws(APIError) {
+        let width = em.dimensions
+        guard d != width else { return }
+        switch em.matryoshkaDimensions {
+        case nil:
+            throw APIError.invalid("The model '\(model)' gives \(width)-dimensional vectors and was not trained to be shortened "
+                                   + "(its config declares no Matryoshka dimensions); omit 'dimensions' or pass \(width).",
+                                   param: "dimensions")
+        case .any? where !(1...width).contains(d):
+            throw APIError.invalid("The model '\(model)' gives \(width)-dimensional vectors; 'dimensions' must be from 1 to \(width), got \(d).",
+                                   param: "dimensions")
+        case .only(let dims)? where !dims.contains(d):
+            let allowed = Set(dims + [width]).sorted().map(String.init).joined(separator: ", ")
+            throw APIError.invalid("The model '\(model)' can give only these Matryoshka dimensions: \(allowed); got \(d).",
+                                   param: "dimensions")
+        default:
+            return
+        }
     }
 
     /// Little-endian float32 bytes in base64, as OpenAI sends them.

@@ -335,7 +335,8 @@ package struct EmbeddingRequest: Sendable {
         case "base64": r.base64 = true
         case let other: throw APIError.invalid("'encoding_format' must be 'float' or 'base64', got '\(other)'.", param: "encoding_format")
         }
-        r.dimensions = try p.integer("dimensions", in: 1...65536)
+        // Any integer here: which widths are allowed depends on the model (Embeddings.checkDimensions).
+        r.dimensions = try p.integer("dimensions", in: Int.min...Int.max)
         _ = try p.string("user")
         return r
     }

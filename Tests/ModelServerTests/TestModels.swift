@@ -30,11 +30,16 @@ final class FakeEmbedder: EmbeddingModel, @unchecked Sendable {
     let tokenizer: any TextTokenizer = CharTokenizer()
     let memoryBytes: Int
     let recorder: Recorder
+    let normalize: Bool
+    let matryoshkaDimensions: MatryoshkaDimensions?
 
-    init(id: String = "fake-embed", memoryBytes: Int = 1000, recorder: Recorder = Recorder()) {
+    init(id: String = "fake-embed", memoryBytes: Int = 1000, recorder: Recorder = Recorder(),
+         normalize: Bool = false, matryoshka: MatryoshkaDimensions? = nil) {
         self.id = id
         self.memoryBytes = memoryBytes
         self.recorder = recorder
+        self.normalize = normalize
+        self.matryoshkaDimensions = matryoshka
     }
 
     /// A vector that depends only on the text, never on its batch.
@@ -47,7 +52,12 @@ final class FakeEmbedder: EmbeddingModel, @unchecked Sendable {
         recorder.record(texts.count)
         if recorder.delay > 0 { Thread.sleep(forTimeInterval: recorder.delay) }
         if let bad = recorder.failOn, texts.contains(bad) { throw TestFailure.bad(bad) }
-        return texts.map(Self.vector)
+        return texts.map { normalize ? Self.unit(Self.vector($0)) : Self.vector($0) }
+    }
+
+    static func unit(_ v: [Float]) -> [Float] {
+        let norm = v.reduce(0) { $0 + $1 * $1 }.squareRoot()
+        return v.map { $0 / norm }
     }
 }
 
@@ -124,11 +134,12 @@ struct SplitMix {
     }
 }
 
-/// A ModelSource over the doubles: "embed", "gen" and "broken" (which fails to load).
+/// A ModelSource over the doubles: "embed", "gen", "broken" (which fails to load) and the
+/// Matryoshka embedders "embed-mrl" and "embed-mrl-any".
 func fakeSource(embedRecorder: Recorder = Recorder(), genRecorder: Recorder = Recorder(), loads: Recorder = Recorder()) -> ModelSource {
     ModelSource(
         resolve: { name in
-            guard ["embed", "gen", "broken", "embed2", "embed3"].contains(name) else { throw ModelServerError.modelNotFound("no such test model") }
+            guard ["embed", "gen", "broken", "embed2", "embed3", "embed-mrl", "embed-mrl-any"].contains(name) else { throw ModelServerError.modelNotFound("no such test model") }
             return URL(fileURLWithPath: "/nonexistent/\(name)")
         },
         load: { url, name in
@@ -136,6 +147,9 @@ func fakeSource(embedRecorder: Recorder = Recorder(), genRecorder: Recorder = Re
             switch url.lastPathComponent {
             case "broken": throw TestFailure.bad("corrupt weights")
             case "gen": return .generation(FakeGenerator(id: name, recorder: genRecorder))
+            // Matryoshka doubles: unit vectors, shortenable to 2 only, or to any width.
+            case "embed-mrl": return .embedding(FakeEmbedder(id: name, recorder: embedRecorder, normalize: true, matryoshka: .only([2])))
+            case "embed-mrl-any": return .embedding(FakeEmbedder(id: name, recorder: embedRecorder, normalize: true, matryoshka: .any))
             default: return .embedding(FakeEmbedder(id: name, recorder: embedRecorder))
             }
         })

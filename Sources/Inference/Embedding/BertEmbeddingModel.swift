@@ -21,6 +21,7 @@ public final class BertEmbeddingModel: EmbeddingModel {
     public let maxSequenceLength: Int
     public let pooling: PoolingMode
     public let normalize: Bool
+    public let matryoshkaDimensions: MatryoshkaDimensions?
     public let wordPiece: WordPieceTokenizer
     public var tokenizer: any TextTokenizer { wordPiece }
     public var memoryBytes: Int { encoder.weights.file.count + encoder.ownedBytes }
@@ -45,13 +46,14 @@ public final class BertEmbeddingModel: EmbeddingModel {
         let tokenizer = try WordPieceTokenizer.load(folder: folder)
         let st = try SentenceTransformersConfig.load(folder: folder)
         let maxLength = min(st.maxSequenceLength ?? tokenizer.fileTruncation ?? bert.maxPositions, bert.maxPositions)
+        let matryoshka = try MatryoshkaDimensions.read(folder: folder, width: bert.hiddenSize)
         return try BertEmbeddingModel(id: id ?? folder.lastPathComponent, encoder: BertEncoder(config: bert, weights: weights, threads: threads),
                                       tokenizer: tokenizer, sentenceTransformers: st, maxSequenceLength: maxLength,
-                                      tokensPerPass: tokensPerPass)
+                                      tokensPerPass: tokensPerPass, matryoshkaDimensions: matryoshka)
     }
 
     init(id: String, encoder: BertEncoder, tokenizer: WordPieceTokenizer, sentenceTransformers: SentenceTransformersConfig,
-         maxSequenceLength: Int, tokensPerPass: Int = 4096) throws {
+         maxSequenceLength: Int, tokensPerPass: Int = 4096, matryoshkaDimensions: MatryoshkaDimensions? = nil) throws {
         self.tokensPerPass = max(1, tokensPerPass)
         self.id = id
         self.encoder = encoder
@@ -60,6 +62,7 @@ public final class BertEmbeddingModel: EmbeddingModel {
         self.maxSequenceLength = maxSequenceLength
         self.pooling = sentenceTransformers.pooling
         self.normalize = sentenceTransformers.normalize
+        self.matryoshkaDimensions = matryoshkaDimensions
     }
 
     /// The ids the model runs on for `text`: [CLS] … [SEP], cut to the maximum sequence length.
