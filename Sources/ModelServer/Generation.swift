@@ -107,7 +107,7 @@ extension ModelServer {
                 return out.map { $0! }
             } } onCancel: { cancelled.withLock { $0 = true } }
             if cancelled.withLock({ $0 }) {
-                metrics.count("hf_server_generations_cancelled_total", ["model": req.model, "reason": "client_disconnected"])
+                metrics.countCancelledGeneration(model: req.model)
                 throw CancellationError()
             }
         } catch is CancellationError {

@@ -49,6 +49,11 @@ public final class ServerMetrics: Sendable {
         Recorder(label: name, dimensions: Self.dims(labels), aggregate: true, factory: factory).record(value)
     }
 
+    /// A generation the client left (stream closed or request cancelled) and that stopped early.
+    func countCancelledGeneration(model: String) {
+        count("hf_server_generations_cancelled_total", ["model": model, "reason": "client_disconnected"])
+    }
+
     public func gauge(_ name: String, _ value: Double) { gauge(name, [:], value) }
     public func seconds(_ name: String, _ value: Double) { seconds(name, [:], value) }
 

@@ -81,7 +81,7 @@ extension ModelServer {
                 }
                 self.recordOutcome(model: req.model, success: true)
                 // The client left mid-stream: its sequences ended at the next step and the slot is free.
-                if gone.withLock({ $0 }) { metrics.count("hf_server_generations_cancelled_total", ["model": req.model, "reason": "client_disconnected"]) }
+                if gone.withLock({ $0 }) { metrics.countCancelledGeneration(model: req.model) }
                 let completion = results.reduce(0) { $0 + $1.completionTokens }
                 metrics.count("hf_server_tokens_generated_total", ["model": req.model], by: completion)
                 if let t = firstToken.withLock({ $0 }) { metrics.seconds("hf_server_time_to_first_token_seconds", ["model": req.model], t - started) }

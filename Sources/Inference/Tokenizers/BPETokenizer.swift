@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 
 public enum BPETokenizerError: Error, CustomStringConvertible {
     case unsupportedModel(String)
@@ -21,7 +22,7 @@ public enum BPETokenizerError: Error, CustomStringConvertible {
 /// Byte-level BPE (GPT-2 style) as llama.cpp runs it: special tokens are matched in the text
 /// first, the rest is pre-tokenized into words, each word's UTF-8 bytes are mapped to the
 /// GPT-2 byte alphabet and merged pairwise by merge rank.
-public final class BPETokenizer: TextTokenizer, @unchecked Sendable {   // immutable after init
+public final class BPETokenizer: TextTokenizer, @unchecked Sendable {   // immutable after init, but for the lazy index
     public let tokens: [String]
     public let bosId: Int?
     public let eosId: Int?
@@ -43,8 +44,17 @@ public final class BPETokenizer: TextTokenizer, @unchecked Sendable {   // immut
     /// Compose text to Unicode NFC before splitting, as a tokenizer.json `NFC` normalizer does.
     /// GGUF files carry no normalizer (llama.cpp applies none), so only tokenizer.json sets it.
     let composesNFC: Bool
-    /// Ordinary tokens by their bytes, for structured output's vocabulary masks.
-    public private(set) var vocabularyIndex: VocabularyIndex! = nil
+    /// Ordinary tokens by their bytes, for structured output's vocabulary masks: built on the
+    /// first constrained request (it walks the whole vocabulary), not for every model loaded.
+    public var vocabularyIndex: VocabularyIndex {
+        vocabularyIndexCache.withLock { cached in
+            if let cached { return cached }
+            let index = VocabularyIndex(count: tokens.count, isSpecial: { self.specialIds.contains($0) }, bytesOf: { self.bytes(of: $0) })
+            cached = index
+            return index
+        }
+    }
+    private let vocabularyIndexCache = Mutex<VocabularyIndex?>(nil)
     /// The metadata key under which a tokenizer.json folder passes its NFC normalizer on.
     public static let nfcMetadataKey = "ipfs_accelerate.tokenizer.normalizer_nfc"
 
@@ -95,7 +105,6 @@ public final class BPETokenizer: TextTokenizer, @unchecked Sendable {   // immut
         for (b, c) in table.enumerated() { inv[c.unicodeScalars.first!.value] = UInt8(b) }
         charToByte = inv
         byteTokenIds = sentencePiece == nil ? table.map { v[String($0)] } : (0..<256).map { v[String(format: "<0x%02X>", $0)] }
-        vocabularyIndex = VocabularyIndex(count: tokens.count, isSpecial: { special.contains($0) }, bytesOf: { self.bytes(of: $0) })
     }
 
     /// Builds the tokenizer from GGUF `tokenizer.ggml.*` metadata.
