@@ -74,7 +74,7 @@ struct PinCommand: ParsableCommand {
 
 /// `ipfs-accelerate gc`: delete every block that no pin and no hub file reaches.
 struct GCCommand: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "gc", abstract: "Remove every block that no pin reaches.")
+    static let configuration = CommandConfiguration(commandName: "gc", abstract: "Remove every block that no pin and no hub record (commit file, LFS object, mirrored copy) reaches.")
 
     @Flag(name: [.short, .long], help: "Print only the count.")
     var quiet = false
@@ -102,6 +102,9 @@ struct GCCommand: AsyncParsableCommand {
                                             keepAlso: hubRoots)
             if !quiet { for c in result.removed { StandardOutput.shared.line("removed \(c)") } }
             StandardOutput.shared.line("removed \(result.removed.count) blocks, kept \(result.kept)")
+            // A crashed writer's temp files are no block of anyone's; an hour is far past any live put.
+            let temps = try data.directory.openBlockStore().removeStaleTempFiles(olderThan: 3600)
+            if temps > 0 { StandardOutput.shared.line("removed \(temps) temp files left by interrupted writes") }
         }
     }
 }
