@@ -266,6 +266,29 @@ public final class FlatFSBlockStore: BlockStoring, @unchecked Sendable {
         return out
     }
 
+    /// Temp files of puts that never reached their rename: a writer killed mid-put (kill -9, power
+    /// loss) leaves one, `allKeys` skips it and nothing else ever removed it, so its bytes leaked for
+    /// good. A live put renames its temp file right after one block's write, so a file older than
+    /// `age` seconds has no writer left; younger ones may belong to another process still writing.
+    package func tempFiles(olderThan age: TimeInterval = 0) -> [String] {
+        let fm = FileManager.default
+        let cutoff = Date().addingTimeInterval(-age)
+        var out: [String] = []
+        for shard in (try? fm.contentsOfDirectory(atPath: rootPath)) ?? [] where shard.utf8.count == 2 {
+            let dir = "\(rootPath)/\(shard)"
+            for name in (try? fm.contentsOfDirectory(atPath: dir)) ?? [] where name.hasPrefix(".put-") && name.hasSuffix(".tmp") {
+                let p = "\(dir)/\(name)"
+                if let m = (try? fm.attributesOfItem(atPath: p))?[.modificationDate] as? Date, m <= cutoff { out.append(p) }
+            }
+        }
+        return out
+    }
+
+    /// Removes the temp files `tempFiles(olderThan:)` lists; returns how many went.
+    package func removeStaleTempFiles(olderThan age: TimeInterval) -> Int {
+        tempFiles(olderThan: age).reduce(0) { $0 + (unlink($1) == 0 ? 1 : 0) }
+    }
+
     /// Makes every put and delete so far durable: fsyncs each block file written since the last
     /// sync, then each folder whose entries changed (the renames, new shard folders, deletions).
     ///
