@@ -23,6 +23,7 @@ let package = Package(
         .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
         .package(url: "https://github.com/swift-server/async-http-client", from: "1.37.0"),
         .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
+        .package(url: "https://github.com/apple/swift-http-types", from: "1.4.0"),
         .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
         .package(url: "https://github.com/vapor/postgres-nio", from: "1.33.2"),
         // The hub's web pages: templates and Markdown model cards (Sources/Hub/Web).
@@ -30,6 +31,22 @@ let package = Package(
         .package(url: "https://github.com/JohnSundell/Ink", from: "0.6.0"),
     ],
     targets: [
+        // MARK: support (below every layer that shares them)
+        // Pure helpers with no HTTP: hex, git object hashing, lock box, semaphore, single-flight,
+        // the hop to a dispatch thread, path and name rules.
+        .target(name: "Primitives", dependencies: [
+            .product(name: "Crypto", package: "swift-crypto"),
+        ]),
+        // What the HTTP faces and clients share: outbound clients, percent-encoding, JSON and
+        // Hugging Face error answers.
+        .target(name: "HTTPSupport", dependencies: [
+            .product(name: "AsyncHTTPClient", package: "async-http-client"),
+            .product(name: "HTTPTypes", package: "swift-http-types"),
+            .product(name: "Hummingbird", package: "hummingbird"),
+            .product(name: "NIOCore", package: "swift-nio"),
+            .product(name: "NIOPosix", package: "swift-nio"),
+        ]),
+
         // MARK: content addressing
         .target(name: "Multiformats", dependencies: [
             .product(name: "Crypto", package: "swift-crypto"),
@@ -39,22 +56,22 @@ let package = Package(
 
         // MARK: backends
         .target(name: "IPFSRouter", dependencies: [
-            "Multiformats", "BlockStore", "UnixFS",
+            "Multiformats", "BlockStore", "UnixFS", "Primitives", "HTTPSupport",
             .product(name: "AsyncHTTPClient", package: "async-http-client"),
             .product(name: "Logging", package: "swift-log"),
         ]),
-        .target(name: "ModelStore", dependencies: ["IPFSRouter", "UnixFS", "Multiformats",
+        .target(name: "ModelStore", dependencies: ["IPFSRouter", "UnixFS", "Multiformats", "Primitives",
             .product(name: "Crypto", package: "swift-crypto"),
         ]),
         .target(name: "KuboRPC", dependencies: [
-            "Multiformats", "BlockStore", "UnixFS", "IPFSRouter",
+            "Multiformats", "BlockStore", "UnixFS", "IPFSRouter", "Primitives",
             .product(name: "Hummingbird", package: "hummingbird"),
             .product(name: "Logging", package: "swift-log"),
         ]),
 
         // MARK: git (smart HTTP protocol engine; the hub maps its repos onto it)
         .systemLibrary(name: "CZlib", providers: [.apt(["zlib1g-dev"])]),
-        .target(name: "GitSmartHTTP", dependencies: ["CZlib", .product(name: "Crypto", package: "swift-crypto")]),
+        .target(name: "GitSmartHTTP", dependencies: ["CZlib", "Primitives", .product(name: "Crypto", package: "swift-crypto")]),
 
         // MARK: inference
         .systemLibrary(name: "COpenBLAS", providers: [.apt(["libopenblas-dev"])]),
@@ -65,17 +82,17 @@ let package = Package(
 
         // MARK: hub
         .target(name: "HubDatabase", dependencies: [
+            "Primitives",
             .product(name: "GRDB", package: "GRDB.swift"),
             .product(name: "PostgresNIO", package: "postgres-nio"),
             .product(name: "Crypto", package: "swift-crypto"),
             .product(name: "Logging", package: "swift-log"),
         ]),
         .target(name: "Hub", dependencies: [
-            "HubDatabase", "Multiformats", "BlockStore", "UnixFS", "IPFSRouter", "GitSmartHTTP",
+            "HubDatabase", "Multiformats", "BlockStore", "UnixFS", "IPFSRouter", "GitSmartHTTP", "Primitives", "HTTPSupport",
             .product(name: "Hummingbird", package: "hummingbird"),
             .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "NIOPosix", package: "swift-nio"),
-            .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
             .product(name: "AsyncHTTPClient", package: "async-http-client"),
             .product(name: "Crypto", package: "swift-crypto"),
             .product(name: "Logging", package: "swift-log"),
@@ -85,9 +102,8 @@ let package = Package(
 
         // MARK: model server
         .target(name: "ModelServer", dependencies: [
-            "Inference", "HubDatabase", "Multiformats", "BlockStore", "UnixFS",
+            "Inference", "HubDatabase", "Multiformats", "BlockStore", "UnixFS", "Primitives", "HTTPSupport",
             .product(name: "Hummingbird", package: "hummingbird"),
-            .product(name: "GRDB", package: "GRDB.swift"),
             .product(name: "Metrics", package: "swift-metrics"),
             .product(name: "Prometheus", package: "swift-prometheus"),
             .product(name: "Crypto", package: "swift-crypto"),
@@ -111,6 +127,12 @@ let package = Package(
         .executableTarget(name: "EmbeddingsBenchmark", dependencies: ["Inference"], path: "Benchmarks/embeddings/Sources"),
 
         // MARK: tests (swift-testing), one per layer
+        .testTarget(name: "HTTPSupportTests", dependencies: ["HTTPSupport", "Primitives",
+            .product(name: "AsyncHTTPClient", package: "async-http-client"),
+            .product(name: "HTTPTypes", package: "swift-http-types"),
+            .product(name: "Hummingbird", package: "hummingbird"),
+            .product(name: "NIOCore", package: "swift-nio"),
+        ]),
         .testTarget(name: "MultiformatsTests", dependencies: ["Multiformats"]),
         .testTarget(name: "BlockStoreTests", dependencies: ["BlockStore", "Multiformats"]),
         .testTarget(name: "UnixFSTests", dependencies: ["UnixFS", "BlockStore", "Multiformats"]),
@@ -120,11 +142,14 @@ let package = Package(
         .testTarget(name: "InferenceTests", dependencies: ["Inference", "CKernels"],
                     resources: [.copy("Fixtures")]),
         .testTarget(name: "GitSmartHTTPTests", dependencies: ["GitSmartHTTP"]),
+        // GRDB in HubTests and ModelServerTests writes databases the way releases before migrations 4 and 5 did.
         .testTarget(name: "HubTests", dependencies: ["Hub", "HubDatabase", "UnixFS", "BlockStore", "Multiformats",
             .product(name: "HummingbirdTesting", package: "hummingbird"),
+            .product(name: "GRDB", package: "GRDB.swift"),
         ]),
-        .testTarget(name: "ModelServerTests", dependencies: ["ModelServer", "Inference",
+        .testTarget(name: "ModelServerTests", dependencies: ["ModelServer", "Inference", "HubDatabase",
             .product(name: "HummingbirdTesting", package: "hummingbird"),
+            .product(name: "GRDB", package: "GRDB.swift"),
         ]),
     ],
     swiftLanguageModes: [.v6]

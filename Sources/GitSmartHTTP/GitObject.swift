@@ -1,4 +1,4 @@
-import Crypto
+import Primitives
 
 /// The four object kinds of git's object database. Raw values are the type
 /// numbers used in pack entry headers.
@@ -44,10 +44,9 @@ public struct GitObject: Sendable, Hashable {
     public static func computeID(type: ObjectType, data: [UInt8]) -> ObjectID {
         // Hash header and content incrementally: blobs can be large and a
         // concatenated copy would double peak memory.
-        var hasher = Insecure.SHA1()
-        hasher.update(data: Array("\(type.name) \(data.count)\0".utf8))
-        data.withUnsafeBytes { hasher.update(bufferPointer: $0) }
-        return ObjectID(bytes: Array(hasher.finalize()))!
+        var hasher = GitObjectHasher(type: type.name, size: data.count)
+        hasher.update(data)
+        return ObjectID(bytes: hasher.finalize())!
     }
 
     public static func blob(_ bytes: [UInt8]) -> GitObject {

@@ -1,4 +1,5 @@
 import Crypto
+import Primitives
 
 /// A SHA-1 git object id (20 bytes). Stored as two words plus an int so that
 /// it is a cheap, hashable value type rather than a heap-allocated array.
@@ -62,14 +63,7 @@ public struct ObjectID: Hashable, Sendable, Comparable, CustomStringConvertible 
 
     /// The 40 hex digits as ASCII bytes, for writing into protocol buffers.
     public var hexASCII: [UInt8] {
-        let digits: [UInt8] = Array("0123456789abcdef".utf8)
-        var out = [UInt8]()
-        out.reserveCapacity(40)
-        for byte in bytes {
-            out.append(digits[Int(byte >> 4)])
-            out.append(digits[Int(byte & 0xF)])
-        }
-        return out
+        Hex.asciiDigits(bytes)
     }
 
     public var isZero: Bool { a == 0 && b == 0 && c == 0 }

@@ -2,6 +2,7 @@ import Foundation
 import HTTPTypes
 import Hummingbird
 import HubDatabase
+import Primitives
 
 extension HubServer {
     /// `POST /api/{t}/{ns}/{name}/commit/{rev}`: all of it lands, or none of it.
@@ -46,7 +47,7 @@ extension HubServer {
                 try validateRepoPath(path)
                 let object = try await attachableLFSObject(oid: oid, size: size, caller: caller, path: path)
                 let pointer = lfsPointer(sha256: oid, size: size)
-                changes.append(.put(FileRecord(path: path, size: size, gitOID: gitBlobSHA1(pointer), sha256: oid,
+                changes.append(.put(FileRecord(path: path, size: size, gitOID: GitObjectHasher.blobHex(pointer), sha256: oid,
                                                isLFS: true, cid: object.cid)))
             case .deletedFile(let path):
                 try validateRepoPath(path)
@@ -116,7 +117,7 @@ extension HubServer {
     /// An LFS object may be attached only by someone who uploaded it or can read a repo that holds it.
     func attachableLFSObject(oid: String, size: Int64, caller: Caller, path: String) async throws -> LFSObjectRecord {
         let missing = HubError.badRequest("LFS object \(oid) for '\(path)' was not uploaded to this hub: upload it (LFS batch) before committing")
-        guard isHex(oid, count: 64), let object = try await database.lfsObject(sha256: oid), try await isStored(object.cid) else { throw missing }
+        guard Hex.isLowercase(oid, count: 64), let object = try await database.lfsObject(sha256: oid), try await isStored(object.cid) else { throw missing }
         guard object.size == size else {
             throw HubError.badRequest("LFS object \(oid) has size \(object.size), the commit says \(size)")
         }

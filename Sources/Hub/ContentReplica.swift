@@ -2,9 +2,9 @@ import BlockStore
 import Foundation
 import IPFSRouter
 import Multiformats
-import NIOConcurrencyHelpers
 import NIOPosix
 import UnixFS
+import Primitives
 
 /// Keeps the hub's content on an IPFS backend as well as in the local store (`HUB_STORE_BACKEND`):
 /// a Kubo node, or an IPFS Cluster whose pins replicate it. The local flatfs store stays the working
@@ -19,19 +19,19 @@ public final class ContentReplica: Sendable {
     public let backend: any IPFSBackend
     /// CAR bytes per `dag/import` call: large sequential requests, bounded memory.
     static let batchBytes = 32 << 20
-    private let copied = NIOLockedValueBox(Set<String>())
+    private let copied = Locked(Set<String>())
 
     public init(backend: any IPFSBackend) { self.backend = backend }
 
     /// Copies the DAG under `cid` to the backend and pins it there (once per process and root).
     func replicate(_ cid: String, from content: ContentStore) async throws {
-        if copied.withLockedValue({ $0.contains(cid) }) { return }
+        if copied.withLock({ $0.contains(cid) }) { return }
         let batches = DAGBatches(store: content.blocks, root: try content.parse(cid))
         while let car = try await NIOThreadPool.singleton.runIfActive({ try batches.next(limit: Self.batchBytes) }) {
             _ = try await backend.dagImport(car, pinRoots: false)
         }
         try await backend.pin(cid)
-        copied.withLockedValue { set in
+        copied.withLock { set in
             if set.count > 100_000 { set.removeAll() }
             set.insert(cid)
         }

@@ -6,6 +6,7 @@ import HubDatabase
 import Multiformats
 import NIOCore
 import UnixFS
+import HTTPSupport
 
 /// The trustless gateway: `/ipfs/{cid}[/path]` as raw blocks, CAR streams (dag-scope, entity-bytes),
 /// file bytes with Range, or a directory listing; only for content reachable from a public repo or a pin.
@@ -127,10 +128,10 @@ extension HubServer {
                 return streamResponse(cid: target.description, size: size, headers: headers, request)
             case .directory:
                 let entries = try exporter.ls(target)
-                let base = "/ipfs/\(rootString)" + (path.isEmpty ? "" : "/" + path.map { $0.addingPercentEncoding(withAllowedCharacters: .urlPathAllowed) ?? $0 }.joined(separator: "/"))
+                let base = "/ipfs/\(rootString)" + (path.isEmpty ? "" : "/" + path.map { PercentEncoding.encode($0) }.joined(separator: "/"))
                 var html = "<!DOCTYPE html><html><head><meta charset=\"utf-8\"><title>\(escapeHTML(base))</title></head><body><h1>\(escapeHTML(base))</h1><ul>\n"
                 for e in entries {
-                    let href = base + "/" + (e.name.addingPercentEncoding(withAllowedCharacters: .urlPathAllowed) ?? e.name)
+                    let href = base + "/" + PercentEncoding.encode(e.name)
                     html += "<li><a href=\"\(escapeHTML(href))\">\(escapeHTML(e.name))</a> \(e.type == .directory ? "dir" : String(e.size)) <code>\(e.cid)</code></li>\n"
                 }
                 html += "</ul></body></html>\n"

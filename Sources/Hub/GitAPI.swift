@@ -4,6 +4,8 @@ import HTTPTypes
 import Hummingbird
 import HubDatabase
 import NIOCore
+import Primitives
+import HTTPSupport
 
 /// `git clone http://HOST/{ns}/{name}` (and `/datasets/...`): git's smart HTTP protocol over the
 /// hub's repos (`HubGitRepository`), and the LFS batch `download` operation git-lfs uses to fetch
@@ -97,7 +99,7 @@ extension HubServer {
                 answer.append(["oid": oid, "size": max(size, 0), "error": ["code": 404, "message": "Object does not exist in \(ns)/\(name)"]])
                 continue
             }
-            var download: [String: Any] = ["href": "\(base)/hub-lfs/objects/\(type.rawValue)/\(SourceURLs.enc(ns))/\(SourceURLs.enc(name))/\(oid)"]
+            var download: [String: Any] = ["href": "\(base)/hub-lfs/objects/\(type.rawValue)/\(PercentEncoding.encode(ns))/\(PercentEncoding.encode(name))/\(oid)"]
             if let auth = request.headers[.authorization] { download["header"] = ["Authorization": auth] }
             answer.append(["oid": oid, "size": size, "authenticated": true, "actions": ["download": download]])
         }
@@ -109,7 +111,7 @@ extension HubServer {
     /// The LFS object `oid` if a commit of `repo` holds it: a download names the repo it reads through,
     /// so knowing an object's hash does not open it.
     func lfsObject(_ oid: String, in repo: RepoRecord) async throws -> LFSObjectRecord? {
-        guard isHex(oid, count: 64), let object = try await database.lfsObject(sha256: oid),
+        guard Hex.isLowercase(oid, count: 64), let object = try await database.lfsObject(sha256: oid),
               try await database.reposHolding(sha256: oid).contains(where: { $0.id == repo.id }) else { return nil }
         return object
     }

@@ -1,4 +1,5 @@
 import Foundation
+import HTTPSupport
 import HTTPTypes
 import Hummingbird
 import HubDatabase
@@ -32,14 +33,7 @@ public struct HubError: Error, HTTPResponseError, CustomStringConvertible {
     public static func forbidden(_ message: String) -> HubError { HubError(.forbidden, code: "Forbidden", message) }
 
     public func response(from request: Request, context: some RequestContext) throws -> Response {
-        var headers = HTTPFields()
-        headers[.contentType] = "application/json"
-        if let code { headers[.xErrorCode] = code }
-        // Header values must be one line of visible ASCII.
-        headers[.xErrorMessage] = String(message.map { $0.isASCII && !$0.isNewline ? $0 : " " })
-        if let repoCommit { headers[.xRepoCommit] = repoCommit }
-        let body = (try? JSONSerialization.data(withJSONObject: ["error": message])) ?? Data()
-        return Response(status: status, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: body)))
+        HFErrorResponse.make(status: status, code: code, message: message, repoCommit: repoCommit, body: ["error": message])
     }
 
     /// Maps database errors to the protocol's answers.
@@ -55,9 +49,6 @@ public struct HubError: Error, HTTPResponseError, CustomStringConvertible {
 }
 
 extension HTTPField.Name {
-    static let xErrorCode = HTTPField.Name("X-Error-Code")!
-    static let xErrorMessage = HTTPField.Name("X-Error-Message")!
-    static let xRepoCommit = HTTPField.Name("X-Repo-Commit")!
     static let xLinkedEtag = HTTPField.Name("X-Linked-Etag")!
     static let xLinkedSize = HTTPField.Name("X-Linked-Size")!
     static let xIPFSCID = HTTPField.Name("X-IPFS-CID")!

@@ -2,8 +2,8 @@ import Foundation
 import NIOPosix
 import GitSmartHTTP
 import HubDatabase
-import NIOConcurrencyHelpers
 import UnixFS
+import Primitives
 
 /// A hub repo as git sees it. Each hub commit is one git commit: its tree is built from the commit's
 /// file list (blob ids are the files' git oids: the content's for regular files, the pointer's for
@@ -42,11 +42,11 @@ final class HubGitRepository: GitRepository {
         }
         return Array(text.utf8)
     }
-    private static let cache = NIOLockedValueBox([String: Derived]())
+    private static let cache = Locked([String: Derived]())
     private static let cacheLimit = 20_000
 
     /// The objects reachable from the refs advertised in this request.
-    private let reachable = NIOLockedValueBox((objects: [ObjectID: GitObject](), blobs: [ObjectID: FileRecord]()))
+    private let reachable = Locked((objects: [ObjectID: GitObject](), blobs: [ObjectID: FileRecord]()))
 
     init(repo: RepoRecord, server: HubServer, caller: Caller) {
         self.repo = repo
@@ -66,7 +66,7 @@ final class HubGitRepository: GitRepository {
         for ref in try await database.refs(repoID: repo.id) {
             refs[Self.gitRefName(ref.name)] = try await derive(ref.commitID)
         }
-        loaded.withLockedValue { $0 = true }
+        loaded.withLock { $0 = true }
         return RefSnapshot(refs: refs, head: "refs/heads/main")
     }
 
@@ -75,7 +75,7 @@ final class HubGitRepository: GitRepository {
         // Oldest first: each commit needs its parent's id. Walk down until a cached ancestor.
         var chain: [CommitRecord] = []
         var next: String? = hubCommitID
-        while let id = next, Self.cache.withLockedValue({ $0[id] }) == nil {
+        while let id = next, Self.cache.withLock({ $0[id] }) == nil {
             guard let record = try await database.commit(id: id) else {
                 throw HubError(.internalServerError, code: "GitHistoryBroken", "commit \(id) of \(repo.namespace)/\(repo.name) is missing from the database")
             }
@@ -88,10 +88,10 @@ final class HubGitRepository: GitRepository {
             if let pushed = try await pushedObjects(record, files: files) {
                 derived = pushed
             } else {
-                let parent = record.parentID.flatMap { id in Self.cache.withLockedValue { $0[id]?.commit } }
+                let parent = record.parentID.flatMap { id in Self.cache.withLock { $0[id]?.commit } }
                 derived = try Self.derive(record, files: files, parent: parent)
             }
-            Self.cache.withLockedValue { cache in
+            Self.cache.withLock { cache in
                 if cache.count > Self.cacheLimit { cache.removeAll() }
                 cache[record.id] = derived
             }
@@ -99,9 +99,9 @@ final class HubGitRepository: GitRepository {
         // Collect what this ref reaches, for `object(_:)`.
         var id: String? = hubCommitID
         var tip: ObjectID?
-        while let current = id, let derived = Self.cache.withLockedValue({ $0[current] }) {
+        while let current = id, let derived = Self.cache.withLock({ $0[current] }) {
             if tip == nil { tip = derived.commit }
-            let known = reachable.withLockedValue { state -> Bool in
+            let known = reachable.withLock { state -> Bool in
                 if state.objects[derived.commit] != nil { return true }
                 state.objects.merge(derived.objects) { a, _ in a }
                 state.blobs.merge(derived.blobs) { a, _ in a }
@@ -148,15 +148,15 @@ final class HubGitRepository: GitRepository {
     }
 
     /// A fetch arrives as its own HTTP request: what the refs reach is derived on first use.
-    private let loaded = NIOLockedValueBox(false)
+    private let loaded = Locked(false)
     private func load() async throws {
-        if loaded.withLockedValue({ $0 }) { return }
+        if loaded.withLock({ $0 }) { return }
         _ = try await refs()
     }
 
     func object(_ id: ObjectID) async throws -> GitObject? {
         try await load()
-        let (object, file) = reachable.withLockedValue { ($0.objects[id], $0.blobs[id]) }
+        let (object, file) = reachable.withLock { ($0.objects[id], $0.blobs[id]) }
         if let object { return object }
         guard let file else { return nil }
         if file.isLFS { return .blob(lfsPointer(sha256: file.sha256, size: file.size)) }
@@ -167,7 +167,7 @@ final class HubGitRepository: GitRepository {
 
     func hasObject(_ id: ObjectID) async throws -> Bool {
         try await load()
-        return reachable.withLockedValue { $0.objects[id] != nil || $0.blobs[id] != nil }
+        return reachable.withLock { $0.objects[id] != nil || $0.blobs[id] != nil }
     }
 
     /// A commit that arrived by `git push` is served as pushed: its commit and tree objects (and LFS

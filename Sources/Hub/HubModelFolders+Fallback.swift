@@ -3,6 +3,8 @@ import Crypto
 import Foundation
 import NIOCore
 import NIOHTTP1
+import Primitives
+import HTTPSupport
 
 /// Models named by a repo id the hub does not hold, pulled through its fallback sources.
 ///
@@ -15,14 +17,14 @@ import NIOHTTP1
 extension HubModelFolders {
     public func mirroredFolder(for repoID: String, hubURL: String) async throws -> URL? {
         guard let (ns, name, revision) = Self.parse(repoID) else { return nil }
-        let base = "\(hubURL)/api/models/\(SourceURLs.enc(ns))/\(SourceURLs.enc(name))/revision/\(SourceURLs.enc(revision))"
+        let base = "\(hubURL)/api/models/\(PercentEncoding.encode(ns))/\(PercentEncoding.encode(name))/revision/\(PercentEncoding.encode(revision))"
         let info = try await Self.get(base, timeout: .seconds(120))
         guard info.status == .ok else {
             if [.notFound, .unauthorized, .forbidden].contains(info.status) { return nil }
             throw HubModelFolderError.fallback("\(repoID): the hub answered \(info.status.code) for its revision info: \(String(buffer: info.body).prefix(300))")
         }
         guard let object = try? JSONSerialization.jsonObject(with: Data(info.body.readableBytesView)) as? [String: Any],
-              let commit = object["sha"] as? String, isHex(commit, count: 40),
+              let commit = object["sha"] as? String, Hex.isLowercase(commit, count: 40),
               let siblings = object["siblings"] as? [[String: Any]] else {
             throw HubModelFolderError.fallback("\(repoID): the revision info from the fallback has no commit or file list")
         }
@@ -38,8 +40,8 @@ extension HubModelFolders {
         try FileManager.default.createDirectory(at: staging, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: staging) }
         for path in files {
-            let url = "\(hubURL)/\(SourceURLs.enc(ns))/\(SourceURLs.enc(name))/resolve/\(commit)/"
-                + path.split(separator: "/").map { SourceURLs.enc(String($0)) }.joined(separator: "/")
+            let url = "\(hubURL)/\(PercentEncoding.encode(ns))/\(PercentEncoding.encode(name))/resolve/\(commit)/"
+                + path.split(separator: "/").map { PercentEncoding.encode(String($0)) }.joined(separator: "/")
             let destination = staging.appendingPathComponent(path)
             try FileManager.default.createDirectory(at: destination.deletingLastPathComponent(), withIntermediateDirectories: true)
             try await Self.download(url, to: destination, what: "\(repoID)/\(path)")
@@ -87,10 +89,10 @@ extension HubModelFolders {
         var request = HTTPClientRequest(url: url)
         request.headers.add(name: "User-Agent", value: "ipfs-accelerate-model-server/1")
         do {
-            let response = try await UpstreamClient.http.execute(request, timeout: timeout)
+            let response = try await OutboundHTTP.sources.execute(request, timeout: timeout)
             return (response.status, try await response.body.collect(upTo: UpstreamClient.maxMetadataBody))
         } catch {
-            throw HubModelFolderError.fallback("\(url): \(UpstreamClient.describe(error))")
+            throw HubModelFolderError.fallback("\(url): \(TransportFailure(error).describe(peer: "the source"))")
         }
     }
 
@@ -106,9 +108,9 @@ extension HubModelFolders {
             let response: HTTPClientResponse
             do {
                 // Model files run to many GiB: a generous bound for the whole file, idle reads time out sooner.
-                response = try await UpstreamClient.http.execute(request, timeout: .hours(6))
+                response = try await OutboundHTTP.sources.execute(request, timeout: .hours(6))
             } catch {
-                throw HubModelFolderError.fallback("\(what): \(UpstreamClient.describe(error))")
+                throw HubModelFolderError.fallback("\(what): \(TransportFailure(error).describe(peer: "the source"))")
             }
             if (300..<400).contains(response.status.code), let next = response.headers.first(name: "Location") {
                 location = next
@@ -136,7 +138,7 @@ extension HubModelFolders {
             if let expectedSize, expectedSize != written {
                 throw HubModelFolderError.fallback("\(what): got \(written) bytes, expected \(expectedSize)")
             }
-            if let linked, isHex(linked, count: 64), hex(hasher.finalize()) != linked.lowercased() {
+            if let linked, Hex.isLowercase(linked, count: 64), Hex.encode(hasher.finalize()) != linked.lowercased() {
                 throw HubModelFolderError.fallback("\(what): the content does not match its sha256 \(linked)")
             }
             return

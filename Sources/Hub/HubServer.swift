@@ -6,6 +6,8 @@ import HubDatabase
 import Logging
 import Multiformats
 import NIOCore
+import Primitives
+import HTTPSupport
 
 /// How preupload answers for files that could go through LFS. The official client with `hf_xet`
 /// installed sends every "lfs" file through Xet, which this hub does not offer, so the default
@@ -142,11 +144,7 @@ public final class HubServer: Sendable {
     }
 
     func json(_ object: Any, status: HTTPResponse.Status = .ok, headers: HTTPFields = [:]) -> Response {
-        var headers = headers
-        headers[.contentType] = "application/json"
-        let data = (try? JSONSerialization.data(withJSONObject: object, options: [.withoutEscapingSlashes])) ?? Data("{}".utf8)
-        headers[.contentLength] = String(data.count)
-        return Response(status: status, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: data)))
+        JSONResponse.make(object, status: status, headers: headers)
     }
 
     /// Collects a JSON body up to `maxJSONBody` and parses it to a dictionary.
@@ -181,7 +179,7 @@ public final class HubServer: Sendable {
     static func newCommitID(repoID: String, parent: String?, title: String) -> String {
         var h = Insecure.SHA1()
         h.update(data: Array("\(repoID)\n\(parent ?? "")\n\(title)\n\(Date().timeIntervalSince1970)\n\(UUID().uuidString)".utf8))
-        return hex(h.finalize())
+        return Hex.encode(h.finalize())
     }
 
     func ensure(_ condition: Bool, _ error: @autoclosure () -> HubError) throws {
@@ -197,11 +195,13 @@ func decoded<S: StringProtocol>(_ part: S) -> String {
 /// Refuses repo file paths that could escape or confuse a tree: `..`, `.`, empty parts, absolute, NUL, backslash.
 func validateRepoPath(_ path: String) throws {
     guard !path.isEmpty, path.utf8.count <= 1024 else { throw HubError.badRequest("Invalid path '\(path)': empty or too long") }
-    guard !path.hasPrefix("/"), !path.contains("\0"), !path.contains("\\") else {
-        throw HubError.badRequest("Invalid path '\(path.replacingOccurrences(of: "\0", with: "\\0"))': absolute paths, NUL and backslashes are not allowed")
-    }
-    for part in path.split(separator: "/", omittingEmptySubsequences: false) {
-        if part.isEmpty || part == "." || part == ".." {
+    // A backslash is a separator to Windows clients, so it would name another file there.
+    let unsafe = HubError.badRequest("Invalid path '\(path.replacingOccurrences(of: "\0", with: "\\0"))': absolute paths, NUL and backslashes are not allowed")
+    guard !path.contains("\\") else { throw unsafe }
+    do { _ = try RelativePath.segments(path) } catch {
+        switch error {
+        case .absolute, .nul, .empty: throw unsafe
+        case .emptySegment, .dotSegment:
             throw HubError.badRequest("Invalid path '\(path)': empty, '.' and '..' parts are not allowed")
         }
     }
@@ -210,8 +210,7 @@ func validateRepoPath(_ path: String) throws {
 
 /// Repo and namespace names: letters, digits, `-`, `_`, `.`; no leading dot or dash.
 func validateRepoName(_ name: String, what: String) throws {
-    let ok = !name.isEmpty && name.count <= 96 && !name.hasPrefix(".") && !name.hasPrefix("-") && !name.hasSuffix(".git")
-        && name.unicodeScalars.allSatisfy { CharacterSet.alphanumerics.contains($0) && $0.isASCII || "-_.".unicodeScalars.contains($0) }
+    let ok = SegmentName.isValid(name) && !name.hasPrefix(".") && !name.hasPrefix("-") && !name.hasSuffix(".git")
         && !name.contains("..")
     if !ok { throw HubError.badRequest("Invalid \(what) '\(name)': use letters, digits, '-', '_' and '.'") }
 }

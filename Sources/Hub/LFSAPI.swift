@@ -4,6 +4,8 @@ import HTTPTypes
 import Hummingbird
 import HubDatabase
 import NIOCore
+import Primitives
+import HTTPSupport
 
 /// The git-lfs batch API with basic and multipart transfers. Upload URLs carry their own
 /// authorisation (an HMAC over object, size, uploader and expiry), never a token.
@@ -29,7 +31,7 @@ extension HubServer {
         return (objects.map { obj in
             let oid = (obj["oid"] as? String ?? "").lowercased()
             let size = (obj["size"] as? NSNumber)?.int64Value ?? -1
-            guard isHex(oid, count: 64), size >= 0 else {
+            guard Hex.isLowercase(oid, count: 64), size >= 0 else {
                 return .invalid(oid: oid, size: max(size, 0), message: "oid must be 64 hex digits and size >= 0")
             }
             guard size <= maxLFSObjectSize else {
@@ -50,7 +52,7 @@ extension HubServer {
 
     func signature(oid: String, size: Int64, user: String, expiry: Int64) -> String {
         let message = Array("lfs-upload\n\(oid)\n\(size)\n\(user)\n\(expiry)".utf8)
-        return hex(HMAC<SHA256>.authenticationCode(for: message, using: SymmetricKey(data: signingSecret)))
+        return Hex.encode(HMAC<SHA256>.authenticationCode(for: message, using: SymmetricKey(data: signingSecret)))
     }
 
     /// Checks the query's `u`, `e`, `s` and returns the uploader.
@@ -100,7 +102,7 @@ extension HubServer {
                 answer.append(["oid": oid, "size": size])  // already here and this caller may use it
                 continue
             }
-            let query = "u=\(user.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? user)&e=\(expiry)&s=\(signature(oid: oid, size: size, user: user, expiry: expiry))"
+            let query = "u=\(PercentEncoding.encode(user))&e=\(expiry)&s=\(signature(oid: oid, size: size, user: user, expiry: expiry))"
             let href = "\(base)/hub-lfs/upload/\(oid)/\(size)"
             var upload: [String: Any] = ["href": "\(href)?\(query)", "expires_in": Self.uploadURLLifetime]
             if let header = Self.multipartUploadHeader(href: href, query: query, size: size, transfers: transfers) {
@@ -118,7 +120,7 @@ extension HubServer {
 
     func uploadTarget(_ context: BasicRequestContext) throws -> (String, Int64) {
         let oid = (context.parameters.get("oid") ?? "").lowercased()
-        guard isHex(oid, count: 64), let size = context.parameters.get("size").flatMap({ Int64($0) }), size >= 0,
+        guard Hex.isLowercase(oid, count: 64), let size = context.parameters.get("size").flatMap({ Int64($0) }), size >= 0,
               size <= Self.maxLFSObjectSize else {
             throw HubError.badRequest("Upload URL must name a sha256 oid and a size of at most \(Self.maxLFSObjectSize) bytes")
         }
@@ -191,7 +193,7 @@ extension HubServer {
         guard rename(tmp.path, dir.appendingPathComponent(String(part)).path) == 0 else {
             throw HubError(.internalServerError, "Cannot store upload part")
         }
-        let etag = hex(hasher.finalize())
+        let etag = Hex.encode(hasher.finalize())
         return Response(status: .ok, headers: [.eTag: "\"\(etag)\"", .contentLength: "0"])
     }
 

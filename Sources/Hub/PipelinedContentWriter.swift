@@ -1,8 +1,8 @@
 import Dispatch
-import NIOConcurrencyHelpers
 import NIOCore
 import NIOPosix
 import UnixFS
+import Primitives
 
 /// Stores one file's bytes while the caller goes on with them (sending them to a client): the two
 /// whole-file digests (sha256, git sha1) run on one serial queue and the UnixFS import (leaf hashes,
@@ -25,7 +25,7 @@ final class PipelinedContentWriter: @unchecked Sendable {
         var failure: (any Error)?
         var waiters: [CheckedContinuation<Void, Never>] = []
     }
-    private let shared = NIOLockedValueBox(Shared())
+    private let shared = Locked(Shared())
 
     /// What the git tree holds for the file, and so which sha1 `finish` reports as `gitSHA1`.
     enum TreeBlob {
@@ -49,7 +49,7 @@ final class PipelinedContentWriter: @unchecked Sendable {
     /// Throws the first error a stage met (the store is then abandoned, as by `abort`).
     func append(_ chunk: ByteBuffer) async throws {
         let n = chunk.readableBytes
-        let full = shared.withLockedValue { s -> Bool in
+        let full = shared.withLock { s -> Bool in
             s.queued += 2 * n
             return s.queued > 2 * Self.window
         }
@@ -58,18 +58,18 @@ final class PipelinedContentWriter: @unchecked Sendable {
             self.done(n)
         }
         importQueue.async {
-            if self.shared.withLockedValue({ $0.failure }) == nil {
+            if self.shared.withLock({ $0.failure }) == nil {
                 do {
                     try chunk.withUnsafeReadableBytes { try self.builder.append($0.assumingMemoryBound(to: UInt8.self)) }
                 } catch {
-                    self.shared.withLockedValue { if $0.failure == nil { $0.failure = error } }
+                    self.shared.withLock { if $0.failure == nil { $0.failure = error } }
                 }
             }
             self.done(n)
         }
         if full {
             await withCheckedContinuation { (c: CheckedContinuation<Void, Never>) in
-                let ready = shared.withLockedValue { s -> Bool in
+                let ready = shared.withLock { s -> Bool in
                     if s.queued <= 2 * Self.window { return true }
                     s.waiters.append(c)
                     return false
@@ -77,11 +77,11 @@ final class PipelinedContentWriter: @unchecked Sendable {
                 if ready { c.resume() }
             }
         }
-        if let failure = shared.withLockedValue({ $0.failure }) { throw failure }
+        if let failure = shared.withLock({ $0.failure }) { throw failure }
     }
 
     private func done(_ n: Int) {
-        let wake = shared.withLockedValue { s -> [CheckedContinuation<Void, Never>] in
+        let wake = shared.withLock { s -> [CheckedContinuation<Void, Never>] in
             s.queued -= n
             guard s.queued <= 2 * Self.window else { return [] }
             defer { s.waiters.removeAll() }
@@ -93,27 +93,20 @@ final class PipelinedContentWriter: @unchecked Sendable {
     /// Waits for both stages and completes the DAG; with `durable`, also makes its blocks durable
     /// (without, the caller syncs the store itself before anything refers to the content).
     func finish(durable: Bool = true) async throws -> StoredContent {
-        let (sha256, sha1, count): (String, String?, Int64) = await withCheckedContinuation { c in
-            digestQueue.async {
-                let (sha256, sha1) = self.hasher.finalize()
-                c.resume(returning: (sha256, sha1, self.hasher.count))
-            }
+        // On each stage's own queue: after everything `append` queued there, and touching its state.
+        let (sha256, sha1, count): (String, String?, Int64) = try await runBlocking(on: digestQueue) {
+            let (sha256, sha1) = self.hasher.finalize()
+            return (sha256, sha1, self.hasher.count)
         }
-        let root: String = try await withCheckedThrowingContinuation { c in
-            importQueue.async {
-                if let failure = self.shared.withLockedValue({ $0.failure }) { return c.resume(throwing: failure) }
-                do {
-                    let root = try self.builder.finish()
-                    if durable { try self.store.blocks.sync() }
-                    c.resume(returning: root.cid.description)
-                } catch {
-                    c.resume(throwing: error)
-                }
-            }
+        let root: String = try await runBlocking(on: importQueue) {
+            if let failure = self.shared.withLock({ $0.failure }) { throw failure }
+            let root = try self.builder.finish()
+            if durable { try self.store.blocks.sync() }
+            return root.cid.description
         }
         let git: String
         if treeBlob == .lfsPointer {
-            git = gitBlobSHA1(lfsPointer(sha256: sha256, size: count))
+            git = GitObjectHasher.blobHex(lfsPointer(sha256: sha256, size: count))
         } else if let sha1, expectedSize == count {
             git = sha1
         } else {
@@ -124,6 +117,6 @@ final class PipelinedContentWriter: @unchecked Sendable {
 
     /// Drops a partial transfer: queued work finishes, its blocks stay unreferenced (no repo or pin reaches them).
     func abort() {
-        shared.withLockedValue { if $0.failure == nil { $0.failure = CancellationError() } }
+        shared.withLock { if $0.failure == nil { $0.failure = CancellationError() } }
     }
 }

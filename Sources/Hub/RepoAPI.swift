@@ -2,6 +2,7 @@ import Foundation
 import HTTPTypes
 import Hummingbird
 import HubDatabase
+import Primitives
 
 extension HubServer {
     /// `/api/{type}s/{ns}/{name}[/{op}/...]`: parses the rest of the path itself so that encoded
@@ -156,7 +157,7 @@ extension HubServer {
         let prefix = path + "/"
         var h = [UInt8]()
         for f in files where f.path.hasPrefix(prefix) { h += Array("\(f.path)\0\(f.gitOID)\n".utf8) }
-        return ["type": "directory", "oid": gitBlobSHA1(h), "size": 0, "path": path]
+        return ["type": "directory", "oid": GitObjectHasher.blobHex(h), "size": 0, "path": path]
     }
 
     func lastCommits(_ files: [FileRecord], expand: Bool) async throws -> [String: CommitRecord] {

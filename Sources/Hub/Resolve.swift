@@ -4,6 +4,7 @@ import HTTPTypes
 import Hummingbird
 import HubDatabase
 import NIOCore
+import HTTPSupport
 
 /// A single byte range of a resource of `size` bytes.
 package struct ByteRange: Equatable {
@@ -72,7 +73,7 @@ extension HubServer {
         headers[.contentType] = "application/octet-stream"
         headers[.cacheControl] = "private, max-age=0, must-revalidate"
         let filename = file.path.split(separator: "/").last.map(String.init) ?? file.path
-        let safeName = filename.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? "file"
+        let safeName = PercentEncoding.encode(filename)
         headers[.contentDisposition] = "inline; filename*=UTF-8''\(safeName)"
         return streamResponse(cid: file.cid, size: file.size, headers: headers, request)
     }

@@ -4,14 +4,16 @@ extension HubDatabase {
     static let commitColumns = "id, repo_id, parent_id, title, message, author, created_at"
     static let fileColumns = "path, size, git_oid, sha256, is_lfs, cid, last_commit"
 
-    static func commit(_ row: SQLRow) -> CommitRecord {
-        CommitRecord(id: row[0].text ?? "", repoID: row[1].text ?? "", parentID: row[2].text, title: row[3].text ?? "",
-                     message: row[4].text ?? "", author: row[5].text ?? "", createdAt: row[6].int ?? 0)
+    static func commit(_ row: SQLRow) throws -> CommitRecord {
+        CommitRecord(id: try row.text("id"), repoID: try row.text("repo_id"), parentID: try row.optionalText("parent_id"),
+                     title: try row.text("title"), message: try row.text("message"), author: try row.text("author"),
+                     createdAt: try row.int("created_at"))
     }
 
-    static func file(_ row: SQLRow) -> FileRecord {
-        FileRecord(path: row[0].text ?? "", size: row[1].int ?? 0, gitOID: row[2].text ?? "", sha256: row[3].text ?? "",
-                   isLFS: row[4].int == 1, cid: row[5].text ?? "", lastCommitID: row[6].text ?? "")
+    static func file(_ row: SQLRow) throws -> FileRecord {
+        FileRecord(path: try row.text("path"), size: try row.int("size"), gitOID: try row.text("git_oid"),
+                   sha256: try row.text("sha256"), isLFS: try row.bool("is_lfs"), cid: try row.text("cid"),
+                   lastCommitID: try row.text("last_commit"))
     }
 
     static func insertCommit(_ tx: any SQLTransaction, _ c: CommitRecord) async throws {
@@ -31,7 +33,7 @@ extension HubDatabase {
     public func refs(repoID: String) async throws -> [RefRecord] {
         try await sql.transaction { tx in
             try await tx.query("SELECT name, commit_id FROM refs WHERE repo_id = ? ORDER BY name", [.text(repoID)])
-                .map { RefRecord(name: $0[0].text ?? "", commitID: $0[1].text ?? "") }
+                .map { RefRecord(name: try $0.text("name"), commitID: try $0.text("commit_id")) }
         }
     }
 
@@ -108,9 +110,10 @@ extension HubDatabase {
         let rows = try await sql.read(Self.resolveFileSQL,
                                       [.text(ref), SQLValue(commitID), .text(path), .text(type.rawValue), .text(namespace), .text(name)])
         guard let row = rows.first else { return nil }
-        let repo = Self.repo(Array(row[0..<7]))
-        let commit = row[7] == .null ? nil : Self.commit(Array(row[7..<14]))
-        let file = row[14] == .null ? nil : Self.file(Array(row[14..<21]))
+        // Three tables side by side (see resolveFileSQL); a LEFT JOIN that found nothing leaves its id NULL.
+        let repo = try Self.repo(row[0..<7])
+        let commit = row[7] == .null ? nil : try Self.commit(row[7..<14])
+        let file = row[14] == .null ? nil : try Self.file(row[14..<21])
         return (repo, commit, file)
     }
 
@@ -175,7 +178,7 @@ extension HubDatabase {
             }
             var files: [String: FileRecord] = [:]
             for row in try await tx.query("SELECT \(Self.fileColumns) FROM commit_files WHERE commit_id = ?", [.text(head)]) {
-                let f = Self.file(row)
+                let f = try Self.file(row)
                 files[f.path] = f
             }
             for change in changes {
@@ -224,7 +227,7 @@ extension HubDatabase {
     public func lfsObject(sha256: String) async throws -> LFSObjectRecord? {
         try await sql.transaction { tx in
             try await tx.one("SELECT sha256, size, cid FROM lfs_objects WHERE sha256 = ?", [.text(sha256)])
-                .map { LFSObjectRecord(sha256: $0[0].text ?? "", size: $0[1].int ?? 0, cid: $0[2].text ?? "") }
+                .map { LFSObjectRecord(sha256: try $0.text("sha256"), size: try $0.int("size"), cid: try $0.text("cid")) }
         }
     }
 
@@ -249,10 +252,11 @@ extension HubDatabase {
 
     static let discussionColumns = "repo_id, num, title, description, author, is_pr, status, created_at, base_commit"
 
-    static func discussion(_ row: SQLRow) -> DiscussionRecord {
-        DiscussionRecord(repoID: row[0].text ?? "", num: row[1].int ?? 0, title: row[2].text ?? "",
-                         description: row[3].text ?? "", author: row[4].text ?? "", isPullRequest: row[5].int == 1,
-                         status: row[6].text ?? "open", createdAt: row[7].int ?? 0, baseCommitID: row[8].text ?? "")
+    static func discussion(_ row: SQLRow) throws -> DiscussionRecord {
+        DiscussionRecord(repoID: try row.text("repo_id"), num: try row.int("num"), title: try row.text("title"),
+                         description: try row.text("description"), author: try row.text("author"),
+                         isPullRequest: try row.bool("is_pr"), status: try row.text("status"),
+                         createdAt: try row.int("created_at"), baseCommitID: try row.text("base_commit"))
     }
 
     /// Opens a discussion; a pull request also gets the ref `refs/pr/N` at the head of `main`.

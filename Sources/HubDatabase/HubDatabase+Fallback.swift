@@ -66,44 +66,10 @@ public struct MirroredResponseRecord: Sendable, Equatable {
     }
 }
 
-/// Fallback tables live beside the hub's own schema; they are created on first use with
-/// `IF NOT EXISTS`, so they need no entry in the hub's migration list.
+/// The pull-through mirror's tables, made by `Schema` migration 4 like every other table.
 extension HubDatabase {
-    public func prepareFallbackTables() async throws {
-        let i = sql.integerType
-        let statements = [
-            """
-            CREATE TABLE IF NOT EXISTS fallback_sources (id TEXT PRIMARY KEY, name TEXT NOT NULL, url TEXT NOT NULL,
-              source_type TEXT NOT NULL, priority \(i) NOT NULL, namespace TEXT NOT NULL, token TEXT,
-              enabled \(i) NOT NULL, created_at \(i) NOT NULL)
-            """,
-            """
-            CREATE TABLE IF NOT EXISTS fallback_files (type TEXT NOT NULL, namespace TEXT NOT NULL, name TEXT NOT NULL,
-              commit_id TEXT NOT NULL, path TEXT NOT NULL, size \(i) NOT NULL, git_oid TEXT NOT NULL, sha256 TEXT NOT NULL,
-              is_lfs \(i) NOT NULL, cid TEXT NOT NULL, source_name TEXT NOT NULL, source_url TEXT NOT NULL,
-              last_access \(i) NOT NULL, PRIMARY KEY (type, namespace, name, commit_id, path))
-            """,
-            "CREATE INDEX IF NOT EXISTS fallback_files_cid ON fallback_files(cid)",
-            "CREATE INDEX IF NOT EXISTS fallback_files_access ON fallback_files(last_access)",
-            """
-            CREATE TABLE IF NOT EXISTS fallback_refs (type TEXT NOT NULL, namespace TEXT NOT NULL, name TEXT NOT NULL,
-              revision TEXT NOT NULL, commit_id TEXT NOT NULL, updated_at \(i) NOT NULL, source_name TEXT NOT NULL,
-              source_url TEXT NOT NULL, PRIMARY KEY (type, namespace, name, revision))
-            """,
-            """
-            CREATE TABLE IF NOT EXISTS fallback_responses (type TEXT NOT NULL, namespace TEXT NOT NULL, name TEXT NOT NULL,
-              req_key TEXT NOT NULL, body TEXT NOT NULL, headers TEXT NOT NULL, source_name TEXT NOT NULL,
-              source_url TEXT NOT NULL, updated_at \(i) NOT NULL, PRIMARY KEY (type, namespace, name, req_key))
-            """,
-            """
-            CREATE TABLE IF NOT EXISTS fallback_leases (lease_key TEXT PRIMARY KEY, owner TEXT NOT NULL,
-              expires_at \(i) NOT NULL)
-            """,
-        ]
-        try await sql.transaction { tx in
-            for s in statements { try await tx.execute(s) }
-        }
-    }
+    /// Nothing left to do: opening the database made the fallback tables.
+    public func prepareFallbackTables() async throws {}
 
     // MARK: leases (one upstream download per file across every hub process on this database)
 
@@ -146,10 +112,11 @@ extension HubDatabase {
 
     static let sourceColumns = "id, name, url, source_type, priority, namespace, token, enabled, created_at"
 
-    static func fallbackSource(_ r: SQLRow) -> FallbackSourceRecord {
-        FallbackSourceRecord(id: r[0].text ?? "", name: r[1].text ?? "", url: r[2].text ?? "", sourceType: r[3].text ?? "",
-                             priority: r[4].int ?? 0, namespace: r[5].text ?? "", sealedToken: r[6].text,
-                             enabled: r[7].int == 1, createdAt: r[8].int ?? 0)
+    static func fallbackSource(_ r: SQLRow) throws -> FallbackSourceRecord {
+        FallbackSourceRecord(id: try r.text("id"), name: try r.text("name"), url: try r.text("url"),
+                             sourceType: try r.text("source_type"), priority: try r.int("priority"),
+                             namespace: try r.text("namespace"), sealedToken: try r.optionalText("token"),
+                             enabled: try r.bool("enabled"), createdAt: try r.int("created_at"))
     }
 
     public func fallbackSources() async throws -> [FallbackSourceRecord] {
@@ -190,11 +157,12 @@ extension HubDatabase {
 
     static let mirrorColumns = "type, namespace, name, commit_id, path, size, git_oid, sha256, is_lfs, cid, source_name, source_url, last_access"
 
-    static func mirrored(_ r: SQLRow) -> MirroredFileRecord {
-        MirroredFileRecord(sourceName: r[10].text ?? "", sourceURL: r[11].text ?? "", type: RepoType(rawValue: r[0].text ?? "") ?? .model,
-                           namespace: r[1].text ?? "", name: r[2].text ?? "", commitID: r[3].text ?? "", path: r[4].text ?? "",
-                           size: r[5].int ?? 0, gitOID: r[6].text ?? "", sha256: r[7].text ?? "", isLFS: r[8].int == 1,
-                           cid: r[9].text ?? "", lastAccess: r[12].int ?? 0)
+    static func mirrored(_ r: SQLRow) throws -> MirroredFileRecord {
+        MirroredFileRecord(sourceName: try r.text("source_name"), sourceURL: try r.text("source_url"),
+                           type: try repoType(r), namespace: try r.text("namespace"), name: try r.text("name"),
+                           commitID: try r.text("commit_id"), path: try r.text("path"), size: try r.int("size"),
+                           gitOID: try r.text("git_oid"), sha256: try r.text("sha256"), isLFS: try r.bool("is_lfs"),
+                           cid: try r.text("cid"), lastAccess: try r.int("last_access"))
     }
 
     public func mirroredFile(type: RepoType, namespace: String, name: String, commitID: String, path: String) async throws -> MirroredFileRecord? {
@@ -229,9 +197,9 @@ extension HubDatabase {
     public func mirroredUnpinnedBytes() async throws -> Int64 {
         try await sql.transaction { tx in
             try await tx.one("""
-                SELECT COALESCE(SUM(size), 0) FROM (SELECT cid, MAX(size) AS size FROM fallback_files
+                SELECT COALESCE(SUM(size), 0) AS total FROM (SELECT cid, MAX(size) AS size FROM fallback_files
                   WHERE cid NOT IN (SELECT cid FROM pins) GROUP BY cid) AS m
-                """, [])?[0].int ?? 0
+                """, [])?.int("total") ?? 0
         }
     }
 
@@ -239,9 +207,9 @@ extension HubDatabase {
     public func mirroredEvictionCandidates(limit: Int) async throws -> [(cid: String, size: Int64)] {
         try await sql.transaction { tx in
             try await tx.query("""
-                SELECT cid, MAX(size), MAX(last_access) AS last FROM fallback_files
+                SELECT cid, MAX(size) AS size, MAX(last_access) AS last FROM fallback_files
                 WHERE cid NOT IN (SELECT cid FROM pins) GROUP BY cid ORDER BY last, cid LIMIT ?
-                """, [.int(Int64(limit))]).map { ($0[0].text ?? "", $0[1].int ?? 0) }
+                """, [.int(Int64(limit))]).map { (try $0.text("cid"), try $0.int("size")) }
         }
     }
 
@@ -276,7 +244,8 @@ extension HubDatabase {
                 SELECT commit_id, updated_at, source_name, source_url FROM fallback_refs
                 WHERE type = ? AND namespace = ? AND name = ? AND revision = ?
                 """, [.text(type.rawValue), .text(namespace), .text(name), .text(revision)]).map {
-                MirroredRefRecord(commitID: $0[0].text ?? "", updatedAt: $0[1].int ?? 0, sourceName: $0[2].text ?? "", sourceURL: $0[3].text ?? "")
+                MirroredRefRecord(commitID: try $0.text("commit_id"), updatedAt: try $0.int("updated_at"),
+                                  sourceName: try $0.text("source_name"), sourceURL: try $0.text("source_url"))
             }
         }
     }
@@ -299,8 +268,9 @@ extension HubDatabase {
                 SELECT body, headers, source_name, source_url, updated_at FROM fallback_responses
                 WHERE type = ? AND namespace = ? AND name = ? AND req_key = ?
                 """, [.text(type.rawValue), .text(namespace), .text(name), .text(key)]).map {
-                MirroredResponseRecord(body: $0[0].text ?? "", headers: $0[1].text ?? "{}", sourceName: $0[2].text ?? "",
-                                       sourceURL: $0[3].text ?? "", updatedAt: $0[4].int ?? 0)
+                MirroredResponseRecord(body: try $0.text("body"), headers: try $0.text("headers"),
+                                       sourceName: try $0.text("source_name"), sourceURL: try $0.text("source_url"),
+                                       updatedAt: try $0.int("updated_at"))
             }
         }
     }

@@ -40,7 +40,7 @@ extension HubDatabase {
                 throw HubDatabaseError.notFound("organisation '\(name)'")
             }
             if let row = try await tx.one("SELECT type, name FROM repos WHERE namespace = ? ORDER BY type, name LIMIT 1", [.text(name)]) {
-                return OrgNotEmptyError(org: name, repo: "\(name)/\(row[1].text ?? "")", type: row[0].text ?? "")
+                return OrgNotEmptyError(org: name, repo: "\(name)/\(try row.text("name"))", type: try row.text("type"))
             }
             try await tx.execute("DELETE FROM org_members WHERE org_name = ?", [.text(name)])
             try await tx.execute("DELETE FROM orgs WHERE name = ?", [.text(name)])
@@ -95,18 +95,22 @@ extension HubDatabase {
             SELECT o.name, o.fullname, o.created_at, m.role FROM org_members m JOIN orgs o ON o.name = m.org_name
             WHERE m.user_name = ? ORDER BY o.name
             """, [.text(userName)]).map { row in
-            (Self.org(row), OrgRole(rawValue: row[3].text ?? "") ?? .read)
+            (try Self.org(row), try Self.role(row))
         }
     }
 
-    static func org(_ row: SQLRow) -> OrgRecord {
-        OrgRecord(name: row[0].text ?? "", fullname: row[1].text ?? "", createdAt: row[2].int ?? 0)
+    static func org(_ row: SQLRow) throws -> OrgRecord {
+        OrgRecord(name: try row.text("name"), fullname: try row.text("fullname"), createdAt: try row.int("created_at"))
     }
 
-    static func membership(_ row: SQLRow) -> OrgMembershipRecord {
-        // An unknown role (written by a newer hub) is read as the weakest one rather than failing the request.
-        OrgMembershipRecord(orgName: row[0].text ?? "", userName: row[1].text ?? "",
-                            role: OrgRole(rawValue: row[2].text ?? "") ?? .read, createdAt: row[3].int ?? 0)
+    static func membership(_ row: SQLRow) throws -> OrgMembershipRecord {
+        OrgMembershipRecord(orgName: try row.text("org_name"), userName: try row.text("user_name"),
+                            role: try role(row), createdAt: try row.int("created_at"))
+    }
+
+    /// An unknown role (written by a newer hub) is read as the weakest one rather than failing the request.
+    static func role(_ row: SQLRow) throws -> OrgRole {
+        OrgRole(rawValue: try row.text("role")) ?? .read
     }
 }
 

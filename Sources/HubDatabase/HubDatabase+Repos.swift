@@ -3,10 +3,17 @@ import Foundation
 extension HubDatabase {
     static let repoColumns = "id, type, namespace, name, private, created_at, last_modified"
 
-    static func repo(_ row: SQLRow) -> RepoRecord {
-        RepoRecord(id: row[0].text ?? "", type: RepoType(rawValue: row[1].text ?? "") ?? .model,
-                   namespace: row[2].text ?? "", name: row[3].text ?? "", isPrivate: row[4].int == 1,
-                   createdAt: row[5].int ?? 0, lastModified: row[6].int ?? 0)
+    static func repo(_ row: SQLRow) throws -> RepoRecord {
+        RepoRecord(id: try row.text("id"), type: try repoType(row), namespace: try row.text("namespace"),
+                   name: try row.text("name"), isPrivate: try row.bool("private"), createdAt: try row.int("created_at"),
+                   lastModified: try row.int("last_modified"))
+    }
+
+    /// A row's `type` column, which only the hub writes; anything else is a damaged row, not a model.
+    static func repoType(_ row: SQLRow) throws -> RepoType {
+        let raw = try row.text("type")
+        guard let type = RepoType(rawValue: raw) else { throw HubDatabaseError.backend("column 'type' holds '\(raw)', not a repo type") }
+        return type
     }
 
     /// Creates a repo with an initial commit on `main`.

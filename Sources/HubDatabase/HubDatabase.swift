@@ -1,5 +1,6 @@
 import Crypto
 import Foundation
+import Primitives
 import Logging
 
 /// The hub's metadata: users, tokens, repos, refs, commits with their file lists, LFS objects,
@@ -12,41 +13,28 @@ public final class HubDatabase: Sendable {
 
     /// Opens (creating if needed) an SQLite database file and brings its schema up to date.
     public static func sqlite(path: String) async throws -> HubDatabase {
-        let db = HubDatabase(executor: try SQLiteExecutor(path: path))
-        try await db.migrate()
-        return db
+        try sqliteNow(path: path)
+    }
+
+    /// `sqlite(path:)` for a caller that cannot await (the model server's initialiser). Opening and
+    /// migrating an SQLite file are synchronous anyway: GRDB's open blocks, and so does waiting for
+    /// another process's write lock.
+    package static func sqliteNow(path: String) throws -> HubDatabase {
+        let executor = try SQLiteExecutor(path: path)
+        try executor.migrate()
+        return HubDatabase(executor: executor)
     }
 
     /// Connects to PostgreSQL (`postgres://user:password@host:port/db`) and brings its schema up to date.
     public static func postgres(url: String, logger: Logger = Logger(label: "ipfs-accelerate.hubdb")) async throws -> HubDatabase {
         let db = HubDatabase(executor: try PostgresExecutor(url: url, logger: logger))
-        try await db.migrate()
+        try await db.sql.migrate()
         return db
     }
 
     public func close() async { await sql.close() }
 
     static func now() -> Int64 { Int64(Date().timeIntervalSince1970) }
-
-    // MARK: migrations
-
-    func migrate() async throws {
-        let intType = sql.integerType
-        let lockSQL = sql.migrationLockSQL
-        try await sql.transaction { tx in
-            if let lockSQL { try await tx.execute(lockSQL) }
-            try await tx.execute("CREATE TABLE IF NOT EXISTS schema_migrations (version \(intType) PRIMARY KEY)")
-            let done = Set(try await tx.query("SELECT version FROM schema_migrations", []).compactMap { $0[0].int })
-            for (index, statements) in Schema.migrations.enumerated() where !done.contains(Int64(index + 1)) {
-                for statement in statements {
-                    try await tx.execute(statement.replacingOccurrences(of: " INT ", with: " \(intType) ")
-                        .replacingOccurrences(of: " INT,", with: " \(intType),")
-                        .replacingOccurrences(of: " INT)", with: " \(intType))"))
-                }
-                try await tx.execute("INSERT INTO schema_migrations (version) VALUES (?)", [.int(Int64(index + 1))])
-            }
-        }
-    }
 
     // MARK: users and tokens
 
@@ -86,8 +74,8 @@ public final class HubDatabase: Sendable {
         }
     }
 
-    static func user(_ row: SQLRow) -> UserRecord {
-        UserRecord(name: row[0].text ?? "", isAdmin: row[1].int == 1, createdAt: row[2].int ?? 0)
+    static func user(_ row: SQLRow) throws -> UserRecord {
+        UserRecord(name: try row.text("name"), isAdmin: try row.bool("is_admin"), createdAt: try row.int("created_at"))
     }
 
     /// Stores a token's SHA-256 (never the token itself).
@@ -108,10 +96,13 @@ public final class HubDatabase: Sendable {
     /// The token with this SHA-256 and its user, if any.
     public func token(sha256: String) async throws -> (TokenRecord, UserRecord)? {
         guard let row = try await sql.read("""
-            SELECT t.id, t.user_name, t.display_name, t.can_write, t.created_at, u.name, u.is_admin, u.created_at
+            SELECT t.id, t.user_name, t.display_name, t.can_write, t.created_at, u.is_admin AS user_is_admin,
+              u.created_at AS user_created_at
             FROM tokens t JOIN users u ON u.name = t.user_name WHERE t.hash = ?
             """, [.text(sha256)]).first else { return nil }
-        return (Self.token(row), Self.user(Array(row[5...])))
+        let user = UserRecord(name: try row.text("user_name"), isAdmin: try row.bool("user_is_admin"),
+                              createdAt: try row.int("user_created_at"))
+        return (try Self.token(row), user)
     }
 
     public func tokens(userName: String) async throws -> [TokenRecord] {
@@ -130,9 +121,9 @@ public final class HubDatabase: Sendable {
         }
     }
 
-    static func token(_ row: SQLRow) -> TokenRecord {
-        TokenRecord(id: row[0].text ?? "", userName: row[1].text ?? "", displayName: row[2].text ?? "",
-                    canWrite: row[3].int == 1, createdAt: row[4].int ?? 0)
+    static func token(_ row: SQLRow) throws -> TokenRecord {
+        TokenRecord(id: try row.text("id"), userName: try row.text("user_name"), displayName: try row.text("display_name"),
+                    canWrite: try row.bool("can_write"), createdAt: try row.int("created_at"))
     }
 
     /// A new access token (`hf_` + 34 random letters and digits) and the SHA-256 hex the database keeps.
@@ -150,6 +141,6 @@ public final class HubDatabase: Sendable {
     }
 
     public static func tokenSHA256(_ token: String) -> String {
-        SHA256.hash(data: Data(token.utf8)).map { String(format: "%02x", $0) }.joined()
+        Hex.encode(SHA256.hash(data: Data(token.utf8)))
     }
 }

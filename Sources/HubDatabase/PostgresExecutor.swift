@@ -4,9 +4,7 @@ import PostgresNIO
 
 /// PostgreSQL through postgres-nio's pooled client; several hub instances may share one database.
 final class PostgresExecutor: SQLExecutor {
-    let integerType = "BIGINT"
     let rowLockClause = " FOR UPDATE"
-    let migrationLockSQL: String? = "SELECT pg_advisory_xact_lock(7261001)"
     private let client: PostgresClient
     private let runTask: Task<Void, Never>
     private let logger: Logger
@@ -57,6 +55,24 @@ final class PostgresExecutor: SQLExecutor {
         }
     }
 
+    func readNow(_ sql: String, _ args: [SQLValue]) throws -> [SQLRow] {
+        throw HubDatabaseError.invalidConfiguration("PostgreSQL cannot be read synchronously; use read")
+    }
+
+    /// Several hub instances may start at once: an advisory lock held to the end of the
+    /// transaction makes them migrate one after another, each seeing what the previous one recorded.
+    func migrate() async throws {
+        try await transaction { tx in
+            try await tx.execute("SELECT pg_advisory_xact_lock(7261001)")
+            try await tx.execute(Schema.migrationsTable(.postgres))
+            let applied = Set(try await tx.query("SELECT version FROM schema_migrations", []).map { try $0.int("version") })
+            for migration in Schema.pending(.postgres, applied: applied) {
+                for statement in migration.statements { try await tx.execute(statement) }
+                try await tx.execute("INSERT INTO schema_migrations (version) VALUES (?)", [.int(migration.version)])
+            }
+        }
+    }
+
     func close() async {
         runTask.cancel()
     }
@@ -84,20 +100,27 @@ struct PostgresTransaction: SQLTransaction {
 
     static func decode(_ rows: PostgresRowSequence) async throws -> [SQLRow] {
         var out: [SQLRow] = []
+        var columns: [String]?
         for try await row in rows {
-            var values: SQLRow = []
+            var values: [SQLValue] = []
+            if columns == nil { columns = row.map(\.columnName) }
             for cell in row {
                 if cell.bytes == nil {
                     values.append(.null)
                 } else if cell.dataType == .int8 || cell.dataType == .int4 || cell.dataType == .int2 {
                     values.append(.int(try cell.decode(Int64.self)))
                 } else if cell.dataType == .numeric {
-                    values.append(.int(Int64(try cell.decode(String.self)) ?? 0))
+                    // SUM over BIGINT is NUMERIC; the hub's sums are whole numbers that fit 64 bits.
+                    let text = try cell.decode(String.self)
+                    guard let v = Int64(text) else {
+                        throw HubDatabaseError.backend("column '\(cell.columnName)' holds \(text), not a 64-bit integer")
+                    }
+                    values.append(.int(v))
                 } else {
                     values.append(.text(try cell.decode(String.self)))
                 }
             }
-            out.append(values)
+            out.append(SQLRow(columns: columns ?? [], values: values))
         }
         return out
     }

@@ -1,15 +1,15 @@
 import Foundation
+import Primitives
 import GRDB
 
 /// SQLite through GRDB in WAL mode: one writer connection whose transactions are serialised by an
 /// async lock (so a transaction body may await between statements), and a pool of reader
 /// connections for the single-statement reads of the download path, which never wait for a writer.
 final class SQLiteExecutor: SQLExecutor {
-    let integerType = "INTEGER"
     let rowLockClause = ""
-    let migrationLockSQL: String? = nil
     private let pool: DatabasePool
-    private let lock = AsyncLock()
+    /// SQLite's one writer connection runs one transaction at a time, callers in arrival order.
+    private let lock = AsyncSemaphore(1)
 
     init(path: String) throws {
         var config = Configuration()
@@ -34,14 +34,15 @@ final class SQLiteExecutor: SQLExecutor {
     }
 
     func transaction<T: Sendable>(_ body: @Sendable (any SQLTransaction) async throws -> T) async throws -> T {
-        await lock.lock()
+        // A caller cancelled while waiting leaves before BEGIN: nothing to roll back.
+        do { try await lock.acquire() } catch { throw Self.mapped(error) }
         do {
             try control("BEGIN IMMEDIATE")
             let tx = SQLiteTransaction(pool: pool)
             do {
                 let result = try await body(tx)
                 try control("COMMIT")
-                await lock.unlock()
+                await lock.release()
                 return result
             } catch {
                 // Must run even in a cancelled task: GRDB's async calls would refuse with CancellationError
@@ -50,7 +51,7 @@ final class SQLiteExecutor: SQLExecutor {
                 throw error
             }
         } catch {
-            await lock.unlock()
+            await lock.release()
             throw Self.mapped(error)
         }
     }
@@ -59,8 +60,34 @@ final class SQLiteExecutor: SQLExecutor {
     /// less than the two thread wake-ups that a hop to GRDB's queue and back would cost per request.
     /// WAL readers never wait for the writer, so the caller blocks only for the query itself.
     func read(_ sql: String, _ args: [SQLValue]) async throws -> [SQLRow] {
+        try readNow(sql, args)
+    }
+
+    func readNow(_ sql: String, _ args: [SQLValue]) throws -> [SQLRow] {
         do {
-            return try readOnCallingThread(sql, args)
+            // One statement is atomic by itself: no BEGIN/COMMIT around it (GRDB's `read` would add them).
+            return try pool.unsafeRead { db in try Self.run(db, sql, args) }
+        } catch {
+            throw Self.mapped(error)
+        }
+    }
+
+    /// Synchronous, so that an SQLite database can be opened where the caller cannot await (see
+    /// `HubDatabase.sqliteNow`). It runs at open, before anyone else uses this executor, so it need
+    /// not take `lock`; BEGIN IMMEDIATE excludes other processes migrating the same file.
+    func migrate() throws {
+        do {
+            try pool.writeWithoutTransaction { db in
+                try db.inTransaction(.immediate) {
+                    try db.execute(sql: Schema.migrationsTable(.sqlite))
+                    let applied = Set(try Int64.fetchAll(db, sql: "SELECT version FROM schema_migrations"))
+                    for migration in Schema.pending(.sqlite, applied: applied) {
+                        for statement in migration.statements { try db.execute(sql: statement) }
+                        try db.execute(sql: "INSERT INTO schema_migrations (version) VALUES (?)", arguments: [migration.version])
+                    }
+                    return .commit
+                }
+            }
         } catch {
             throw Self.mapped(error)
         }
@@ -70,11 +97,6 @@ final class SQLiteExecutor: SQLExecutor {
     /// cancellation: a transaction is always closed by the task that opened it.
     private func control(_ statement: String) throws {
         try pool.writeWithoutTransaction { db in try db.execute(sql: statement) }
-    }
-
-    private func readOnCallingThread(_ sql: String, _ args: [SQLValue]) throws -> [SQLRow] {
-        // One statement is atomic by itself: no BEGIN/COMMIT around it (GRDB's `read` would add them).
-        try pool.unsafeRead { db in try Self.run(db, sql, args) }
     }
 
     func close() async {
@@ -98,10 +120,11 @@ final class SQLiteExecutor: SQLExecutor {
         })
         let statement = try db.cachedStatement(sql: sql)
         try statement.setArguments(arguments)
+        let columns = statement.columnNames
         var out: [SQLRow] = []
         let cursor = try Row.fetchCursor(statement)
         while let row = try cursor.next() {
-            var values: SQLRow = []
+            var values: [SQLValue] = []
             values.reserveCapacity(row.count)
             for i in 0..<row.count {
                 let dbValue: DatabaseValue = row[i]
@@ -113,7 +136,7 @@ final class SQLiteExecutor: SQLExecutor {
                 case .null: values.append(.null)
                 }
             }
-            out.append(values)
+            out.append(SQLRow(columns: columns, values: values))
         }
         return out
     }

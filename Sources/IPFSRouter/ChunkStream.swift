@@ -1,11 +1,12 @@
 import Foundation
+import Primitives
 
 /// Turns a blocking, callback-style producer (the exporter, the CAR writer) into an async stream
 /// with back-pressure: the producer runs on its own thread and waits while `window` chunks are
 /// unread, so a slow reader never makes a whole model pile up in memory.
 func boundedStream(window: Int = 8, _ produce: @escaping @Sendable (_ emit: (Data) throws -> Void) throws -> Void) -> AsyncThrowingStream<Data, any Error> {
     let slots = DispatchSemaphore(value: window)
-    let stopped = LockedBox(false)
+    let stopped = Locked(false)
     let (inner, continuation) = AsyncThrowingStream<Data, any Error>.makeStream()
     continuation.onTermination = { _ in
         stopped.set(true)

@@ -1,5 +1,6 @@
 import AsyncHTTPClient
 import Foundation
+import HTTPSupport
 import NIOCore
 import NIOHTTP1
 
@@ -63,7 +64,7 @@ public final class IPFSKitBackend: IPFSBackend, @unchecked Sendable {
         let t = t ?? timeout
         let resp: HTTPClientResponse
         do { resp = try await kubo.client.execute(req, timeout: .milliseconds(Int64(t * 1000))) } catch {
-            throw BackendError.unavailable("IPFS Cluster at \(clusterURL): \(KuboRPCClient.describeTransport(error))")
+            throw BackendError.unavailable("IPFS Cluster at \(clusterURL): \(TransportFailure(error).describe())")
         }
         let body = try await kubo.collect(resp, limit: 16 << 20)
         if resp.status == .notFound { throw BackendError.notFound(path) }

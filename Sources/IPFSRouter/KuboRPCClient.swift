@@ -1,5 +1,6 @@
 import AsyncHTTPClient
 import Foundation
+import HTTPSupport
 import NIOCore
 import NIOHTTP1
 
@@ -11,34 +12,16 @@ public struct KuboRPCClient: Sendable {
     let timeout: Double
     let client: HTTPClient
 
-    public init(baseURL: String, timeout: Double, client: HTTPClient = KuboRPCClient.sharedClient) {
+    public init(baseURL: String, timeout: Double, client: HTTPClient = OutboundHTTP.rpc) {
         self.baseURL = baseURL.hasSuffix("/") ? String(baseURL.dropLast()) : baseURL
         self.timeout = timeout
         self.client = client
     }
 
-    /// One client for the process. A refused connection fails at once instead of being retried
-    /// with back-off until the deadline (AsyncHTTPClient's default), so a dead node is noticed fast.
-    public static let sharedClient: HTTPClient = {
-        var config = HTTPClient.Configuration()
-        config.connectionPool.retryConnectionEstablishment = false
-        config.timeout.connect = .seconds(5)
-        return HTTPClient(eventLoopGroupProvider: .singleton, configuration: config)
-    }()
-
-    static func query(_ params: [(String, String)]) -> String {
-        var allowed = CharacterSet.alphanumerics
-        allowed.insert(charactersIn: "-._~")
-        let q = params.map { k, v in
-            "\(k)=\(v.addingPercentEncoding(withAllowedCharacters: allowed) ?? v)"
-        }.joined(separator: "&")
-        return q.isEmpty ? "" : "?" + q
-    }
-
     /// Sends a request and returns the response once its head arrived and the status is 200.
     func send(_ command: String, _ params: [(String, String)] = [], body: HTTPClientRequest.Body? = nil,
               contentType: String? = nil, timeout: Double? = nil, cid: String? = nil) async throws -> HTTPClientResponse {
-        var req = HTTPClientRequest(url: baseURL + "/api/v0/" + command + Self.query(params))
+        var req = HTTPClientRequest(url: baseURL + "/api/v0/" + command + PercentEncoding.query(params))
         req.method = .POST
         if let body { req.body = body }
         if let contentType { req.headers.add(name: "Content-Type", value: contentType) }
@@ -46,10 +29,10 @@ public struct KuboRPCClient: Sendable {
         let resp: HTTPClientResponse
         do {
             resp = try await client.execute(req, timeout: .milliseconds(Int64(t * 1000)))
-        } catch let e as HTTPClientError where e == .deadlineExceeded || e == .readTimeout || e == .connectTimeout {
-            throw BackendError.timedOut(seconds: t, what: "Kubo RPC \(command) at \(baseURL)")
         } catch {
-            throw BackendError.unavailable("Kubo RPC at \(baseURL): \(Self.describeTransport(error))")
+            let failure = TransportFailure(error)
+            if failure == .timedOut { throw BackendError.timedOut(seconds: t, what: "Kubo RPC \(command) at \(baseURL)") }
+            throw BackendError.unavailable("Kubo RPC at \(baseURL): \(failure.describe())")
         }
         guard resp.status == .ok else {
             let raw = (try? await resp.body.collect(upTo: 1 << 20)).map { String(buffer: $0) } ?? ""
@@ -71,12 +54,6 @@ public struct KuboRPCClient: Sendable {
             || m.contains("is not pinned") || m.contains("not pinned")
     }
 
-    static func describeTransport(_ error: any Error) -> String {
-        let s = String(describing: error)
-        if s.contains("connectionRefused") || s.contains("Connection refused") { return "connection refused" }
-        if s.contains("remoteConnectionClosed") { return "connection closed by the server" }
-        return s
-    }
 
     func collect(_ resp: HTTPClientResponse, limit: Int = Int.max) async throws -> Data {
         var out = Data()
@@ -86,7 +63,7 @@ public struct KuboRPCClient: Sendable {
                 out.append(contentsOf: chunk.readableBytesView)
             }
         } catch let e as BackendError { throw e } catch {
-            throw BackendError.unavailable("Kubo RPC at \(baseURL) broke off mid-response: \(Self.describeTransport(error))")
+            throw BackendError.unavailable("Kubo RPC at \(baseURL) broke off mid-response: \(TransportFailure(error).describe())")
         }
         return out
     }
@@ -101,7 +78,7 @@ public struct KuboRPCClient: Sendable {
                     }
                     continuation.finish()
                 } catch {
-                    continuation.finish(throwing: BackendError.unavailable("Kubo RPC at \(base) broke off mid-stream: \(Self.describeTransport(error))"))
+                    continuation.finish(throwing: BackendError.unavailable("Kubo RPC at \(base) broke off mid-stream: \(TransportFailure(error).describe())"))
                 }
             }
             continuation.onTermination = { _ in task.cancel() }

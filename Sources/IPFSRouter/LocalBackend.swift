@@ -2,6 +2,7 @@ import BlockStore
 import Foundation
 import Multiformats
 import UnixFS
+import Primitives
 
 /// The `hf_cache` backend: the embedded local store (flatfs blocks + pins in the data directory,
 /// `$HF_HOME/ipfs_accelerate` by default, beside the Hugging Face cache). No external dependency;
@@ -39,11 +40,7 @@ public final class LocalBackend: IPFSBackend, @unchecked Sendable {
     /// not starve the few cooperative threads timers and servers need), mapping "not here" to
     /// `.notFound` and everything else to a failure.
     func local<T: Sendable>(_ cid: String?, _ body: @escaping @Sendable () throws -> T) async throws -> T {
-        try await withCheckedThrowingContinuation { (c: CheckedContinuation<T, any Error>) in
-            DispatchQueue.global(qos: .userInitiated).async {
-                c.resume(with: Result { try Self.mapErrors(cid, body) })
-            }
-        }
+        try await runBlocking { try Self.mapErrors(cid, body) }
     }
 
     static func mapErrors<T>(_ cid: String?, _ body: () throws -> T) throws -> T {

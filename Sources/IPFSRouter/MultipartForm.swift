@@ -1,5 +1,6 @@
 import AsyncHTTPClient
 import Foundation
+import HTTPSupport
 import NIOCore
 
 /// A `multipart/form-data` body as Kubo's `ipfs` CLI sends it: one `file` part per entry, folders as
@@ -39,9 +40,7 @@ struct MultipartForm: Sendable {
     }
 
     private func header(_ p: Part) -> Data {
-        var allowed = CharacterSet.alphanumerics
-        allowed.insert(charactersIn: "-._~ ")
-        let escaped = p.filename.addingPercentEncoding(withAllowedCharacters: allowed) ?? p.filename
+        let escaped = PercentEncoding.encode(p.filename, extraAllowed: " ")
         let type: String
         switch p.source { case .directory: type = "application/x-directory"; default: type = "application/octet-stream" }
         return Data(("--\(boundary)\r\nContent-Disposition: form-data; name=\"file\"; filename=\"\(escaped)\"\r\n"

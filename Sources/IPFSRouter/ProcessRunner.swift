@@ -1,4 +1,5 @@
 import Foundation
+import Primitives
 
 /// Runs a command with a deadline: on expiry it is sent SIGTERM, then SIGKILL, and the caller gets
 /// `BackendError.timedOut` (the seed's reference ran the Kubo CLI with no timeout at all).
@@ -34,7 +35,7 @@ struct ProcessRunner: Sendable {
         return try await withTimeout(timeout, what: what) {
             try await withTaskCancellationHandler {
                 try await withCheckedThrowingContinuation { (c: CheckedContinuation<Output, any Error>) in
-                    let outData = LockedBox(Data()), errData = LockedBox(Data())
+                    let outData = Locked(Data()), errData = Locked(Data())
                     let group = DispatchGroup()
                     group.enter()
                     group.enter()

@@ -1,4 +1,5 @@
 import Foundation
+import Primitives
 
 /// A one-shot box guarding a continuation so that exactly one of the racing tasks resumes it.
 final class ResumeOnce<T: Sendable>: @unchecked Sendable {
@@ -23,8 +24,8 @@ final class ResumeOnce<T: Sendable>: @unchecked Sendable {
 public func withTimeout<T: Sendable>(
     _ seconds: Double, what: String, _ operation: @escaping @Sendable () async throws -> T
 ) async throws -> T {
-    let work = LockedBox<Task<Void, Never>?>(nil)
-    let timer = LockedBox<Task<Void, Never>?>(nil)
+    let work = Locked<Task<Void, Never>?>(nil)
+    let timer = Locked<Task<Void, Never>?>(nil)
     return try await withTaskCancellationHandler {
         try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<T, any Error>) in
             let once = ResumeOnce(continuation)
@@ -48,15 +49,4 @@ public func withTimeout<T: Sendable>(
         work.get()?.cancel()
         timer.get()?.cancel()
     }
-}
-
-/// A tiny lock-protected value for sharing between tasks.
-final class LockedBox<T: Sendable>: @unchecked Sendable {
-    private let lock = NSLock()
-    private var value: T
-    init(_ value: T) { self.value = value }
-    func get() -> T { lock.lock(); defer { lock.unlock() }; return value }
-    func set(_ v: T) { lock.lock(); value = v; lock.unlock() }
-    @discardableResult
-    func update<R>(_ body: (inout T) -> R) -> R { lock.lock(); defer { lock.unlock() }; return body(&value) }
 }

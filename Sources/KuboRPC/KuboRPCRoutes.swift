@@ -5,6 +5,7 @@ import IPFSRouter
 import Logging
 import NIOCore
 import UnixFS
+import Primitives
 
 /// The subset of Kubo's HTTP RPC API (`POST /api/v0/...`) that `ipfs-accelerate serve` answers,
 /// on top of a backend (normally the local store), with Kubo's JSON shapes and error format, so
@@ -141,8 +142,8 @@ public struct KuboRPCRoutes: Sendable {
         var tops: [String] = []
         for part in form.parts {
             let name = part.filename ?? "data"
-            let comps = name.split(separator: "/").map(String.init)
-            guard !comps.isEmpty, !comps.contains(".."), !comps.contains("."), !name.hasPrefix("/") else {
+            // Extra slashes (`a//b`, `dir/`) are read past, as they always were, so uploads that worked still do.
+            guard let comps = (try? RelativePath.segments(name, emptySegments: .skip))?.map(String.init) else {
                 throw KuboRPCError.client("invalid file name \"\(name)\"")
             }
             if !tops.contains(comps[0]) { tops.append(comps[0]) }

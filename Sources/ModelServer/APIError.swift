@@ -1,6 +1,7 @@
 import Foundation
 import HTTPTypes
 import Hummingbird
+import HTTPSupport
 
 /// An error in OpenAI's shape: `{"error":{"message","type","param","code"}}` with an HTTP status.
 public struct APIError: Error, Sendable, Equatable, CustomStringConvertible {
@@ -57,7 +58,7 @@ public struct APIError: Error, Sendable, Equatable, CustomStringConvertible {
 
     /// The error as a response with its headers.
     func response(extraHeaders: [String: String] = [:]) -> Response {
-        var r = JSON.response(json, status: status)
+        var r = JSONResponse.make(json, status: status)
         for (k, v) in headers.merging(extraHeaders, uniquingKeysWith: { a, _ in a }) {
             if let name = HTTPField.Name(k) { r.headers[name] = v }
         }
@@ -68,12 +69,6 @@ public struct APIError: Error, Sendable, Equatable, CustomStringConvertible {
 /// JSON in and out through Foundation's serializer: the request shapes are validated key by key,
 /// which a Codable decoder would silently skip.
 enum JSON {
-    static func response(_ object: Any, status: HTTPResponse.Status = .ok) -> Response {
-        let data = (try? JSONSerialization.data(withJSONObject: object, options: [.withoutEscapingSlashes])) ?? Data("{}".utf8)
-        return Response(status: status, headers: [.contentType: "application/json"],
-                        body: .init(byteBuffer: ByteBuffer(bytes: data)))
-    }
-
     static func encode(_ object: Any) -> Data {
         (try? JSONSerialization.data(withJSONObject: object, options: [.withoutEscapingSlashes])) ?? Data("{}".utf8)
     }

@@ -1,6 +1,7 @@
 import Crypto
 import Foundation
 import HTTPTypes
+import HubDatabase
 import Hummingbird
 
 /// Who is calling, as far as the controls care.

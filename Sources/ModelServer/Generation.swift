@@ -2,6 +2,7 @@ import Foundation
 import Hummingbird
 import Inference
 import NIOCore
+import HTTPSupport
 
 /// /v1/completions and /v1/chat/completions.
 extension ModelServer {
@@ -173,9 +174,7 @@ extension ModelServer {
         return r
     }
 
-    static func jsonResponse(_ data: Data) -> Response {
-        Response(status: .ok, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(bytes: data)))
-    }
+    static func jsonResponse(_ data: Data) -> Response { JSONResponse.make(data: data) }
 
     static func chatLogprob(_ t: GeneratedToken) -> [String: Any] {
         ["token": t.text, "logprob": Double(t.logprob), "bytes": Array(t.text.utf8).map(Int.init),

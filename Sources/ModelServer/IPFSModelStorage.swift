@@ -1,6 +1,7 @@
 import BlockStore
 import Foundation
 import Multiformats
+import Primitives
 import UnixFS
 
 /// Model folders stored by content in the data directory's block store (the same store the
@@ -41,9 +42,8 @@ public struct IPFSModelStorage: Sendable {
     /// Runs blocking file work off the async executor, counting it in the hf_server_ipfs_* metrics.
     private func measured<T: Sendable>(_ operation: String, _ work: @escaping @Sendable () throws -> T) async throws -> T {
         let started = systemMonotonicClock()
-        let result: Result<T, any Error> = await withCheckedContinuation { c in
-            DispatchQueue.global(qos: .userInitiated).async { c.resume(returning: Result { try work() }) }
-        }
+        let result: Result<T, any Error>
+        do { result = .success(try await runBlocking(work)) } catch { result = .failure(error) }
         let labels = ["operation": operation, "backend": "local"]
         metrics?.count("hf_server_ipfs_operations_total", labels.merging(["status": (try? result.get()) == nil ? "error" : "success"]) { a, _ in a })
         metrics?.seconds("hf_server_ipfs_operation_duration_seconds", labels, systemMonotonicClock() - started)

@@ -1,30 +1,7 @@
-import Crypto
 import Foundation
-import GRDB
 import HubDatabase
 
-/// An API key as stored: only its SHA-256 is kept; `keyID` is the hash's first 16 hex digits.
-public struct APIKeyRecord: Codable, Sendable, Equatable, FetchableRecord, PersistableRecord {
-    public static let databaseTableName = "model_server_api_keys"
-
-    public var keyID: String
-    public var keyHash: String
-    public var name: String
-    /// Requests per minute; nil: the server's default.
-    public var rateLimit: Int?
-    /// nil: every model.
-    public var allowedModels: [String]?
-    public var priority: String?
-    public var createdAt: Date
-    public var revokedAt: Date?
-
-    enum CodingKeys: String, CodingKey {
-        case keyID = "key_id", keyHash = "key_hash", name, rateLimit = "rate_limit"
-        case allowedModels = "allowed_models", priority, createdAt = "created_at", revokedAt = "revoked_at"
-    }
-
-    public var isRevoked: Bool { revokedAt != nil }
-
+extension APIKeyRecord {
     var publicJSON: [String: Any] {
         let f = ISO8601DateFormatter()
         return ["key_id": keyID, "name": name, "rate_limit": rateLimit as Any? ?? NSNull(),
@@ -34,37 +11,31 @@ public struct APIKeyRecord: Codable, Sendable, Equatable, FetchableRecord, Persi
     }
 }
 
-/// Keys in the data directory's database (the hub's `hub.sqlite`, in a table and migration of
-/// the model server's own), mirrored in memory so checking a key costs no query.
+/// The model server's API keys: stored in the data directory's database (the hub's `hub.sqlite`,
+/// table `api_keys` of `HubDatabase`'s schema) and mirrored in memory so checking a key costs no query.
 public final class KeyStore: Sendable {
-    private let db: any DatabaseWriter
+    private let db: HubDatabase
     private let byHash: Locked<[String: APIKeyRecord]>
 
+    /// Opens (creating and migrating if needed) the SQLite file at `path` and loads its keys. Synchronous:
+    /// the model server's initialiser, which makes the store, cannot await.
     public init(path: String) throws {
-        var config = Configuration()
-        config.busyMode = .timeout(10)
-        let pool = try DatabasePool(path: path, configuration: config)
-        var migrator = DatabaseMigrator()
-        migrator.registerMigration("model_server_v1_api_keys") { db in
-            try db.create(table: APIKeyRecord.databaseTableName) { t in
-                t.primaryKey("key_id", .text)
-                t.column("key_hash", .text).notNull().unique()
-                t.column("name", .text).notNull()
-                t.column("rate_limit", .integer)
-                t.column("allowed_models", .text)
-                t.column("priority", .text)
-                t.column("created_at", .datetime).notNull()
-                t.column("revoked_at", .datetime)
-            }
-        }
-        try migrator.migrate(pool)
-        db = pool
-        let all = try pool.read { try APIKeyRecord.fetchAll($0) }
-        byHash = Locked(Dictionary(all.map { ($0.keyHash, $0) }, uniquingKeysWith: { a, _ in a }))
+        db = try HubDatabase.sqliteNow(path: path)
+        byHash = Locked(Self.index(try db.apiKeysNow()))
+    }
+
+    /// A store over an open database (either engine).
+    public init(database: HubDatabase) async throws {
+        db = database
+        byHash = Locked(Self.index(try await database.apiKeys()))
+    }
+
+    private static func index(_ keys: [APIKeyRecord]) -> [String: APIKeyRecord] {
+        Dictionary(keys.map { ($0.keyHash, $0) }, uniquingKeysWith: { a, _ in a })
     }
 
     public static func hash(_ key: String) -> String {
-        SHA256.hash(data: Data(key.utf8)).map { String(format: "%02x", $0) }.joined()
+        HubDatabase.tokenSHA256(key)
     }
 
     /// A new key; the clear text is returned once and never stored.
@@ -74,7 +45,7 @@ public final class KeyStore: Sendable {
         let record = APIKeyRecord(keyID: String(h.prefix(16)), keyHash: h, name: name, rateLimit: rateLimit,
                                   allowedModels: allowedModels, priority: priority?.name,
                                   createdAt: Date(timeIntervalSince1970: Date().timeIntervalSince1970.rounded(.down)), revokedAt: nil)
-        try await db.write { try record.insert($0) }
+        try await db.createAPIKey(record)
         byHash.withLock { $0[h] = record }
         return (key, record)
     }
@@ -91,13 +62,10 @@ public final class KeyStore: Sendable {
 
     /// false when no such key exists.
     public func revoke(keyID: String) async throws -> Bool {
-        guard var record = byHash.withLock({ $0.values.first { $0.keyID == keyID } }) else { return false }
-        if record.revokedAt == nil {
-            record.revokedAt = Date()
-            let updated = record
-            try await db.write { try updated.update($0) }
-            byHash.withLock { $0[updated.keyHash] = updated }
-        }
+        guard let known = byHash.withLock({ $0.values.first { $0.keyID == keyID } }) else { return false }
+        if known.isRevoked { return true }
+        guard let stored = try await db.revokeAPIKey(keyID: keyID, at: Date()) else { return false }
+        byHash.withLock { $0[stored.keyHash] = stored }
         return true
     }
 }

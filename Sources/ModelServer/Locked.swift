@@ -1,18 +1,8 @@
 import Foundation
+import Primitives
 
-/// A value guarded by a lock, for state touched from request tasks and compute threads alike.
-final class Locked<Value>: @unchecked Sendable {
-    private var value: Value
-    private let lock = NSLock()
-
-    init(_ value: Value) { self.value = value }
-
-    func withLock<R>(_ body: (inout Value) throws -> R) rethrows -> R {
-        lock.lock()
-        defer { lock.unlock() }
-        return try body(&value)
-    }
-}
+/// The shared lock box (Sources/Primitives/Locked.swift), under the name this target's files use.
+typealias Locked = Primitives.Locked
 
 /// Monotonic seconds; controls take a clock so tests can move time.
 public typealias MonotonicClock = @Sendable () -> Double

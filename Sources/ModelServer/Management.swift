@@ -1,5 +1,6 @@
 import Foundation
 import Hummingbird
+import HTTPSupport
 
 /// /v1/models, /models/load|unload, /status and the admin routes.
 extension ModelServer {
@@ -15,14 +16,14 @@ extension ModelServer {
             data.append(["id": name, "object": "model", "created": Int(startedAt.timeIntervalSince1970),
                          "owned_by": "ipfs-accelerate", "loaded": false])
         }
-        return JSON.response(["object": "list", "data": data])
+        return JSONResponse.make(["object": "list", "data": data])
     }
 
     func describeModel(_ id: String) async throws(APIError) -> Response {
         guard let h = await registry.loaded().first(where: { $0.name == id }) else {
             throw APIError.modelNotFound(id, "it is not loaded")
         }
-        return JSON.response(["id": h.name, "object": "model", "created": Int(h.loadedAt.timeIntervalSince1970),
+        return JSONResponse.make(["id": h.name, "object": "model", "created": Int(h.loadedAt.timeIntervalSince1970),
                               "owned_by": "ipfs-accelerate", "loaded": true, "type": h.kind])
     }
 
@@ -53,7 +54,7 @@ extension ModelServer {
         let wasLoaded = await registry.isLoaded(name)
         let h = try await model(name)
         if config.enableCircuitBreaker { breakers.recordSuccess(name) }
-        return JSON.response(["status": wasLoaded ? "already_loaded" : "loaded", "model_id": name, "type": h.kind,
+        return JSONResponse.make(["status": wasLoaded ? "already_loaded" : "loaded", "model_id": name, "type": h.kind,
                               "hardware": "cpu", "memory_bytes": h.memoryBytes, "load_seconds": h.loadSeconds,
                               "warmup_seconds": h.warmupSeconds, "cid": h.cid as Any? ?? NSNull(),
                               "path": h.location.path])
@@ -64,7 +65,7 @@ extension ModelServer {
         try p.only(["model_id"])
         let name = try p.requiredString("model_id")
         guard await registry.unload(name) != nil else { throw APIError.modelNotFound(name, "it is not loaded") }
-        return JSON.response(["status": "unloaded", "model_id": name])
+        return JSONResponse.make(["status": "unloaded", "model_id": name])
     }
 
     func statusResponse() async -> Response {
@@ -101,7 +102,7 @@ extension ModelServer {
                          "request_queue": config.enableRequestQueue, "batching": config.enableBatching, "caching": config.enableCaching,
                          "circuit_breaker": config.enableCircuitBreaker, "metrics": config.enableMetrics],
         ]
-        return JSON.response(body)
+        return JSONResponse.make(body)
     }
 
     func queueStatsJSON(_ q: RequestQueue.Stats) -> [String: Any] {
@@ -112,7 +113,7 @@ extension ModelServer {
          "max_concurrent": config.maxConcurrentRequests, "timeout_seconds": config.queueTimeoutSeconds]
     }
 
-    func queueStats() -> Response { JSON.response(queueStatsJSON(queue.stats)) }
+    func queueStats() -> Response { JSONResponse.make(queueStatsJSON(queue.stats)) }
 
     func generateKey(_ request: Request) async throws(APIError) -> Response {
         guard let keys else { throw APIError.server("No key database is configured.", code: "no_key_store") }
@@ -158,14 +159,14 @@ extension ModelServer {
             var body = record.publicJSON
             body["api_key"] = key
             body["rate_limit"] = record.rateLimit ?? config.defaultRateLimit
-            return JSON.response(body)
+            return JSONResponse.make(body)
         } catch {
             throw APIError.server("The key could not be stored: \(error)", code: "key_store_failed")
         }
     }
 
     func listKeys() -> Response {
-        JSON.response(["keys": (keys?.list() ?? []).map(\.publicJSON)])
+        JSONResponse.make(["keys": (keys?.list() ?? []).map(\.publicJSON)])
     }
 
     func revokeKey(_ id: String) async throws(APIError) -> Response {
@@ -175,6 +176,6 @@ extension ModelServer {
         guard found else {
             throw APIError(status: .notFound, message: "No API key with id '\(id)'.", type: "invalid_request_error", param: "key_id", code: "key_not_found")
         }
-        return JSON.response(["key_id": id, "revoked": true])
+        return JSONResponse.make(["key_id": id, "revoked": true])
     }
 }

@@ -1,6 +1,7 @@
 import Foundation
 import Inference
 import Multiformats
+import Primitives
 
 public enum ModelServerError: Error, CustomStringConvertible, Sendable {
     /// The name resolves to nothing: no such folder, hub repository or CID.
@@ -85,8 +86,7 @@ public struct ModelSource: Sendable {
                 guard fm.fileExists(atPath: real) else { throw ModelServerError.modelNotFound("no file or folder at \(expanded)") }
                 return URL(fileURLWithPath: real)
             }
-            let parts = name.split(separator: "/")
-            if parts.count == 2, parts.allSatisfy({ !$0.isEmpty && $0 != ".." && $0 != "." }) {
+            if (try? RelativePath.segments(name, emptySegments: .skip))?.count == 2 {
                 let local = dataDir.appendingPathComponent("models").appendingPathComponent(name)
                 if fm.fileExists(atPath: local.path) { return local }
                 if let hubRepo, let url = try await hubRepo(name) { return url }
@@ -142,7 +142,7 @@ actor ModelRegistry {
     struct Stats: Sendable { var loads = 0, hits = 0, misses = 0, evictions = 0, failures = 0 }
 
     private var entries: [String: (handle: ModelHandle, used: UInt64)] = [:]
-    private var inFlight: [String: Task<ModelHandle, any Error>] = [:]
+    private let loads = SingleFlight<String, ModelHandle>()
     private var tick: UInt64 = 0
     private(set) var stats = Stats()
 
@@ -185,40 +185,42 @@ actor ModelRegistry {
             return (match.value.handle, true)
         }
         stats.misses += 1
-        if let task = inFlight[name] { return (try await task.value, false) }
-        let task = Task { try await self.loadNew(name) }
-        inFlight[name] = task
-        defer { inFlight[name] = nil }
-        do {
-            let handle = try await task.value
-            tick += 1
-            entries[name] = (handle, tick)
-            stats.loads += 1
-            onLoaded(handle)
-            evictBeyondBounds(keeping: name)
-            return (handle, false)
-        } catch {
-            stats.failures += 1
-            throw error
+        // The bookkeeping runs inside the shared load, so it happens once however many callers wait.
+        let handle = try await loads.run(name) {
+            do {
+                let handle = try await self.loadNew(name)
+                await self.admit(name, handle)
+                return handle
+            } catch {
+                await self.countFailure()
+                throw error
+            }
         }
+        return (handle, false)
     }
+
+    private func admit(_ name: String, _ handle: ModelHandle) {
+        tick += 1
+        entries[name] = (handle, tick)
+        stats.loads += 1
+        onLoaded(handle)
+        evictBeyondBounds(keeping: name)
+    }
+
+    private func countFailure() { stats.failures += 1 }
 
     private func loadNew(_ name: String) async throws -> ModelHandle {
         let url = try await source.resolve(name)
         let queue = DispatchQueue(label: "ipfs-accelerate.model.\(name)", qos: .userInitiated)
         let load = source.load
         let warm = warmup
-        let (model, loadSeconds, warmSeconds): (LoadedModel, Double, Double) = try await withCheckedThrowingContinuation { c in
-            queue.async {
-                c.resume(with: Result {
-                    let t0 = systemMonotonicClock()
-                    let model: LoadedModel
-                    do { model = try load(url, name) } catch { throw ModelServerError.loadFailed("\(error)") }
-                    let t1 = systemMonotonicClock()
-                    if warm { try Self.warmUp(model) }
-                    return (model, t1 - t0, systemMonotonicClock() - t1)
-                })
-            }
+        let (model, loadSeconds, warmSeconds): (LoadedModel, Double, Double) = try await runBlocking(on: queue) {
+            let t0 = systemMonotonicClock()
+            let model: LoadedModel
+            do { model = try load(url, name) } catch { throw ModelServerError.loadFailed("\(error)") }
+            let t1 = systemMonotonicClock()
+            if warm { try Self.warmUp(model) }
+            return (model, t1 - t0, systemMonotonicClock() - t1)
         }
         var cid: String? = nil
         if storeByCID, let store = source.storeByCID {

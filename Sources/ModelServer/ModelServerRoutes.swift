@@ -3,6 +3,7 @@ import HTTPTypes
 import Hummingbird
 import Inference
 import NIOCore
+import HTTPSupport
 
 /// Mounts the model server on a router: OpenAI routes, model management, health, metrics, admin.
 public struct ModelServerRoutes: Sendable {
@@ -27,10 +28,10 @@ public struct ModelServerRoutes: Sendable {
         }
         router.post("/models/load") { req, _ in await s.handleJSON(req, endpoint: "models_load", limit: limit) { o, _, _ throws(APIError) in try await s.loadModel(o) } }
         router.post("/models/unload") { req, _ in await s.handleJSON(req, endpoint: "models_unload", limit: limit) { o, _, _ throws(APIError) in try await s.unloadModel(o) } }
-        router.get("/health") { _, _ in JSON.response(["status": "healthy", "version": ModelServer.version]) }
+        router.get("/health") { _, _ in JSONResponse.make(["status": "healthy", "version": ModelServer.version]) }
         router.get("/ready") { _, _ in
-            if let why = s.notReadyReason { return JSON.response(["status": "not_ready", "reason": why], status: .serviceUnavailable) }
-            return JSON.response(["status": "ready"])
+            if let why = s.notReadyReason { return JSONResponse.make(["status": "not_ready", "reason": why], status: .serviceUnavailable) }
+            return JSONResponse.make(["status": "ready"])
         }
         router.get("/status") { _, _ in await s.statusResponse() }
         router.get("/metrics") { _, _ in

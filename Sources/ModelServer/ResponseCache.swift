@@ -1,5 +1,6 @@
 import Crypto
 import Foundation
+import Primitives
 
 /// Whole responses keyed by endpoint, model and the canonical request body, kept for a TTL
 /// and bounded by entry count (least recently used goes first).
@@ -23,7 +24,7 @@ public final class ResponseCache: Sendable {
         h.update(data: Data(endpoint.utf8)); h.update(data: [0])
         h.update(data: Data(model.utf8)); h.update(data: [0])
         h.update(data: canonicalRequest)
-        return h.finalize().map { String(format: "%02x", $0) }.joined()
+        return Hex.encode(h.finalize())
     }
 
     public func get(_ key: String) -> Data? {

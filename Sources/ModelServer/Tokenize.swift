@@ -1,6 +1,7 @@
 import Foundation
 import Hummingbird
 import Inference
+import HTTPSupport
 
 /// /tokenize and /detokenize in both shapes clients send: llama.cpp's server (`content`,
 /// `add_special`, `with_pieces`; `tokens` back) and vLLM's (`model` with `prompt` or `messages`;
@@ -37,14 +38,14 @@ extension ModelServer {
                         let text = String(validating: bytes, as: UTF8.self)
                         return ["id": id, "piece": text.map { $0 as Any } ?? bytes.map(Int.init) as Any]
                     }
-                    return JSON.response(["tokens": pieces])
+                    return JSONResponse.make(["tokens": pieces])
                 }
-                return JSON.response(["tokens": ids])
+                return JSONResponse.make(["tokens": ids])
             }
         }
         var body: [String: Any] = ["count": ids.count, "max_model_len": lm.contextLength, "tokens": ids]
         if try p.bool("return_token_strs") ?? false { body["token_strs"] = ids.map { tok.decode([$0], skipSpecialTokens: false) } }
-        return JSON.response(body)
+        return JSONResponse.make(body)
     }
 
     func detokenize(_ object: [String: Any], caller: Caller) async throws(APIError) -> Response {
@@ -64,7 +65,7 @@ extension ModelServer {
         }
         let text = lm.tokenizer.decode(ids, skipSpecialTokens: false)
         // llama.cpp answers `content`, vLLM `prompt`: both keys, the same text.
-        return JSON.response(["content": text, "prompt": text])
+        return JSONResponse.make(["content": text, "prompt": text])
     }
 
     /// The named generation model, or, when no name is given (llama.cpp's clients send none),

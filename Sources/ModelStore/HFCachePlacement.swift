@@ -1,5 +1,6 @@
 import Crypto
 import Foundation
+import Primitives
 
 /// Lays a model folder out the way huggingface_hub keeps its cache, so `transformers` and
 /// `huggingface_hub` with `HF_HUB_OFFLINE=1` find it:
@@ -20,14 +21,14 @@ public struct HFCachePlacement: Sendable {
     /// A 40-hex revision derived from the content's CID, so the same content always lands in the
     /// same snapshot.
     public static func revision(forCID cid: String) -> String {
-        Insecure.SHA1.hash(data: Data(cid.utf8)).map { String(format: "%02x", $0) }.joined()
+        Hex.encode(Insecure.SHA1.hash(data: Data(cid.utf8)))
     }
 
     /// Copies every file of `folder` into the cache as `modelID` at `revision`, points `refs/{ref}`
     /// at it, and returns the snapshot folder.
     @discardableResult
     public func place(folder: String, modelID: String, revision: String, ref: String = "main") throws -> String {
-        guard revision.count == 40, revision.allSatisfy({ $0.isHexDigit && !$0.isUppercase }) else {
+        guard Hex.isLowercase(revision, count: 40) else {
             throw ModelStoreError.invalidModelID("revision \(revision) (need 40 lowercase hex digits)")
         }
         let fm = FileManager.default
@@ -79,9 +80,8 @@ public struct HFCachePlacement: Sendable {
         }
         guard let fh = FileHandle(forReadingAtPath: path) else { throw ModelStoreError.noSuchPath(path) }
         defer { try? fh.close() }
-        var sha1 = Insecure.SHA1()
-        sha1.update(data: Data("blob \(size)\0".utf8))
-        while let chunk = try fh.read(upToCount: 1 << 20), !chunk.isEmpty { sha1.update(data: chunk) }
-        return sha1.finalize().map { String(format: "%02x", $0) }.joined()
+        var git = GitObjectHasher.blob(size: Int(size))
+        while let chunk = try fh.read(upToCount: 1 << 20), !chunk.isEmpty { git.update(chunk) }
+        return git.finalizeHex()
     }
 }

@@ -1,6 +1,7 @@
 import Crypto
 import Foundation
 import IPFSRouter
+import Primitives
 
 /// Model folders stored and retrieved by CID through the router (seeds 000-002): a whole folder is
 /// one UnixFS directory; a manifest (per-file CIDs, sizes, sha256) is itself stored by CID.
@@ -109,9 +110,7 @@ public struct ModelStore: Sendable {
     /// `fileDigest` on a dispatch thread, so hashing a large weights file never blocks the
     /// cooperative threads.
     public static func fileDigestOffPool(_ path: String) async throws -> (UInt64, String) {
-        try await withCheckedThrowingContinuation { c in
-            DispatchQueue.global(qos: .userInitiated).async { c.resume(with: Result { try fileDigest(path) }) }
-        }
+        try await runBlocking { try fileDigest(path) }
     }
 
     /// Size and sha256 of a file, read in 1 MiB chunks.
@@ -124,7 +123,7 @@ public struct ModelStore: Sendable {
             hasher.update(data: chunk)
             size += UInt64(chunk.count)
         }
-        return (size, hasher.finalize().map { String(format: "%02x", $0) }.joined())
+        return (size, Hex.encode(hasher.finalize()))
     }
 }
 
@@ -179,10 +178,7 @@ public enum ModelStoreError: Error, Sendable, CustomStringConvertible, Localized
 public enum ModelID {
     public static func validate(_ id: String) throws {
         let parts = id.split(separator: "/", omittingEmptySubsequences: false)
-        let ok = CharacterSet(charactersIn: "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_.")
-        guard (1...2).contains(parts.count), parts.allSatisfy({ p in
-            !p.isEmpty && p != "." && p != ".." && p.count <= 96 && p.unicodeScalars.allSatisfy { ok.contains($0) }
-        }) else { throw ModelStoreError.invalidModelID(id) }
+        guard (1...2).contains(parts.count), parts.allSatisfy(SegmentName.isValid) else { throw ModelStoreError.invalidModelID(id) }
     }
 
     /// (org, name); org is nil for a bare name.

@@ -2,6 +2,7 @@ import Foundation
 import HTTPTypes
 import Hummingbird
 import HubDatabase
+import Primitives
 
 /// `/admin/api/fallback-sources`: CRUD of database sources, the binding cache's stats and clear.
 /// Admin tokens only; a source's token goes in but never comes back out.
@@ -56,7 +57,7 @@ extension HubServer {
 
     static func clearFallbackCache(_ service: FallbackService) async {
         await service.binder.clear()
-        service.headCache.withLockedValue { $0.removeAll() }
+        service.headCache.withLock { $0.removeAll() }
     }
 
     /// Stores a new database source from the API's JSON fields (`url`, `source_type`, `name`, `priority`, ...).

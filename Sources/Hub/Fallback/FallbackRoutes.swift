@@ -5,6 +5,8 @@ import Hummingbird
 import HubDatabase
 import NIOCore
 import NIOHTTP1
+import Primitives
+import HTTPSupport
 
 /// The hooks the hub's read routes call when a repo is not found locally, and the metadata proxy.
 extension HubServer {
@@ -83,11 +85,11 @@ extension HubServer {
         let query = (request.uri.query ?? "").split(separator: "&").filter { !$0.hasPrefix("fallback=") }.joined(separator: "&")
         let subpath = rest.enumerated().map { i, part -> String in
             // tree/{rev}/{path}: the revision is one encoded segment, the path keeps its slashes.
-            if rest.first == "tree" && i > 1 { return part.split(separator: "/", omittingEmptySubsequences: false).map { SourceURLs.enc(String($0)) }.joined(separator: "/") }
-            return SourceURLs.enc(part)
+            if rest.first == "tree" && i > 1 { return PercentEncoding.encodePath(part) }
+            return PercentEncoding.encode(part)
         }.joined(separator: "/")
         var key = "\(request.method.rawValue) \(subpath)?\(query)"
-        if let body { key += " " + hex(SHA256.hash(data: Array(body.readableBytesView))) }
+        if let body { key += " " + Hex.encode(SHA256.hash(data: Array(body.readableBytesView))) }
 
         let source: FallbackSource
         switch await service.bind(type, ns, name) {
@@ -123,7 +125,7 @@ extension HubServer {
             data = (try? JSONSerialization.data(withJSONObject: object, options: [.withoutEscapingSlashes])) ?? data
             // Remember what a revision names, so files of it can be served when the source is gone.
             let op = rest.first ?? ""
-            if let sha = object["sha"] as? String, isHex(sha, count: 40), op == "" || op == "revision" {
+            if let sha = object["sha"] as? String, Hex.isLowercase(sha, count: 40), op == "" || op == "revision" {
                 let rev = op == "" ? "main" : rest.dropFirst().joined(separator: "/")
                 try? await service.database.recordMirroredRef(type: type, namespace: ns, name: name, revision: rev.isEmpty ? "main" : rev,
                                                               MirroredRefRecord(commitID: sha, updatedAt: FallbackService.now(),

@@ -3,9 +3,10 @@ import HTTPTypes
 import Hummingbird
 import HubDatabase
 import Logging
-import NIOConcurrencyHelpers
 import NIOCore
 import NIOHTTP1
+import Primitives
+import HTTPSupport
 
 /// State of the external-source fallback: settings, the merged source list, the binding cache,
 /// the upstream client and the single-flight tables. Created by `HubServer.enableFallback`.
@@ -14,12 +15,12 @@ public final class FallbackService: Sendable {
     let cipher: TokenCipher
     let settings: FallbackSettings
     let configSources: [FallbackSource]
-    let sourcesBox: NIOLockedValueBox<[FallbackSource]>
+    let sourcesBox: Locked<[FallbackSource]>
     let binder: SourceBinder
     let upstream: UpstreamClient
-    let revisions = SingleFlight<String>()
-    let heads = SingleFlight<UpstreamFileMeta>()
-    let headCache = NIOLockedValueBox<[String: (UpstreamFileMeta, ContinuousClock.Instant)]>([:])
+    let revisions = SingleFlight<String, String>()
+    let heads = SingleFlight<String, UpstreamFileMeta>()
+    let headCache = Locked<[String: (UpstreamFileMeta, ContinuousClock.Instant)]>([:])
     let downloads = DownloadRegistry()
     let logger: Logger
 
@@ -28,15 +29,14 @@ public final class FallbackService: Sendable {
         self.settings = settings
         self.configSources = settings.sources
         self.cipher = TokenCipher(secret: secret)
-        self.sourcesBox = NIOLockedValueBox(settings.sources)
+        self.sourcesBox = Locked(settings.sources)
         self.binder = SourceBinder(ttlSeconds: settings.cacheTTL)
         self.upstream = UpstreamClient(maxConcurrent: settings.maxConcurrent, timeout: settings.timeout)
         self.logger = logger
-        try await database.prepareFallbackTables()
         try await reloadSources()
     }
 
-    var sources: [FallbackSource] { sourcesBox.withLockedValue { $0 } }
+    var sources: [FallbackSource] { sourcesBox.withLock { $0 } }
 
     /// Re-reads the admin's sources and merges them after the configured ones; clears every binding.
     func reloadSources() async throws {
@@ -53,9 +53,9 @@ public final class FallbackService: Sendable {
                                          namespace: r.namespace, token: token, enabled: r.enabled, origin: "database"))
         }
         let merged = FallbackSource.merge([configSources, stored])
-        sourcesBox.withLockedValue { $0 = merged }
+        sourcesBox.withLock { $0 = merged }
         await binder.clear()
-        headCache.withLockedValue { $0.removeAll() }
+        headCache.withLock { $0.removeAll() }
     }
 
     func candidates(namespace: String) -> [FallbackSource] { sources.filter { $0.applies(to: namespace) } }
@@ -77,7 +77,7 @@ public final class FallbackService: Sendable {
                     let reply = try await upstream.fetch(.GET, url, source: source)
                     switch UpstreamVerdict.classify(status: reply.status, errorCode: reply.errorCode) {
                     case .bind, .bindAndPassOn:
-                        if reply.status == 200, let info = Self.jsonObject(reply.body), let sha = info["sha"] as? String, isHex(sha, count: 40) {
+                        if reply.status == 200, let info = Self.jsonObject(reply.body), let sha = info["sha"] as? String, Hex.isLowercase(sha, count: 40) {
                             try? await database.recordMirroredRef(type: type, namespace: ns, name: name, revision: "main",
                                                                   MirroredRefRecord(commitID: sha, updatedAt: Self.now(),
                                                                                     sourceName: source.name, sourceURL: source.url))
@@ -98,7 +98,7 @@ public final class FallbackService: Sendable {
 
     /// The commit a revision names at a bound source (one request per revision at a time), remembered for offline use.
     func commit(for revision: String, _ source: FallbackSource, _ type: RepoType, _ ns: String, _ name: String) async throws -> String {
-        if isHex(revision, count: 40) { return revision }
+        if Hex.isLowercase(revision, count: 40) { return revision }
         let ttl = Int64(settings.cacheTTL)
         if let ref = try? await database.mirroredRef(type: type, namespace: ns, name: name, revision: revision),
            ref.sourceURL == source.url, Self.now() - ref.updatedAt < ttl {
@@ -106,10 +106,10 @@ public final class FallbackService: Sendable {
         }
         let key = "\(source.url)|\(type.rawValue)|\(ns)/\(name)|\(revision)"
         return try await revisions.run(key) { [self] in
-            let url = SourceURLs.api(source, type, ns, name) + "/revision/" + SourceURLs.enc(revision)
+            let url = SourceURLs.api(source, type, ns, name) + "/revision/" + PercentEncoding.encode(revision)
             let reply = try await upstream.fetch(.GET, url, source: source)
             guard reply.status == 200 else { throw Self.passOn(reply, source) }
-            guard let sha = Self.jsonObject(reply.body)?["sha"] as? String, isHex(sha, count: 40) else {
+            guard let sha = Self.jsonObject(reply.body)?["sha"] as? String, Hex.isLowercase(sha, count: 40) else {
                 throw HubError(.badGateway, code: "BadGateway", "\(source.name) answered revision '\(revision)' without a 40-hex 'sha'")
             }
             try? await database.recordMirroredRef(type: type, namespace: ns, name: name, revision: revision,
@@ -166,13 +166,9 @@ extension FallbackFailure: HTTPResponseError {
     }
 
     func response(from request: Request, context: some RequestContext) throws -> Response {
-        var headers = HTTPFields()
-        headers[.contentType] = "application/json"
-        headers[.xErrorCode] = code
-        headers[.xErrorMessage] = message
-        let body: [String: Any] = ["error": message, "attempts": attempts.map(\.json)]
-        let data = (try? JSONSerialization.data(withJSONObject: body, options: [.withoutEscapingSlashes])) ?? Data()
-        return Response(status: status, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: data)))
+        // The repo name in the message comes from the request: sanitised like every error header.
+        HFErrorResponse.make(status: status, code: code, message: message,
+                             body: ["error": message, "attempts": attempts.map(\.json)])
     }
 }
 
@@ -184,8 +180,8 @@ extension HTTPField.Name {
 
 /// Holds the fallback service once `enableFallback` has run (the hub works without it).
 final class FallbackSlot: Sendable {
-    let box = NIOLockedValueBox<FallbackService?>(nil)
-    var service: FallbackService? { box.withLockedValue { $0 } }
+    let box = Locked<FallbackService?>(nil)
+    var service: FallbackService? { box.withLock { $0 } }
 }
 
 extension HubServer {
@@ -193,7 +189,7 @@ extension HubServer {
     /// Source tokens are sealed under a key derived from the hub's secret.
     public func enableFallback(_ settings: FallbackSettings) async throws {
         let service = try await FallbackService(database: database, settings: settings, secret: signingSecret, logger: logger)
-        fallbackSlot.box.withLockedValue { $0 = service }
+        fallbackSlot.box.withLock { $0 = service }
     }
 
     /// The effective sources (tokens included; for the process that owns them, never for the API).

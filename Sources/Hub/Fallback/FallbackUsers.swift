@@ -4,6 +4,7 @@ import Hummingbird
 import HubDatabase
 import NIOCore
 import NIOHTTP1
+import HTTPSupport
 
 /// User profiles and user repo lists: local first, then the sources that serve the namespace.
 /// A `hub` source has `/api/users/{name}/profile|repos`; Hugging Face has `/overview` and no repo
@@ -30,7 +31,7 @@ extension HubServer {
         guard let service = fallbackFor(request) else { throw HubError(.notFound, code: "EntryNotFound", "No user '\(name)'") }
         for source in service.candidates(namespace: name) {
             let path = source.sourceType == .hub ? "profile" : "overview"
-            guard let reply = try? await service.upstream.fetch(.GET, "\(source.url)/api/users/\(SourceURLs.enc(name))/\(path)", source: source),
+            guard let reply = try? await service.upstream.fetch(.GET, "\(source.url)/api/users/\(PercentEncoding.encode(name))/\(path)", source: source),
                   reply.status == 200, var object = FallbackService.jsonObject(reply.body) else { continue }
             object["_source"] = source.name
             object["_source_url"] = source.url
@@ -58,13 +59,13 @@ extension HubServer {
             for source in service.candidates(namespace: name) {
                 var found: [String: [[String: Any]]] = [:]
                 if source.sourceType == .hub {
-                    if let reply = try? await service.upstream.fetch(.GET, "\(source.url)/api/users/\(SourceURLs.enc(name))/repos", source: source),
+                    if let reply = try? await service.upstream.fetch(.GET, "\(source.url)/api/users/\(PercentEncoding.encode(name))/repos", source: source),
                        reply.status == 200, let object = FallbackService.jsonObject(reply.body) {
                         for type in RepoType.allCases { found[type.plural] = object[type.plural] as? [[String: Any]] ?? [] }
                     }
                 } else {
                     for type in RepoType.allCases {
-                        let url = SourceURLs.list(source, type) + "?author=\(SourceURLs.enc(name))&limit=1000"
+                        let url = SourceURLs.list(source, type) + "?author=\(PercentEncoding.encode(name))&limit=1000"
                         if let reply = try? await service.upstream.fetch(.GET, url, source: source), reply.status == 200,
                            let list = (try? JSONSerialization.jsonObject(with: Data(reply.body.readableBytesView))) as? [[String: Any]] {
                             found[type.plural] = list

@@ -5,11 +5,11 @@ import HTTPTypes
 import Hummingbird
 import HubDatabase
 import Multiformats
-import NIOConcurrencyHelpers
 import NIOCore
 import NIOHTTP1
 import NIOPosix
 import UnixFS
+import Primitives
 
 /// What a source says about one file (from a HEAD, a 3xx or a GET's headers).
 struct UpstreamFileMeta: Sendable {
@@ -24,7 +24,7 @@ struct UpstreamFileMeta: Sendable {
     var size: Int64? { linkedSize ?? contentLength }
     var isLFS: Bool { linkedEtag != nil }
     /// sha256 (64 hex) or git blob sha1 (40 hex) the bytes must hash to.
-    var expectedHash: String? { [linkedEtag, etag].compactMap { $0 }.first { isHex($0, count: 64) || isHex($0, count: 40) } }
+    var expectedHash: String? { [linkedEtag, etag].compactMap { $0 }.first { Hex.isLowercase($0, count: 64) || Hex.isLowercase($0, count: 40) } }
 
     static func strip(_ etag: String?) -> String? {
         guard var e = etag?.trimmingCharacters(in: .whitespaces), !e.isEmpty else { return nil }
@@ -40,7 +40,7 @@ struct UpstreamFileMeta: Sendable {
         if (200..<300).contains(status) {
             if let e = Self.strip(h.first(name: "ETag")) { etag = e }
             if status == 200, let l = h.first(name: "Content-Length").flatMap({ Int64($0) }) { contentLength = l }
-        } else if etag == nil, let e = Self.strip(h.first(name: "ETag")), isHex(e, count: 64) || isHex(e, count: 40) {
+        } else if etag == nil, let e = Self.strip(h.first(name: "ETag")), Hex.isLowercase(e, count: 64) || Hex.isLowercase(e, count: 40) {
             etag = e
         }
     }
@@ -122,12 +122,12 @@ final class DownloadLease: Sendable {
     let key: String
     let shared: SharedDownloadLease
     let renewal: Task<Void, Never>
-    let holdsGate = NIOLockedValueBox(false)
-    let ended = NIOLockedValueBox(false)
+    let holdsGate = Locked(false)
+    let ended = Locked(false)
     /// Why the source refused this download, passed to the requests waiting for it.
-    let failure = NIOLockedValueBox<String?>(nil)
+    let failure = Locked<String?>(nil)
 
-    func fail(_ why: String) { failure.withLockedValue { if $0 == nil { $0 = why } } }
+    func fail(_ why: String) { failure.withLock { if $0 == nil { $0 = why } } }
 
     init(registry: DownloadRegistry, upstream: UpstreamClient, key: String, shared: SharedDownloadLease) {
         self.registry = registry; self.upstream = upstream; self.key = key; self.shared = shared
@@ -135,12 +135,12 @@ final class DownloadLease: Sendable {
     }
 
     func end() {
-        let first = ended.withLockedValue { (was: inout Bool) -> Bool in defer { was = true }; return !was }
+        let first = ended.withLock { (was: inout Bool) -> Bool in defer { was = true }; return !was }
         guard first else { return }
         renewal.cancel()
-        let gate = holdsGate.withLockedValue { (h: inout Bool) -> Bool in defer { h = false }; return h }
+        let gate = holdsGate.withLock { (h: inout Bool) -> Bool in defer { h = false }; return h }
         let registry = registry, upstream = upstream, key = key, shared = shared
-        let failure = failure.withLockedValue { $0 }
+        let failure = failure.withLock { $0 }
         Task {
             if gate { await upstream.release() }
             await shared.release()
@@ -158,10 +158,10 @@ extension HubServer {
         let ttl = Int64(service.settings.cacheTTL)
         // 1. Served here without asking anyone: a commit id, or a revision looked up within the TTL.
         var knownRef: MirroredRefRecord?
-        if !isHex(revision, count: 40) {
+        if !Hex.isLowercase(revision, count: 40) {
             knownRef = try? await service.database.mirroredRef(type: type, namespace: ns, name: name, revision: revision)
         }
-        if let commit = isHex(revision, count: 40) ? revision : knownRef.flatMap({ FallbackService.now() - $0.updatedAt < ttl ? $0.commitID : nil }),
+        if let commit = Hex.isLowercase(revision, count: 40) ? revision : knownRef.flatMap({ FallbackService.now() - $0.updatedAt < ttl ? $0.commitID : nil }),
            let response = try await localMirrored(service, type, ns, name, commit, path, request, started) {
             return response
         }
@@ -262,7 +262,7 @@ extension HubServer {
     /// The file's metadata at the source: a HEAD, following same-origin redirects; a redirect to another
     /// origin carries the metadata itself. One HEAD per file at a time, remembered for the TTL.
     func fileMeta(_ service: FallbackService, _ source: FallbackSource, _ resolveURL: String) async throws -> UpstreamFileMeta {
-        if let cached = service.headCache.withLockedValue({ $0[resolveURL] }), cached.1 > .now { return cached.0 }
+        if let cached = service.headCache.withLock({ $0[resolveURL] }), cached.1 > .now { return cached.0 }
         let meta = try await service.heads.run(resolveURL) {
             var meta = UpstreamFileMeta(downloadURL: resolveURL)
             var url = resolveURL
@@ -285,7 +285,7 @@ extension HubServer {
             throw HubError(.badGateway, code: "BadGateway", "\(source.name) redirected too often for \(resolveURL)")
         }
         let ttl = Duration.milliseconds(Int64(service.settings.cacheTTL * 1000))
-        service.headCache.withLockedValue { cache in
+        service.headCache.withLock { cache in
             if cache.count > 10_000 { cache.removeAll() }
             cache[resolveURL] = (meta, .now + ttl)
         }
@@ -368,7 +368,7 @@ extension HubServer {
             throw error
         }
         let (response, meta) = opened
-        lease.holdsGate.withLockedValue { $0 = true }
+        lease.holdsGate.withLock { $0 = true }
         let length = response.headers.first(name: "Content-Length").flatMap { Int64($0) }
         var headers = HTTPFields()
         fileHeaders(&headers, meta, commit: commit)
@@ -377,7 +377,7 @@ extension HubServer {
         if let length { headers[.contentLength] = String(length) }
         sourceHeaders(&headers, name: source.name, url: source.url, started: started)
         // An LFS file is checked against its sha256 and listed in git as a pointer: no content sha1 needed.
-        let lfs = meta.isLFS && meta.expectedHash.map { isHex($0, count: 64) } == true
+        let lfs = meta.isLFS && meta.expectedHash.map { Hex.isLowercase($0, count: 64) } == true
         let store = PipelinedContentWriter(store: content, expectedSize: length, treeBlob: lfs ? .lfsPointer : .content)
         let logger = self.logger
         let mirror = MirrorCopy(server: self, service: service, source: source, type: type, namespace: ns, name: name, commit: commit, path: path)
@@ -437,9 +437,9 @@ extension HubServer {
             defer { lease.end() }
             do {
                 let (response, meta) = try await openDownload(service, source, resolveURL, range: nil)
-                lease.holdsGate.withLockedValue { $0 = true }
+                lease.holdsGate.withLock { $0 = true }
                 let length = response.headers.first(name: "Content-Length").flatMap { Int64($0) }
-                let lfs = meta.isLFS && meta.expectedHash.map { isHex($0, count: 64) } == true
+                let lfs = meta.isLFS && meta.expectedHash.map { Hex.isLowercase($0, count: 64) } == true
                 let store = PipelinedContentWriter(store: content, expectedSize: length, treeBlob: lfs ? .lfsPointer : .content)
                 do {
                     for try await chunk in response.body { try await store.append(chunk) }

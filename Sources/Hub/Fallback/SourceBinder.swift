@@ -1,18 +1,5 @@
 import Foundation
 
-/// Runs one piece of work per key at a time; concurrent callers with the same key share its result.
-actor SingleFlight<Value: Sendable> {
-    private var running: [String: Task<Value, any Error>] = [:]
-
-    func run(_ key: String, _ work: @escaping @Sendable () async throws -> Value) async throws -> Value {
-        if let task = running[key] { return try await task.value }
-        let task = Task { try await work() }
-        running[key] = task
-        defer { running[key] = nil }
-        return try await task.value
-    }
-}
-
 /// One try at one source, for the error body when every source fails.
 struct FallbackAttempt: Sendable {
     var source: String

@@ -3,12 +3,14 @@ import Foundation
 import HubDatabase
 import NIOCore
 import NIOHTTP1
+import Primitives
+import HTTPSupport
 
 /// Where a source keeps a repo's API and files. Both shapes happen to agree today (our hub uses
 /// Hugging Face's paths); they stay separate so a source type with other paths changes one place.
 public enum SourceURLs {
     public static func api(_ source: FallbackSource, _ type: RepoType, _ namespace: String, _ name: String) -> String {
-        "\(source.url)/api/\(type.plural)/\(enc(namespace))/\(enc(name))"
+        "\(source.url)/api/\(type.plural)/\(PercentEncoding.encode(namespace))/\(PercentEncoding.encode(name))"
     }
 
     public static func resolve(_ source: FallbackSource, _ type: RepoType, _ namespace: String, _ name: String,
@@ -18,18 +20,10 @@ public enum SourceURLs {
         case .huggingface: prefix = type == .model ? "" : "\(type.plural)/"
         case .hub: prefix = type == .model ? "" : "\(type.plural)/"
         }
-        let p = path.split(separator: "/", omittingEmptySubsequences: false).map { enc(String($0)) }.joined(separator: "/")
-        return "\(source.url)/\(prefix)\(enc(namespace))/\(enc(name))/resolve/\(enc(revision))/\(p)"
+        return "\(source.url)/\(prefix)\(PercentEncoding.encode(namespace))/\(PercentEncoding.encode(name))/resolve/\(PercentEncoding.encode(revision))/\(PercentEncoding.encodePath(path))"
     }
 
     public static func list(_ source: FallbackSource, _ type: RepoType) -> String { "\(source.url)/api/\(type.plural)" }
-
-    /// One path segment, percent-encoded (a `/` in a revision becomes `%2F`).
-    public static func enc(_ s: String) -> String {
-        var allowed = CharacterSet.alphanumerics
-        allowed.insert(charactersIn: "-._~")
-        return s.addingPercentEncoding(withAllowedCharacters: allowed) ?? s
-    }
 
     /// `scheme://host[:port]` of a URL, lower-cased; used to decide whether a token may travel.
     public static func origin(_ url: String) -> String? {
@@ -76,22 +70,6 @@ struct UpstreamUnreachable: Error, CustomStringConvertible {
     var description: String { "\(url): \(reason)" }
 }
 
-/// At most N upstream requests at once; waiters queue in order.
-actor UpstreamGate {
-    private var available: Int
-    private var waiters: [CheckedContinuation<Void, Never>] = []
-    init(_ n: Int) { available = n }
-
-    func acquire() async {
-        if available > 0 { available -= 1; return }
-        await withCheckedContinuation { waiters.append($0) }
-    }
-
-    func release() {
-        if waiters.isEmpty { available += 1 } else { waiters.removeFirst().resume() }
-    }
-}
-
 /// A collected upstream answer.
 struct UpstreamReply: Sendable {
     var status: Int
@@ -103,20 +81,13 @@ struct UpstreamReply: Sendable {
 /// HTTP to sources: no redirects followed automatically (tokens must not travel to another
 /// origin), connect and idle-read timeouts, the caller's credentials never sent.
 final class UpstreamClient: Sendable {
-    /// One client for the process: AsyncHTTPClient wants an explicit shutdown, which a process-wide one never needs.
-    static let http: HTTPClient = {
-        var config = HTTPClient.Configuration(redirectConfiguration: .disallow,
-                                              timeout: .init(connect: .seconds(10), read: .seconds(30)))
-        config.decompression = .disabled
-        return HTTPClient(eventLoopGroup: HTTPClient.defaultEventLoopGroup, configuration: config)
-    }()
-
-    let gate: UpstreamGate
+    /// At most N upstream requests at once; waiters queue in order.
+    let gate: AsyncSemaphore
     let timeout: TimeInterval
     static let maxMetadataBody = 64 * 1024 * 1024
 
     init(maxConcurrent: Int, timeout: TimeInterval) {
-        gate = UpstreamGate(maxConcurrent)
+        gate = AsyncSemaphore(maxConcurrent)
         self.timeout = timeout
     }
 
@@ -141,9 +112,9 @@ final class UpstreamClient: Sendable {
     /// Sends a request and collects the answer (metadata only; downloads use `open`).
     func fetch(_ method: HTTPMethod, _ url: String, source: FallbackSource, body: ByteBuffer? = nil,
                contentType: String? = nil) async throws -> UpstreamReply {
-        await gate.acquire()
+        try await gate.acquire()
         do {
-            let response = try await Self.http.execute(request(method, url, source: source, body: body, contentType: contentType),
+            let response = try await OutboundHTTP.sources.execute(request(method, url, source: source, body: body, contentType: contentType),
                                                        timeout: .milliseconds(Int64(timeout * 1000)))
             var bytes = ByteBuffer()
             if method != .HEAD { bytes = try await response.body.collect(upTo: Self.maxMetadataBody) }
@@ -151,30 +122,21 @@ final class UpstreamClient: Sendable {
             return UpstreamReply(status: Int(response.status.code), headers: response.headers, body: bytes)
         } catch {
             await gate.release()
-            throw UpstreamUnreachable(url: url, reason: Self.describe(error))
+            throw UpstreamUnreachable(url: url, reason: TransportFailure(error).describe(peer: "the source"))
         }
     }
 
     /// Opens a streaming GET; the caller must consume or drop the body. The gate is held until `release` is called.
     func open(_ url: String, source: FallbackSource, range: String? = nil) async throws -> HTTPClientResponse {
-        await gate.acquire()
+        try await gate.acquire()
         do {
-            return try await Self.http.execute(request(.GET, url, source: source, range: range),
+            return try await OutboundHTTP.sources.execute(request(.GET, url, source: source, range: range),
                                                timeout: .milliseconds(Int64(timeout * 1000)))
         } catch {
             await gate.release()
-            throw UpstreamUnreachable(url: url, reason: Self.describe(error))
+            throw UpstreamUnreachable(url: url, reason: TransportFailure(error).describe(peer: "the source"))
         }
     }
 
     func release() async { await gate.release() }
-
-    static func describe(_ error: any Error) -> String {
-        if let e = error as? HTTPClientError {
-            if e == .deadlineExceeded || e == .readTimeout || e == .connectTimeout { return "timed out" }
-            if e == .remoteConnectionClosed { return "connection closed by the source" }
-        }
-        let text = "\(error)"
-        return text.count > 200 ? String(text.prefix(200)) : text
-    }
 }

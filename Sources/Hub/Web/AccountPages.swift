@@ -1,6 +1,7 @@
 import Foundation
 import Hummingbird
 import HubDatabase
+import HTTPSupport
 
 /// Signing in with a token, signing out, and the settings page where a user lists, creates and revokes tokens.
 extension HubServer {
@@ -49,7 +50,7 @@ extension HubServer {
         }
     }
 
-    static func signInRedirect(_ next: String) -> WebPage { .redirect("/-/login?next=" + formEncode(next)) }
+    static func signInRedirect(_ next: String) -> WebPage { .redirect("/-/login?next=" + PercentEncoding.encode(next)) }
 
     func signIn(_ request: Request, _ visit: WebVisit) async throws -> WebPage {
         let form = try await verifiedForm(request, visit)

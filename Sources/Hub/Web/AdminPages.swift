@@ -2,6 +2,7 @@ import Foundation
 import Hummingbird
 import HubDatabase
 import NIOCore
+import HTTPSupport
 
 /// The admin portal: fallback sources, users and organisations, model-server keys and status. Hub
 /// admins only (the same `isAdmin` the admin API checks): a visitor not signed in is sent to sign in,
@@ -97,7 +98,7 @@ extension HubServer {
             return try await self.keysPage(req, visit, newKey: answer["api_key"] as? String)
         }
         adminPost(router, "/-/admin/keys/revoke") { req, visit, form in
-            _ = try await self.modelServerAdmin(req, "POST", "/admin/keys/\(Self.segmentEncode(form["id"] ?? ""))/revoke")
+            _ = try await self.modelServerAdmin(req, "POST", "/admin/keys/\(PercentEncoding.encode(form["id"] ?? ""))/revoke")
             return try await self.keysPage(req, visit, notice: "Key revoked")
         }
     }

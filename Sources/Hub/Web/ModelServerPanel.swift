@@ -3,6 +3,7 @@ import Foundation
 import Hummingbird
 import NIOCore
 import NIOHTTP1
+import HTTPSupport
 
 /// The admin portal's view of the model server. The hub target does not link the model server (layers
 /// only depend downwards), so it asks it over HTTP like any client: `/status` is public, and the key
@@ -41,10 +42,10 @@ extension HubServer {
         let response: HTTPClientResponse
         let body: ByteBuffer
         do {
-            response = try await UpstreamClient.http.execute(r, timeout: .seconds(5))
+            response = try await OutboundHTTP.sources.execute(r, timeout: .seconds(5))
             body = try await response.body.collect(upTo: 4 << 20)
         } catch {
-            throw ModelServerUnavailable(description: "\(r.url) could not be reached (\(UpstreamClient.describe(error)))")
+            throw ModelServerUnavailable(description: "\(r.url) could not be reached (\(TransportFailure(error).describe(peer: "the source")))")
         }
         let object = (try? JSONSerialization.jsonObject(with: Data(body.readableBytesView))) as? [String: Any] ?? [:]
         guard (200..<300).contains(Int(response.status.code)) else {

@@ -2,6 +2,7 @@ import Foundation
 import Hummingbird
 import HubDatabase
 import NIOCore
+import HTTPSupport
 
 /// The read-only pages: repo lists, the model card, file lists, file views and history. Every repo
 /// goes through `readableRepo`, the same check the API and `resolve` use, so a private repo is a 404
@@ -23,7 +24,7 @@ extension HubServer {
         guard isUser || isOrg else {
             throw HubError(.notFound, code: "EntryNotFound", "No user or organisation '\(ns)'")
         }
-        return try await listPage(author: ns, request, visit, title: ns, heading: ns, action: "/\(Self.segmentEncode(ns))")
+        return try await listPage(author: ns, request, visit, title: ns, heading: ns, action: "/\(PercentEncoding.encode(ns))")
     }
 
     func listPage(author: String?, _ request: Request, _ visit: WebVisit, title: String, heading: String?, action: String) async throws -> WebPage {
@@ -62,7 +63,7 @@ extension HubServer {
     }
 
     static func repoBase(_ type: RepoType, _ ns: String, _ name: String) -> String {
-        (type == .model ? "" : "/\(type.plural)") + "/\(segmentEncode(ns))/\(segmentEncode(name))"
+        (type == .model ? "" : "/\(type.plural)") + "/\(PercentEncoding.encode(ns))/\(PercentEncoding.encode(name))"
     }
 
     // MARK: one repo
@@ -75,10 +76,10 @@ extension HubServer {
         var files: [FileRecord]
         var path: String
         var base: String { HubServer.repoBase(repo.type, repo.namespace, repo.name) }
-        var revURL: String { HubServer.segmentEncode(revision) }
-        func download(_ path: String) -> String { base + "/resolve/" + revURL + "/" + HubServer.pathEncode(path) }
-        func blobURL(_ path: String) -> String { base + "/blob/" + revURL + "/" + HubServer.pathEncode(path) }
-        func treeURL(_ path: String) -> String { base + "/tree/" + revURL + (path.isEmpty ? "" : "/" + HubServer.pathEncode(path)) }
+        var revURL: String { PercentEncoding.encode(revision) }
+        func download(_ path: String) -> String { base + "/resolve/" + revURL + "/" + PercentEncoding.encodePath(path) }
+        func blobURL(_ path: String) -> String { base + "/blob/" + revURL + "/" + PercentEncoding.encodePath(path) }
+        func treeURL(_ path: String) -> String { base + "/tree/" + revURL + (path.isEmpty ? "" : "/" + PercentEncoding.encodePath(path)) }
     }
 
     func repoView(_ type: RepoType, _ ctx: BasicRequestContext, _ visit: WebVisit, catchAll: Bool) async throws -> RepoView {

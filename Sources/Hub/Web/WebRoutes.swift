@@ -3,6 +3,7 @@ import HTTPTypes
 import Hummingbird
 import HubDatabase
 import NIOCore
+import HTTPSupport
 
 /// What a page handler answers: a rendered page or a redirect (after a form POST, or to sign in).
 enum WebPage {
@@ -58,7 +59,7 @@ extension HubServer {
             let e = (HubError.from(error) as? HubError) ?? HubError(.internalServerError, "\(error)")
             if e.status.code >= 500 { logger.error("web page \(request.uri.path): \(String(reflecting: error))") }
             // A visitor who is not signed in is offered the sign-in form with the page to come back to.
-            let next = Self.formEncode(request.uri.path)
+            let next = PercentEncoding.encode(request.uri.path)
             result = .html(title: String(e.status.code), template: "error",
                            data: ["status": "\(e.status.code) \(e.status.reasonPhrase)", "message": e.message,
                                   "signIn": visit.caller.user == nil && e.status != .notFound, "next": next],
@@ -103,19 +104,6 @@ extension HubServer {
     }
 
     // MARK: formatting shared by the pages
-
-    /// One path segment (or a revision such as `refs/pr/1`, whose slashes must stay inside the segment).
-    static func segmentEncode(_ s: String) -> String {
-        var allowed = CharacterSet.alphanumerics
-        allowed.insert(charactersIn: "-._~")
-        return s.addingPercentEncoding(withAllowedCharacters: allowed) ?? s
-    }
-
-    static func pathEncode(_ path: String) -> String {
-        path.split(separator: "/", omittingEmptySubsequences: false).map { segmentEncode(String($0)) }.joined(separator: "/")
-    }
-
-    static func formEncode(_ s: String) -> String { segmentEncode(s) }
 
     static func sizeText(_ n: Int64) -> String {
         if n < 1024 { return "\(n) B" }

@@ -3,6 +3,7 @@ import Foundation
 import HTTPTypes
 import Hummingbird
 import HubDatabase
+import Primitives
 
 /// A signed-in browser: the cookie names the token the user signed in with (by its sha256, which is what
 /// the database keys tokens by), so revoking that token ends the session at once. The cookie is sealed
@@ -32,7 +33,7 @@ package struct WebSeal: Sendable {
     }
 
     func mac(_ label: String, _ text: String) -> String {
-        hex(HMAC<SHA256>.authenticationCode(for: Array("\(label)\n\(text)".utf8), using: key))
+        Hex.encode(HMAC<SHA256>.authenticationCode(for: Array("\(label)\n\(text)".utf8), using: key))
     }
 
     package func seal(_ s: WebSession) -> String {
