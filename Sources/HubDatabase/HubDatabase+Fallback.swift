@@ -68,9 +68,6 @@ public struct MirroredResponseRecord: Sendable, Equatable {
 
 /// The pull-through mirror's tables, made by `Schema` migration 4 like every other table.
 extension HubDatabase {
-    /// Nothing left to do: opening the database made the fallback tables.
-    public func prepareFallbackTables() async throws {}
-
     // MARK: leases (one upstream download per file across every hub process on this database)
 
     /// Takes the lease on `key` for `owner` until `ttlMillis` from now, unless another owner holds an

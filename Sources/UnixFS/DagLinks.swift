@@ -19,12 +19,25 @@ extension DagLinks {
     /// Checks that every block of the DAG under `root` is in `store` (and intact), as a
     /// recursive pin needs. Throws the store's `.notFound` / `.corrupt` for the first bad block.
     public static func requireComplete(_ root: CID, in store: any BlockStoring) throws {
+        try walk(root, read: store.get) { _, error in throw error }
+    }
+
+    /// Walks the DAG under `root` depth first, once per CID. `read` gives a block's verified
+    /// bytes; a block it cannot give (or a dag-pb node that does not decode) goes to `onBad`,
+    /// which may throw to stop or return to go on past it (its children are then unknown).
+    /// The one walker behind `requireComplete` and `repo verify`, so both agree on what "complete" is.
+    package static func walk(_ root: CID, read: (CID) throws -> [UInt8],
+                             onBad: (CID, any Error) throws -> Void) rethrows {
         var seen = Set<CID>()
         var stack = [root]
         while let cid = stack.popLast() {
             guard seen.insert(cid).inserted else { continue }
-            let data = try store.get(cid)
-            stack += try links(of: cid, block: data)
+            let children: [CID]
+            do { children = try links(of: cid, block: try read(cid)) } catch {
+                try onBad(cid, error)
+                continue
+            }
+            stack += children
         }
     }
 }

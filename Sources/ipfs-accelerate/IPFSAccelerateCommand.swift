@@ -11,7 +11,7 @@ struct IPFSAccelerateCommand: AsyncParsableCommand {
             // One line per command group (keep this list short; add yours here).
             ServeCommand.self,
             AddCommand.self, CatCommand.self, LsCommand.self, GetCommand.self,
-            BlockCommand.self, PinCommand.self, GCCommand.self, DagCommand.self,
+            BlockCommand.self, PinCommand.self, GCCommand.self, DagCommand.self, RepoCommand.self,
             BackendsCommand.self,
             ModelCommand.self,
             UserCommand.self,

@@ -151,7 +151,6 @@ func file(_ path: String, _ tag: String) -> FileRecord {
     @Test("Transactions cut short by task cancellation are closed; the next transaction starts", arguments: Backend.available)
     func cancelledTransactionsAreClosed(backend: Backend) async throws {
         let db = try await backend.open()
-        try await db.prepareFallbackTables()
         for i in 0..<400 {
             let task = Task { try await db.claimLease(key: "k\(i)-\(UUID().uuidString)", owner: "o", ttlMillis: 1000) }
             for _ in 0..<(i % 4) { await Task.yield() }  // cancel at different points of the transaction
