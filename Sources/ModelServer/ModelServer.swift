@@ -28,22 +28,25 @@ public final class ModelServer: Sendable {
 
     /// - Parameters:
     ///   - keysDatabase: the SQLite file holding API keys (the data directory's `hub.sqlite`); nil keeps no keys.
+    ///   - clock: the time the rate limiter, circuit breakers and response cache count in (tests move it by hand).
     public init(config: ModelServerConfig, source: ModelSource, keysDatabase: String?,
                 hardware: HardwareInfo = .detect(), metrics: ServerMetrics = ServerMetrics(),
-                logger: Logger = Logger(label: "ipfs-accelerate.modelserver")) throws {
+                logger: Logger = Logger(label: "ipfs-accelerate.modelserver"),
+                clock: @escaping MonotonicClock = systemMonotonicClock) throws {
         self.config = config
         self.hardware = hardware
         self.logger = logger
         self.source = source
         keys = try keysDatabase.map { try KeyStore(path: $0) }
         self.metrics = metrics
-        rateLimiter = RateLimiter()
+        rateLimiter = RateLimiter(clock: clock)
         queue = RequestQueue(enabled: config.enableRequestQueue, maxSize: config.maxQueueSize,
                              maxConcurrent: config.maxConcurrentRequests, timeoutSeconds: config.queueTimeoutSeconds,
                              perModel: config.queuePerModel)
         breakers = CircuitBreakers(failureThreshold: config.breakerFailureThreshold,
-                                   recoverySeconds: config.breakerRecoverySeconds, successThreshold: config.breakerSuccessThreshold)
-        cache = ResponseCache(ttlSeconds: config.cacheTTLSeconds, maxEntries: config.cacheMaxEntries)
+                                   recoverySeconds: config.breakerRecoverySeconds, successThreshold: config.breakerSuccessThreshold,
+                                   clock: clock)
+        cache = ResponseCache(ttlSeconds: config.cacheTTLSeconds, maxEntries: config.cacheMaxEntries, clock: clock)
         let batching = config.enableBatching
             ? BatchingOptions(windowSeconds: config.batchWindowMilliseconds / 1000, maxBatchSize: config.maxBatchSize,
                               tokenBudget: config.batchTokenBudget)

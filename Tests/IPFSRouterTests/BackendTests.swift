@@ -23,9 +23,10 @@ import Testing
 
     @Test func onAFreshMachineHfCacheIsInUseAndTheOthersSayWhyNot() async throws {
         let home = try tempDir("fresh")
-        // Nothing listens on these ports; no `ipfs` on PATH.
+        // Nothing listens on these ports; no `ipfs` on PATH. Refusals answer at once, so the probe
+        // bound is generous: on a slow machine it must not cut off the probes before they are refused.
         let s = try settings(["HF_HOME": home.path, "KUBO_API": "http://127.0.0.1:9", "IPFS_CLUSTER_API": "http://127.0.0.1:9",
-                              "KUBO_CMD": "ipfs-not-installed-here", "PATH": "/nonexistent"])
+                              "KUBO_CMD": "ipfs-not-installed-here", "PATH": "/nonexistent", "IPFS_ROUTER_PROBE_TIMEOUT": "300"])
         let status = try await BackendRouter.standard(settings: s).status()
         #expect(status.map(\.name) == ["ipfs_kit", "hf_cache", "kubo"])
         #expect(status.map(\.inUse) == [false, true, false])
@@ -40,7 +41,7 @@ import Testing
         let server = InProcessRPCServer(backend: try localBackend("remote"))
         try await server.start()
         defer { Task { await server.stop() } }
-        let kubo = KuboBackend(settings: try settings(["KUBO_API": server.url, "KUBO_CMD": "/nonexistent/ipfs", "IPFS_ROUTER_PROBE_TIMEOUT": "20"]))
+        let kubo = KuboBackend(settings: try settings(["KUBO_API": server.url, "KUBO_CMD": "/nonexistent/ipfs", "IPFS_ROUTER_PROBE_TIMEOUT": "300"]))
         #expect(await kubo.availability().isAvailable)
         try await exerciseEveryOperation(kubo, inputs: try Vectors.inputs())
     }
@@ -49,7 +50,7 @@ import Testing
         let server = InProcessRPCServer(backend: try localBackend("kit"))
         try await server.start()
         defer { Task { await server.stop() } }
-        let kit = IPFSKitBackend(settings: try settings(["IPFS_KIT_KUBO_API": server.url, "IPFS_CLUSTER_API": "http://127.0.0.1:9", "IPFS_ROUTER_PROBE_TIMEOUT": "20"]))
+        let kit = IPFSKitBackend(settings: try settings(["IPFS_KIT_KUBO_API": server.url, "IPFS_CLUSTER_API": "http://127.0.0.1:9", "IPFS_ROUTER_PROBE_TIMEOUT": "300"]))
         let availability = await kit.availability()
         #expect(availability.isAvailable)
         #expect(availability.reason.contains("Kubo RPC at \(server.url)"))
@@ -58,10 +59,11 @@ import Testing
     }
 
     @Test func ipfsKitIsUnavailableWithBothReasonsWhenNeitherEndpointAnswers() async throws {
-        let kit = IPFSKitBackend(settings: try settings(["KUBO_API": "http://127.0.0.1:9", "IPFS_CLUSTER_API": "http://127.0.0.1:9"]))
-        let t0 = Date()
+        let kit = IPFSKitBackend(settings: try settings(["KUBO_API": "http://127.0.0.1:9", "IPFS_CLUSTER_API": "http://127.0.0.1:9",
+                                                         "IPFS_ROUTER_PROBE_TIMEOUT": "300"]))
         let availability = await kit.availability()
-        #expect(Date().timeIntervalSince(t0) < 3, "a refused connection must not be retried until the deadline")
+        // A refused connection must not be retried until the deadline: the probes end refused, not timed out.
+        #expect(!availability.reason.contains("timed out"), "\(availability.reason)")
         #expect(!availability.isAvailable)
         #expect(availability.reason.contains("no Kubo RPC at http://127.0.0.1:9") && availability.reason.contains("no IPFS Cluster at http://127.0.0.1:9"))
     }

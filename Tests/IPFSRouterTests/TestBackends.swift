@@ -10,6 +10,10 @@ final class ScriptedBackend: IPFSBackend, @unchecked Sendable {
     private let lock = NSLock()
     private var _calls = 0
     var calls: Int { lock.withLock { _calls } }
+    private var hung: [CheckedContinuation<Void, Never>] = []
+    private var _hangsEnded = 0
+    /// Hanging calls that have ended (by `release()` or the safety bound).
+    var hangsEnded: Int { lock.withLock { _hangsEnded } }
 
     init(_ name: String, _ behaviour: Behaviour) {
         self.name = name
@@ -27,15 +31,27 @@ final class ScriptedBackend: IPFSBackend, @unchecked Sendable {
         case .fail(let why): throw BackendError.failed(why)
         case .hang:
             // Ignores cancellation on purpose (like a stuck socket): the router must answer anyway.
-            // Suspended on something that only answers in 60 s and knows nothing of cancellation.
+            // Suspended on something that knows nothing of cancellation and ends only when the test
+            // calls `release()`, so "the caller was answered first" needs no timing; the 10-minute
+            // bound only keeps a router that waits for the hang from stalling the run forever.
             await withCheckedContinuation { (c: CheckedContinuation<Void, Never>) in
-                DispatchQueue.global().asyncAfter(deadline: .now() + 60) { c.resume() }
+                lock.withLock { hung.append(c) }
+                DispatchQueue.global().asyncAfter(deadline: .now() + 600) { [weak self] in self?.release() }
             }
+            lock.withLock { _hangsEnded += 1 }
             return value
         case .notFound: throw BackendError.notFound("scripted")
         case .unavailable(let why): throw BackendError.unavailable(why)
         case .serve: return value
         }
+    }
+    /// Ends the calls hanging now.
+    func release() {
+        let waiting = lock.withLock { () -> [CheckedContinuation<Void, Never>] in
+            defer { hung = [] }
+            return hung
+        }
+        for c in waiting { c.resume() }
     }
     private var served: Data { if case .serve(let d) = behaviour { return d } else { return Data() } }
 
