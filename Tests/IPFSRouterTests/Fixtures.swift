@@ -47,8 +47,19 @@ enum Vectors {
     }
 }
 
+/// Every temp dir of this test process lives in one folder, removed when the process exits:
+/// model-store tests copy a 90 MB model each, and runs used to pile up in /tmp until the disk filled.
+private nonisolated(unsafe) var tempRootPath = ""
+private let tempRoot: URL = {
+    let u = URL(fileURLWithPath: NSTemporaryDirectory()).appendingPathComponent("ipfs-router-tests-\(getpid())-\(UUID().uuidString.prefix(8))")
+    try? FileManager.default.createDirectory(at: u, withIntermediateDirectories: true)
+    tempRootPath = u.path
+    atexit { if !tempRootPath.isEmpty { try? FileManager.default.removeItem(atPath: tempRootPath) } }
+    return u
+}()
+
 func tempDir(_ tag: String) throws -> URL {
-    let u = URL(fileURLWithPath: NSTemporaryDirectory()).appendingPathComponent("ipfs-router-tests-\(tag)-\(UUID().uuidString.prefix(8))")
+    let u = tempRoot.appendingPathComponent("\(tag)-\(UUID().uuidString.prefix(8))")
     try FileManager.default.createDirectory(at: u, withIntermediateDirectories: true)
     return u
 }
