@@ -5,10 +5,7 @@ import BlockStore
 import Foundation
 import Hub
 
-private let tmp: URL = {
-    let dir = FileManager.default.fileExists(atPath: "/dev/shm") ? "/dev/shm" : NSTemporaryDirectory()
-    return URL(fileURLWithPath: "\(dir)/ipfs-fuzz-commit-\(getpid())")
-}()
+private let tmp = URL(fileURLWithPath: scratchPath("commit"))
 
 @_cdecl("LLVMFuzzerTestOneInput")
 public func fuzz(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {

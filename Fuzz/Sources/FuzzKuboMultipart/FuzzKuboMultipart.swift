@@ -5,10 +5,7 @@ import FuzzSupport
 import Foundation
 import KuboRPC
 
-private let path: String = {
-    let dir = FileManager.default.fileExists(atPath: "/dev/shm") ? "/dev/shm" : NSTemporaryDirectory()
-    return "\(dir)/ipfs-fuzz-mp-\(getpid()).body"
-}()
+private let path = scratchPath("mp") + ".body"
 
 @_cdecl("LLVMFuzzerTestOneInput")
 public func fuzz(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {

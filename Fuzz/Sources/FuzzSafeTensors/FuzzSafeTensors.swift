@@ -4,10 +4,7 @@ import FuzzSupport
 import Foundation
 import Inference
 
-private let path: String = {
-    let dir = FileManager.default.fileExists(atPath: "/dev/shm") ? "/dev/shm" : NSTemporaryDirectory()
-    return "\(dir)/ipfs-fuzz-st-\(getpid()).safetensors"
-}()
+private let path = scratchPath("st") + ".safetensors"
 
 @_cdecl("LLVMFuzzerTestOneInput")
 public func fuzz(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {

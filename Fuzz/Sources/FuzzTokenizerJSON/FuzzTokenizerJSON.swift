@@ -5,8 +5,7 @@ import Foundation
 import Inference
 
 private let folder: URL = {
-    let dir = FileManager.default.fileExists(atPath: "/dev/shm") ? "/dev/shm" : NSTemporaryDirectory()
-    let url = URL(fileURLWithPath: "\(dir)/ipfs-fuzz-tok-\(getpid())")
+    let url = URL(fileURLWithPath: scratchPath("tok"))
     try? FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
     return url
 }()
