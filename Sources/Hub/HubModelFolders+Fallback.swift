@@ -36,43 +36,18 @@ extension HubModelFolders {
         let files = try Self.modelFiles(siblings.compactMap { $0["rfilename"] as? String })
         guard !files.isEmpty else { throw HubModelFolderError.fallback("\(repoID) has no model files (config.json, safetensors or GGUF)") }
 
-        let staging = root.appendingPathComponent(".tmp-\(UUID().uuidString)", isDirectory: true)
-        try FileManager.default.createDirectory(at: staging, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(at: staging) }
-        for path in files {
-            let url = "\(hubURL)/\(PercentEncoding.encode(ns))/\(PercentEncoding.encode(name))/resolve/\(commit)/"
-                + path.split(separator: "/").map { PercentEncoding.encode(String($0)) }.joined(separator: "/")
-            let destination = staging.appendingPathComponent(path)
-            try FileManager.default.createDirectory(at: destination.deletingLastPathComponent(), withIntermediateDirectories: true)
-            try await Self.download(url, to: destination, what: "\(repoID)/\(path)")
+        return try await materialize(target) { staging in
+            for path in files {
+                let url = "\(hubURL)/\(PercentEncoding.encode(ns))/\(PercentEncoding.encode(name))/resolve/\(commit)/"
+                    + PercentEncoding.encodePath(path)
+                try await Self.download(url, to: try Self.destination(of: path, in: staging), what: "\(repoID)/\(path)")
+            }
         }
-        do {
-            try FileManager.default.moveItem(at: staging, to: target)
-        } catch where FileManager.default.fileExists(atPath: target.path) {
-            // A concurrent request placed the same commit first: its folder is complete too.
-        }
-        return target
-    }
-
-    static func parse(_ repoID: String) -> (String, String, String)? {
-        var spec = Substring(repoID), revision = "main"
-        if let at = spec.firstIndex(of: "@") {
-            revision = String(spec[spec.index(after: at)...])
-            spec = spec[..<at]
-        }
-        let parts = spec.split(separator: "/", omittingEmptySubsequences: false)
-        guard parts.count == 2, parts.allSatisfy({ !$0.isEmpty && $0 != "." && $0 != ".." }), !revision.isEmpty else { return nil }
-        return (String(parts[0]), String(parts[1]), revision)
     }
 
     /// The files of a repo a model loader reads, from its file list.
     package static func modelFiles(_ names: [String]) throws -> [String] {
-        for name in names {
-            let parts = name.split(separator: "/", omittingEmptySubsequences: false)
-            guard !parts.isEmpty, !parts.contains(where: { $0.isEmpty || $0 == "." || $0 == ".." }) else {
-                throw HubModelFolderError.unsafePath(name)
-            }
-        }
+        for name in names { try checkRelative(name) }
         let ggufs = names.filter { !$0.contains("/") && $0.lowercased().hasSuffix(".gguf") }.sorted()
         let gguf = ggufs.first { $0.lowercased().contains("q4_k_m") } ?? ggufs.first
         let skipped = ["onnx/", "openvino/", "coreml/", "tf/", "flax/"]
