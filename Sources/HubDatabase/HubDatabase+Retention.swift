@@ -1,21 +1,13 @@
 import Foundation
 
 extension HubDatabase {
-    /// Every content CID the hub still refers to: files of every commit, stored LFS objects, and
-    /// pulled-through copies. Garbage collection keeps these (hub content is not pinned, because a
-    /// pin makes content public on the gateway).
+    /// Every content CID the hub still refers to: files of every commit, stored LFS objects, hub
+    /// pins and pulled-through copies. Garbage collection keeps these (hub content is not pinned,
+    /// because a pin makes content public on the gateway). They come from `referencedRoots`, so what
+    /// gc keeps is exactly what `repo verify` checks. The mirror table always exists (Schema
+    /// migration 4), so an error reading it stops gc instead of reading as "nothing mirrored".
     public func referencedCIDs() async throws -> Set<String> {
-        var out = Set<String>()
-        let queries = ["SELECT DISTINCT cid FROM commit_files", "SELECT DISTINCT cid FROM lfs_objects", "SELECT cid FROM pins"]
-        for q in queries {
-            let rows = try await sql.transaction { tx in try await tx.query(q, []) }
-            for row in rows { if let c = row[0].text { out.insert(c) } }
-        }
-        // Mirrored copies count too. The table always exists (Schema migration 4), so any error reading
-        // it stops gc (it used to read as "no mirror" and let gc delete mirrored content).
-        let rows = try await sql.transaction { tx in try await tx.query("SELECT DISTINCT cid FROM fallback_files", []) }
-        for row in rows { if let c = row[0].text { out.insert(c) } }
-        return out
+        Set(try await referencedRoots().map(\.cid))
     }
 
     /// One content root the database refers to, for `repo verify`: who needs it (the first owner in
@@ -27,8 +19,8 @@ extension HubDatabase {
         package var sizes: ClosedRange<Int64>?
     }
 
-    /// Every root behind `referencedCIDs`, with an owner to name in a report. The same tables, so a
-    /// verified store is exactly one that gc keeps whole.
+    /// Every content root the database refers to (commit files, LFS objects, hub pins, mirrored
+    /// copies), with an owner to name in a report.
     package func referencedRoots() async throws -> [ReferencedRoot] {
         let repo = "COALESCE(r.type || ' ' || r.namespace || '/' || r.name, 'commit ' || cf.commit_id)"
         let queries = [
