@@ -74,7 +74,7 @@ let package = Package(
         .target(name: "GitSmartHTTP", dependencies: ["CZlib", "Primitives", .product(name: "Crypto", package: "swift-crypto")]),
 
         // MARK: inference
-        .systemLibrary(name: "COpenBLAS", providers: [.apt(["libopenblas-dev"])]),
+        .target(name: "COpenBLAS", linkerSettings: [.linkedLibrary("dl")]),
         .target(name: "CKernels", cSettings: kernelFlags),
         .target(name: "Inference", dependencies: [
             "COpenBLAS", "CKernels", "Multiformats", "BlockStore", "UnixFS",

@@ -1,28 +1,32 @@
 import COpenBLAS
 import Dispatch
 
-/// The few BLAS calls the engine makes, through Debian's OpenBLAS.
+/// The few BLAS calls the engine makes, through Debian's OpenBLAS, opened on first use
+/// (see copenblas.h for why it is not linked) and always called single-threaded: the engine
+/// splits products over its own threads.
 public enum BLAS {
-    /// Threads OpenBLAS uses for one call (it starts with one per core).
-    public static var threads: Int {
-        get { Int(openblas_get_num_threads()) }
-        set { openblas_set_num_threads(Int32(max(1, newValue))) }
+    /// Opens OpenBLAS if it is not open yet; throws when it is not installed.
+    public static func open(for path: String) throws {
+        var why: UnsafePointer<CChar>?
+        guard copenblas_open(&why) == 1 else {
+            throw ModelLoadError.unsupported(path: path, what: "float matrix products: " + (why.map { String(cString: $0) } ?? "OpenBLAS could not be opened"))
+        }
     }
 
     /// The OpenBLAS build and the kernel it chose (OPENBLAS_CORETYPE can force one).
     public static var configuration: String {
-        guard let config = openblas_get_config(), let core = openblas_get_corename() else { return "OpenBLAS" }
+        guard copenblas_open(nil) == 1, let config = copenblas_config(), let core = copenblas_corename() else { return "OpenBLAS" }
         return "\(String(cString: config)) core \(String(cString: core))"
     }
 
-    /// Row-major C[m×n] = alpha·op(A)·op(B) + beta·C.
+    /// Row-major C[m×n] = alpha·op(A)·op(B) + beta·C. `open(for:)` must have succeeded.
     @inline(__always)
     public static func sgemm(transposeA: Bool = false, transposeB: Bool = false, m: Int, n: Int, k: Int,
                              alpha: Float = 1, a: UnsafePointer<Float>, lda: Int,
                              b: UnsafePointer<Float>, ldb: Int,
                              beta: Float = 0, c: UnsafeMutablePointer<Float>, ldc: Int) {
-        cblas_sgemm(CblasRowMajor, transposeA ? CblasTrans : CblasNoTrans, transposeB ? CblasTrans : CblasNoTrans,
-                    blasint(m), blasint(n), blasint(k), alpha, a, blasint(lda), b, blasint(ldb), beta, c, blasint(ldc))
+        copenblas_sgemm(transposeA ? 1 : 0, transposeB ? 1 : 0, Int32(m), Int32(n), Int32(k), alpha, a, Int32(lda),
+                        b, Int32(ldb), beta, c, Int32(ldc))
     }
 
     /// A PyTorch `Linear` layer on `rows` inputs: output[rows×out] += input[rows×in] · weight[out×in]ᵀ.

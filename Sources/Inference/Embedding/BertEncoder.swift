@@ -104,9 +104,7 @@ final class BertEncoder: Sendable {
         }
         self.layers = layers
         ownedBytes = owned
-        // The encoder splits each product across the cores itself (BLAS.parallelLinearAccumulate);
-        // OpenBLAS's own threads on top would oversubscribe them.
-        BLAS.threads = 1
+        try BLAS.open(for: weights.path)
     }
 
     /// Final hidden states of every token of every sequence, packed: row `offsets[s] + t` is token
