@@ -50,6 +50,23 @@ void ck_fp32_to_fp16_row(const float *x, uint16_t *y, int n) {
     for (int i = 0; i < n; i++) y[i] = ck_fp32_to_fp16(x[i]);
 }
 
+#if CK_X86
+// F16C's conversions round to nearest even as ck_fp32_to_fp16 does, so the values are the same.
+TGT static void round_to_fp16_f16c(const float *x, float *y, int n) {
+    int i = 0;
+    for (; i + 8 <= n; i += 8)
+        _mm256_storeu_ps(y + i, _mm256_cvtph_ps(_mm256_cvtps_ph(_mm256_loadu_ps(x + i), _MM_FROUND_TO_NEAREST_INT)));
+    for (; i < n; i++) y[i] = ck_fp16_to_fp32(ck_fp32_to_fp16(x[i]));
+}
+#endif
+
+void ck_round_to_fp16(const float *x, float *y, int n) {
+#if CK_X86
+    if (ck_has_avx2()) { round_to_fp16_f16c(x, y, n); return; }
+#endif
+    for (int i = 0; i < n; i++) y[i] = ck_fp16_to_fp32(ck_fp32_to_fp16(x[i]));
+}
+
 
 // ---------------------------------------------------------------- CPU dispatch
 
@@ -561,15 +578,14 @@ void ck_rope_yarn_corr_dims(int n_dims, int n_ctx_orig, float base, float beta_f
     dims[1] = end < (float)(n_dims - 1) ? end : (float)(n_dims - 1);
 }
 
-void ck_rope(float *x, int nheads, int hd, int pos, const ck_rope_params *p) {
+void ck_rope_angles(int hd, int pos, const ck_rope_params *p, float *cache) {
     // GGML's rope cache: theta_i = pos * base^(-2i/d), divided by a per-dimension factor
     // (Llama 3's rope_freqs, Phi-3's long/short factors) and scaled (linear scaling); under
     // YaRN each angle blends the scaled and unscaled ones along a ramp over the dimensions, and
     // the magnitude grows by 1 + 0.1 ln(1 / freq_scale). x1.0 and /1.0 are exact.
-    float cache[512];
     const float theta_scale = powf(p->freq_base, -2.0f / (float)hd);
     float theta = (float)pos;
-    for (int i = 0; i < hd && i < 512; i += 2) {
+    for (int i = 0; i < hd; i += 2) {
         const float ff = p->freq_factors ? p->freq_factors[i / 2] : 1.0f;
         const float extrap = theta / ff, interp = p->freq_scale * extrap;
         float t = interp, mscale = p->attn_factor;
@@ -582,8 +598,11 @@ void ck_rope(float *x, int nheads, int hd, int pos, const ck_rope_params *p) {
         cache[i] = cosf(t) * mscale; cache[i + 1] = sinf(t) * mscale;
         theta *= theta_scale;
     }
+}
+
+void ck_rope_rotate(float *x, int nheads, int hd, const float *cache, int neox) {
     // Pairs are neighbours (2i, 2i+1) in Llama's layout, or i and i + d/2 in GPT-NeoX's (Qwen).
-    const int neox = p->neox, stride = neox ? hd / 2 : 1;
+    const int stride = neox ? hd / 2 : 1;
     for (int h = 0; h < nheads; h++) {
         float *v = x + (size_t)h * hd;
         for (int i = 0; i < hd; i += 2) {
@@ -594,6 +613,13 @@ void ck_rope(float *x, int nheads, int hd, int pos, const ck_rope_params *p) {
             v[b] = fmaf(x0, s, x1 * c);
         }
     }
+}
+
+void ck_rope(float *x, int nheads, int hd, int pos, const ck_rope_params *p) {
+    float cache[512];
+    if (hd > 512) return;
+    ck_rope_angles(hd, pos, p, cache);
+    ck_rope_rotate(x, nheads, hd, cache, p->neox);
 }
 
 void ck_add(float *x, const float *y, int n) { for (int i = 0; i < n; i++) x[i] += y[i]; }

@@ -150,8 +150,8 @@ import Testing
         }
     }
 
-    /// SwiGLU (vector exp), activation quantisation and attention (vector softmax exp): the
-    /// SIMD paths give the portable bits.
+    /// SwiGLU (vector exp), activation quantisation, attention (vector softmax exp) and the
+    /// rounding of cache rows to F16: the SIMD paths give the portable bits.
     @Test func elementwiseKernelsGiveTheSameBitsOnBothPaths() {
         var rng = SystemRandomNumberGenerator()
         let n = 4099
@@ -181,11 +181,22 @@ import Testing
             }
             return out.map(\.bitPattern)
         }
+        // Ties between two F16 values, subnormals, the largest F16, overflow to infinity, -0.
+        var r = (0..<(n - 12)).map { _ in Float.random(in: -70_000...70_000, using: &rng) * (Bool.random(using: &rng) ? 1 : 1e-6) }
+        r += [1 + 0x1p-11, 1 + 3 * 0x1p-11, 0x1p-25, 0x1p-24, 3 * 0x1p-26, 65504, 65520, -65520, -0.0, 0x1p-14, 0x1.ffcp-15, 6e-8]
+        func rounded() -> [UInt32] {
+            var out = [Float](repeating: 0, count: r.count)
+            ck_round_to_fp16(r, &out, Int32(r.count))
+            return out.map(\.bitPattern)
+        }
         let types = [Int32(CK_TYPE_Q8_0), Int32(CK_TYPE_Q8_1), Int32(CK_TYPE_Q8_K)]
-        let fast = (swiglu(), types.map(quantized), attention(0), attention(1), attention(1, softcap: 2))
+        let fast = (swiglu(), types.map(quantized), attention(0), attention(1), attention(1, softcap: 2), rounded())
         ck_force_portable(1)
-        let portable = (swiglu(), types.map(quantized), attention(0), attention(1), attention(1, softcap: 2))
+        let portable = (swiglu(), types.map(quantized), attention(0), attention(1), attention(1, softcap: 2), rounded())
         ck_force_portable(0)
+        #expect(fast.5 == portable.5)
+        #expect(portable.5 == r.map { ck_fp16_to_fp32(ck_fp32_to_fp16($0)).bitPattern })
+        #expect(Float(bitPattern: fast.5[n - 6]) == .infinity && Float(bitPattern: fast.5[n - 7]) == 65504)
         #expect(fast.0 == portable.0)
         #expect(fast.1 == portable.1)
         #expect(fast.2 == portable.2)

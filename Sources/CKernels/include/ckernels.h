@@ -63,6 +63,8 @@ void ck_dequantize_row(int type, const void *w, size_t w_row_bytes, int row, int
 uint16_t ck_fp32_to_fp16(float f);
 float ck_fp16_to_fp32(uint16_t h);
 void ck_fp32_to_fp16_row(const float *x, uint16_t *y, int n);
+/// y[i] = x[i] rounded to F16 and back (RNE), e.g. a row entering the F16-valued KV cache.
+void ck_round_to_fp16(const float *x, float *y, int n);
 
 /// y = (x / rms(x)) * w, the sum of squares in double as GGML does.
 void ck_rms_norm(const float *x, const float *w, float *y, int n, float eps);
@@ -84,6 +86,11 @@ void ck_rope_yarn_corr_dims(int n_dims, int n_ctx_orig, float freq_base, float b
 /// under YaRN), angles built as GGML builds them. `neox` pairs dimension i with i + head_dim/2
 /// instead of 2i, 2i+1.
 void ck_rope(float *x, int nheads, int head_dim, int pos, const ck_rope_params *p);
+/// The cos/sin pairs ck_rope uses at `pos` (head_dim floats): the same for every layer with the
+/// same settings, so a pass computes them once per position and rotates with ck_rope_rotate.
+void ck_rope_angles(int head_dim, int pos, const ck_rope_params *p, float *cache);
+/// ck_rope with angles from ck_rope_angles.
+void ck_rope_rotate(float *x, int nheads, int head_dim, const float *cache, int neox);
 /// gate[i] = silu(gate[i]) * up[i], with GGML's vector exp
 void ck_swiglu(float *gate, const float *up, int n);
 /// gate[i] = gelu(gate[i]) * up[i], GELU's tanh form looked up as GGML does (input and output

@@ -31,6 +31,8 @@ final class LlamaKVCache {
 final class LlamaWorkspace {
     let rows: Int
     let x, xn, q, k, v, att, gate, up, logits, scratch: UnsafeMutablePointer<Float>
+    /// RoPE's cos/sin pairs per row: global layers' settings, then local layers' (`rows * headDim` each).
+    let ropeAngles: UnsafeMutablePointer<Float>
     /// Converted activations: one slot per activation type of the matrices sharing an input
     /// (a mixed file can store q, k and v in three types that each need their own).
     let quant: UnsafeMutableRawPointer
@@ -51,12 +53,13 @@ final class LlamaWorkspace {
         k = f(rows * c.kvDim); v = f(rows * c.kvDim); att = f(rows * c.qDim)
         gate = f(rows * c.ffnDim); up = f(rows * c.ffnDim)
         logits = f(logitRows * c.vocab)
+        ropeAngles = f(2 * rows * c.headDim)
         scratchStride = maxPositions
         scratch = f(max(threads, 1) * maxPositions)
         // Largest converted activation row: F32 copy of the widest input.
         quantStride = (max(c.dim, c.ffnDim, c.qDim) * 4 + 63) / 64 * 64
         quant = .allocate(byteCount: Self.quantSlots * rows * quantStride, alignment: 64)
-        buffers = [x, xn, q, k, v, att, gate, up, logits, scratch]
+        buffers = [x, xn, q, k, v, att, gate, up, logits, scratch, ropeAngles]
     }
 
     deinit {
@@ -90,7 +93,8 @@ struct LlamaForward {
         for (m, _) in jobs where !types.contains(m.vecDotType) {
             precondition(types.count < LlamaWorkspace.quantSlots)
             let slot = ws.quant + types.count * ws.quantSlotBytes
-            for r in 0..<rows { ck_quantize_row(m.vecDotType, src + r * stride, slot + r * ws.quantStride, Int32(m.cols)) }
+            let type = m.vecDotType, cols = Int32(m.cols), qs = ws.quantStride
+            forEachRow(rows) { r in ck_quantize_row(type, src + r * stride, slot + r * qs, cols) }
             types.append(m.vecDotType)
         }
         let slots = jobs.map { job in UnsafeRawPointer(ws.quant + types.firstIndex(of: job.0.vecDotType)! * ws.quantSlotBytes) }
@@ -123,15 +127,24 @@ struct LlamaForward {
             let s = Float(c.dim).squareRoot()
             for j in 0..<(n * c.dim) { ws.x[j] *= s }
         }
+        // The rotation angles depend only on the position and the settings: once per pass, not per layer.
+        let hd = c.headDim
+        weights.ropeFreqs.withUnsafeBufferPointer { ff in
+            let factors = ff.isEmpty ? nil : ff.baseAddress
+            var global = c.rope.params(factors: factors, neox: c.neoxRoPE)
+            var local = c.ropeLocal.params(factors: factors, neox: c.neoxRoPE)
+            for (r, row) in batch.enumerated() {
+                ck_rope_angles(Int32(hd), Int32(row.position), &global, ws.ropeAngles + r * hd)
+                if c.hasLocalLayers { ck_rope_angles(Int32(hd), Int32(row.position), &local, ws.ropeAngles + (ws.rows + r) * hd) }
+            }
+        }
         let queryScale = c.queryScale
         let scale: Float = c.architecture.scalesQueries ? 1 : queryScale
         let group = c.heads / c.kvHeads
         for (li, layer) in weights.layers.enumerated() {
             let local = c.isLocal(layer: li)
             // attention
-            layer.attnNorm.withUnsafeBufferPointer { w in
-                for r in 0..<n { ck_rms_norm(ws.x + r * c.dim, w.baseAddress, ws.xn + r * c.dim, Int32(c.dim), c.rmsEps) }
-            }
+            rmsNorm(layer.attnNorm, rows: n, ws: ws)
             matmuls(ws.xn, stride: c.dim, rows: n, [(layer.q, ws.q), (layer.k, ws.k), (layer.v, ws.v)], ws: ws)
             if !layer.qBias.isEmpty {
                 for r in 0..<n {
@@ -149,22 +162,16 @@ struct LlamaForward {
                     for h in 0..<(n * c.kvHeads) { ck_rms_norm(ws.k + h * c.headDim, w.baseAddress, ws.k + h * c.headDim, Int32(c.headDim), c.rmsEps) }
                 }
             }
-            weights.ropeFreqs.withUnsafeBufferPointer { ff in
-                var rope = (local ? c.ropeLocal : c.rope).params(factors: ff.isEmpty ? nil : ff.baseAddress, neox: c.neoxRoPE)
-                for (r, row) in batch.enumerated() {
-                    ck_rope(ws.q + r * c.qDim, Int32(c.heads), Int32(c.headDim), Int32(row.position), &rope)
-                    ck_rope(ws.k + r * c.kvDim, Int32(c.kvHeads), Int32(c.headDim), Int32(row.position), &rope)
-                }
-            }
-            if c.architecture.scalesQueries {
-                for j in 0..<(n * c.qDim) { ws.q[j] *= queryScale }
-            }
-            for (r, row) in batch.enumerated() {
-                let kd = row.cache.keys(layer: li, pos: row.position), vd = row.cache.values(layer: li, pos: row.position)
-                for j in 0..<c.kvDim {
-                    kd[j] = ck_fp16_to_fp32(ck_fp32_to_fp16(ws.k[r * c.kvDim + j]))
-                    vd[j] = ck_fp16_to_fp32(ck_fp32_to_fp16(ws.v[r * c.kvDim + j]))
-                }
+            // Rotate q and k, scale q where the architecture does it here, and append k and v to the cache.
+            let angles = ws.ropeAngles + (local ? ws.rows * hd : 0), neox: Int32 = c.neoxRoPE ? 1 : 0
+            let scalesQueries = c.architecture.scalesQueries
+            forEachRow(n) { r in
+                let q = ws.q + r * c.qDim, k = ws.k + r * c.kvDim, row = batch[r]
+                ck_rope_rotate(q, Int32(c.heads), Int32(hd), angles + r * hd, neox)
+                ck_rope_rotate(k, Int32(c.kvHeads), Int32(hd), angles + r * hd, neox)
+                if scalesQueries { for j in 0..<c.qDim { q[j] *= queryScale } }
+                ck_round_to_fp16(k, row.cache.keys(layer: li, pos: row.position), Int32(c.kvDim))
+                ck_round_to_fp16(ws.v + r * c.kvDim, row.cache.values(layer: li, pos: row.position), Int32(c.kvDim))
             }
             let caches = batch.map { ($0.cache, $0.position, $0.multiToken ? Int32(1) : 0) }
             let window = local ? c.slidingWindow : Int.max
@@ -187,11 +194,12 @@ struct LlamaForward {
             postNorm(layer.attnPostNorm, rows: n, ws: ws)
             ck_add(ws.x, ws.xn, Int32(n * c.dim))
             // feed-forward
-            layer.ffnNorm.withUnsafeBufferPointer { w in
-                for r in 0..<n { ck_rms_norm(ws.x + r * c.dim, w.baseAddress, ws.xn + r * c.dim, Int32(c.dim), c.rmsEps) }
-            }
+            rmsNorm(layer.ffnNorm, rows: n, ws: ws)
             matmuls(ws.xn, stride: c.dim, rows: n, [(layer.gate, ws.gate), (layer.up, ws.up)], ws: ws)
-            if gemma { ck_geglu(ws.gate, ws.up, Int32(n * c.ffnDim)) } else { ck_swiglu(ws.gate, ws.up, Int32(n * c.ffnDim)) }
+            let f = c.ffnDim
+            forEachRow(n) { r in
+                if gemma { ck_geglu(ws.gate + r * f, ws.up + r * f, Int32(f)) } else { ck_swiglu(ws.gate + r * f, ws.up + r * f, Int32(f)) }
+            }
             matmuls(ws.gate, stride: c.ffnDim, rows: n, [(layer.down, ws.xn)], ws: ws)
             postNorm(layer.ffnPostNorm, rows: n, ws: ws)
             ck_add(ws.x, ws.xn, Int32(n * c.dim))
@@ -208,6 +216,22 @@ struct LlamaForward {
         guard m > 0 else { return }
         matmuls(ws.xn, stride: c.dim, rows: m, [(weights.output, ws.logits)], ws: ws)
         if c.finalSoftcap > 0 { ck_softcap(ws.logits, Int32(m * c.vocab), c.finalSoftcap) }
+    }
+
+    /// `body(r)` for every row r < n, the rows split over the threads. For the per-row steps
+    /// between the products (norms, activation conversion, SwiGLU): on one thread they were the
+    /// part of a prompt pass the second core sat idle through.
+    private func forEachRow(_ n: Int, _ body: (Int) -> Void) {
+        parallelChunks(n, threads: threads) { _, range in for r in range { body(r) } }
+    }
+
+    /// x (the residual stream) normalised into xn, row by row.
+    private func rmsNorm(_ weight: [Float], rows n: Int, ws: LlamaWorkspace) {
+        let d = config.dim, eps = config.rmsEps
+        weight.withUnsafeBufferPointer { w in
+            let w = w.baseAddress
+            forEachRow(n) { r in ck_rms_norm(ws.x + r * d, w, ws.xn + r * d, Int32(d), eps) }
+        }
     }
 
     /// Gemma normalises a block's output (in `ws.xn`) before adding it to the residual stream.

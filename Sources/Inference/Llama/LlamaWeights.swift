@@ -57,6 +57,9 @@ public struct LlamaConfig: Sendable, Equatable {
     static let neoxKey = "ipfs_accelerate.rope.neox"
     public static let maxContextLength = 1 << 21
 
+    /// Whether some layers attend only to the sliding window (see `isLocal(layer:)`).
+    public var hasLocalLayers: Bool { slidingWindow > 0 && slidingWindowPattern > 1 }
+
     /// Whether layer `i` attends only to the sliding window.
     public func isLocal(layer i: Int) -> Bool {
         slidingWindow > 0 && slidingWindowPattern > 0 && i % slidingWindowPattern < slidingWindowPattern - 1
