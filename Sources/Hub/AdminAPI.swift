@@ -6,20 +6,19 @@ import HubDatabase
 /// `/api/admin/...`: users, tokens, organisations and pins, for admin tokens only (an org's own admins may
 /// also manage its members).
 extension HubServer {
-    func requireAdmin(_ request: Request) async throws -> Caller {
-        let caller = try await caller(request)
-        guard caller.user != nil else { throw HubError(.unauthorized, code: "Unauthorized", "The admin API needs an admin token") }
+    func requireAdmin(_ caller: Caller) async throws -> Caller {
+        guard caller.user != nil else { throw HubError(.unauthorized, code: .unauthorized, "The admin API needs an admin token") }
         guard caller.isAdmin else { throw HubError.forbidden("The admin API needs an admin token") }
         return caller
     }
 
-    func addAdminRoutes(to router: Router<BasicRequestContext>) {
-        router.get("/api/admin/users") { req, _ in
-            _ = try await self.requireAdmin(req)
+    func addAdminRoutes(to router: HubRouter) {
+        router.get("/api/admin/users") { req, ctx in
+            _ = try await self.requireAdmin(ctx.caller)
             return self.json(try await self.database.users().map { ["name": $0.name, "isAdmin": $0.isAdmin, "createdAt": Self.iso8601($0.createdAt)] })
         }
-        router.post("/api/admin/users") { req, _ in
-            _ = try await self.requireAdmin(req)
+        router.post("/api/admin/users") { req, ctx in
+            _ = try await self.requireAdmin(ctx.caller)
             let body = try await self.jsonBody(req)
             guard let name = body["name"] as? String else { throw HubError.badRequest("'name' is required") }
             try validateRepoName(name, what: "user name")
@@ -29,19 +28,19 @@ extension HubServer {
             } catch { throw HubError.from(error) }
         }
         router.delete("/api/admin/users/:name") { req, ctx in
-            _ = try await self.requireAdmin(req)
+            _ = try await self.requireAdmin(ctx.caller)
             do { try await self.database.deleteUser(name: ctx.parameters.get("name") ?? "") } catch { throw HubError.from(error) }
             return self.json([String: Any]())
         }
-        router.get("/api/admin/tokens") { req, _ in
-            _ = try await self.requireAdmin(req)
+        router.get("/api/admin/tokens") { req, ctx in
+            _ = try await self.requireAdmin(ctx.caller)
             let user = req.uri.queryParameters["user"].map(String.init) ?? ""
             return self.json(try await self.database.tokens(userName: user).map {
                 ["id": $0.id, "user": $0.userName, "displayName": $0.displayName, "role": $0.canWrite ? "write" : "read"]
             })
         }
-        router.post("/api/admin/tokens") { req, _ in
-            _ = try await self.requireAdmin(req)
+        router.post("/api/admin/tokens") { req, ctx in
+            _ = try await self.requireAdmin(ctx.caller)
             let body = try await self.jsonBody(req)
             guard let user = body["user"] as? String else { throw HubError.badRequest("'user' is required") }
             let (token, hash) = HubDatabase.newToken()
@@ -52,19 +51,19 @@ extension HubServer {
             } catch { throw HubError.from(error) }
         }
         router.delete("/api/admin/tokens/:id") { req, ctx in
-            _ = try await self.requireAdmin(req)
+            _ = try await self.requireAdmin(ctx.caller)
             do { try await self.database.deleteToken(id: ctx.parameters.get("id") ?? "") } catch { throw HubError.from(error) }
             return self.json([String: Any]())
         }
         addOrgAdminRoutes(to: router)
-        router.post("/api/admin/pins") { req, _ in
-            _ = try await self.requireAdmin(req)
+        router.post("/api/admin/pins") { req, ctx in
+            _ = try await self.requireAdmin(ctx.caller)
             guard let cid = (try await self.jsonBody(req))["cid"] as? String, !cid.isEmpty else { throw HubError.badRequest("'cid' is required") }
             try await self.database.pin(cid: cid)
             return self.json(["cid": cid])
         }
         router.delete("/api/admin/pins/:cid") { req, ctx in
-            _ = try await self.requireAdmin(req)
+            _ = try await self.requireAdmin(ctx.caller)
             try await self.database.unpin(cid: ctx.parameters.get("cid") ?? "")
             return self.json([String: Any]())
         }
@@ -74,9 +73,8 @@ extension HubServer {
 /// `/api/admin/orgs[/:name[/members[/:user]]]`.
 extension HubServer {
     /// Hub admins, or admins of `org` through a write token: an org's admins run its membership themselves.
-    func requireOrgAdmin(_ request: Request, org: String) async throws {
-        let caller = try await caller(request)
-        guard caller.user != nil else { throw HubError(.unauthorized, code: "Unauthorized", "Managing '\(org)' needs an admin token") }
+    func requireOrgAdmin(_ caller: Caller, org: String) async throws {
+        guard caller.user != nil else { throw HubError(.unauthorized, code: .unauthorized, "Managing '\(org)' needs an admin token") }
         guard caller.isAdmin || caller.canAdminister(namespace: org) else {
             throw HubError.forbidden(caller.refusal(.admin, org, "manage the members of '\(org)'"))
         }
@@ -96,17 +94,17 @@ extension HubServer {
         return role
     }
 
-    func addOrgAdminRoutes(to router: Router<BasicRequestContext>) {
-        router.get("/api/admin/orgs") { req, _ in
-            _ = try await self.requireAdmin(req)
+    func addOrgAdminRoutes(to router: HubRouter) {
+        router.get("/api/admin/orgs") { req, ctx in
+            _ = try await self.requireAdmin(ctx.caller)
             var out: [[String: Any]] = []
             for org in try await self.database.orgs() {
                 out.append(self.orgJSON(org, members: try await self.database.orgMembers(orgName: org.name)))
             }
             return self.json(out)
         }
-        router.post("/api/admin/orgs") { req, _ in
-            _ = try await self.requireAdmin(req)
+        router.post("/api/admin/orgs") { req, ctx in
+            _ = try await self.requireAdmin(ctx.caller)
             let body = try await self.jsonBody(req)
             guard let name = body["name"] as? String else { throw HubError.badRequest("'name' is required") }
             try validateRepoName(name, what: "organisation name")
@@ -116,23 +114,23 @@ extension HubServer {
             } catch { throw HubError.from(error) }
         }
         router.delete("/api/admin/orgs/:name") { req, ctx in
-            _ = try await self.requireAdmin(req)
+            _ = try await self.requireAdmin(ctx.caller)
             do {
                 try await self.database.deleteOrg(name: ctx.parameters.get("name") ?? "")
             } catch let error as OrgNotEmptyError {
-                throw HubError(.conflict, code: "Conflict", error.description)
+                throw HubError(.conflict, code: .conflict, error.description)
             } catch { throw HubError.from(error) }
             return self.json([String: Any]())
         }
         router.get("/api/admin/orgs/:name/members") { req, ctx in
             let org = ctx.parameters.get("name") ?? ""
-            try await self.requireOrgAdmin(req, org: org)
+            try await self.requireOrgAdmin(ctx.caller, org: org)
             do { return self.json(try await self.database.orgMembers(orgName: org).map(self.memberJSON)) } catch { throw HubError.from(error) }
         }
         // Adds a member, or changes the role of one already there.
         router.post("/api/admin/orgs/:name/members") { req, ctx in
             let org = ctx.parameters.get("name") ?? ""
-            try await self.requireOrgAdmin(req, org: org)
+            try await self.requireOrgAdmin(ctx.caller, org: org)
             let body = try await self.jsonBody(req)
             guard let user = body["user"] as? String else { throw HubError.badRequest("'user' is required") }
             let role = try Self.orgRole(body["role"])
@@ -142,7 +140,7 @@ extension HubServer {
         }
         router.delete("/api/admin/orgs/:name/members/:user") { req, ctx in
             let org = ctx.parameters.get("name") ?? ""
-            try await self.requireOrgAdmin(req, org: org)
+            try await self.requireOrgAdmin(ctx.caller, org: org)
             do {
                 try await self.database.removeOrgMember(orgName: org, userName: ctx.parameters.get("user") ?? "")
             } catch { throw HubError.from(error) }

@@ -54,23 +54,11 @@ struct Caller: Sendable {
 }
 
 extension HubServer {
-    /// Reads `Authorization: Bearer hf_...`. A token that is present but unknown is refused (401)
-    /// rather than silently treated as anonymous, so a typo is noticed.
-    func caller(_ request: Request) async throws -> Caller {
-        guard let header = request.headers[.authorization] else { return .anonymous }
-        let parts = header.split(separator: " ", maxSplits: 1)
-        guard parts.count == 2, parts[0].lowercased() == "bearer" else {
-            throw HubError.unauthorized("Authorization must be 'Bearer <token>'")
-        }
-        return try await caller(token: parts[1].trimmingCharacters(in: .whitespaces),
-                                unknown: "Invalid credentials in Authorization header")
-    }
-
     /// The caller a token stands for, with their organisations; `unknown` is the 401 message for a token
     /// this hub never issued (or has revoked).
     func caller(token: String, unknown: String) async throws -> Caller {
         guard let (record, user) = try await database.token(sha256: HubDatabase.tokenSHA256(token)) else {
-            throw HubError(.unauthorized, code: "RepoNotFound", unknown)
+            throw HubError(.unauthorized, code: .repoNotFound, unknown)
         }
         let orgs = try await database.orgMemberships(userName: user.name)
         return Caller(user: user, token: record, orgs: orgs)
@@ -100,7 +88,7 @@ extension HubServer {
         let allowed = role == .admin ? caller.canAdminister(namespace: namespace) : caller.canWrite(namespace: namespace)
         guard allowed else {
             if caller.user == nil {
-                throw HubError(.unauthorized, code: "RepoNotFound", "You need a write token to \(what)")
+                throw HubError(.unauthorized, code: .repoNotFound, "You need a write token to \(what)")
             }
             throw HubError.forbidden(caller.refusal(role, namespace, what))
         }

@@ -13,7 +13,7 @@ extension HubServer {
         if revision.hasPrefix("refs/heads/") { revision = String(revision.dropFirst("refs/heads/".count)) }
         let refs = try await database.refs(repoID: repo.id)
         guard refs.contains(where: { $0.name == revision }) else {
-            throw HubError(.notFound, code: "RevisionNotFound",
+            throw HubError(.notFound, code: .revisionNotFound,
                            "Cannot commit to '\(revision)': it is not a branch or pull request of \(ns)/\(name)")
         }
 
@@ -27,7 +27,7 @@ extension HubServer {
         } catch let error as CommitStreamError {
             switch error {
             case .malformed(let m): throw HubError.badRequest("Malformed commit: \(m)")
-            case .tooLarge(let m): throw HubError(.contentTooLarge, code: "BadRequest", "Commit too large: \(m)")
+            case .tooLarge(let m): throw HubError(.contentTooLarge, code: .badRequest, "Commit too large: \(m)")
             }
         }
 
@@ -91,7 +91,7 @@ extension HubServer {
         guard let replica else { return }
         for case .put(let file) in changes {
             do { try await replica.replicate(file.cid, from: content) } catch {
-                throw HubError(.serviceUnavailable, code: "StoreBackendUnavailable",
+                throw HubError(.serviceUnavailable, code: .storeBackendUnavailable,
                                "The commit did not land: '\(file.path)' could not be stored on the \(replica.backend.name) backend: \(error)")
             }
         }
@@ -109,7 +109,7 @@ extension HubServer {
     func ensureLocal(_ cid: String) async throws {
         guard let replica else { return }
         do { try await replica.fetchIfMissing(cid, into: content) } catch {
-            throw HubError(.badGateway, code: "StoreBackendUnavailable",
+            throw HubError(.badGateway, code: .storeBackendUnavailable,
                            "\(cid) is not in this machine's store and the \(replica.backend.name) backend could not provide it: \(error)")
         }
     }

@@ -11,7 +11,7 @@ import HTTPSupport
 /// The trustless gateway: `/ipfs/{cid}[/path]` as raw blocks, CAR streams (dag-scope, entity-bytes),
 /// file bytes with Range, or a directory listing; only for content reachable from a public repo or a pin.
 extension HubServer {
-    func addGatewayRoutes(to router: Router<BasicRequestContext>) {
+    func addGatewayRoutes(to router: HubRouter) {
         for method in [HTTPRequest.Method.get, .head] {
             router.on("/ipfs/:cid", method: method) { req, ctx in try await self.gateway(req, cid: ctx.parameters.get("cid") ?? "", path: []) }
             router.on("/ipfs/:cid/**", method: method) { req, ctx in
@@ -27,7 +27,7 @@ extension HubServer {
             switch f {
             case "raw": return .raw
             case "car": return .car
-            default: throw HubError(.badRequest, code: "BadRequest", "format must be raw or car")
+            default: throw HubError(.badRequest, code: .badRequest, "format must be raw or car")
             }
         }
         let accept = request.headers[.accept] ?? ""
@@ -39,9 +39,9 @@ extension HubServer {
     func gateway(_ request: Request, cid rootString: String, path: [String]) async throws -> Response {
         let root: CID
         do { root = try CID(rootString) } catch {
-            throw HubError(.badRequest, code: "BadRequest", "'\(rootString)' is not a CID: \(error)")
+            throw HubError(.badRequest, code: .badRequest, "'\(rootString)' is not a CID: \(error)")
         }
-        let notHere = HubError(.notFound, code: "NotFound", "\(rootString) is not in a public repo or pinned here")
+        let notHere = HubError(.notFound, code: .notFound, "\(rootString) is not in a public repo or pinned here")
         guard try await isServable(root.description), content.contains(cid: root.description) else { throw notHere }
         let format = try gatewayFormat(request)
         let exporter = content.exporter
@@ -49,10 +49,10 @@ extension HubServer {
         var target = root
         var pathBlocks: [CID] = []
         for name in path where !name.isEmpty {
-            guard Exporter.isSafeName(name) else { throw HubError(.badRequest, code: "BadRequest", "Invalid path segment '\(name)'") }
+            guard Exporter.isSafeName(name) else { throw HubError(.badRequest, code: .badRequest, "Invalid path segment '\(name)'") }
             pathBlocks.append(target)
             do { target = try exporter.child(named: name, of: target) } catch {
-                throw HubError(.notFound, code: "NotFound", "No '\(name)' under \(target)")
+                throw HubError(.notFound, code: .notFound, "No '\(name)' under \(target)")
             }
         }
         var headers = HTTPFields()
@@ -71,7 +71,7 @@ extension HubServer {
             let q = request.uri.queryParameters
             let scope = q["dag-scope"].map(String.init) ?? "all"
             guard ["all", "entity", "block"].contains(scope) else {
-                throw HubError(.badRequest, code: "BadRequest", "dag-scope must be all, entity or block")
+                throw HubError(.badRequest, code: .badRequest, "dag-scope must be all, entity or block")
             }
             let range = try q["entity-bytes"].map { try Self.parseEntityBytes(String($0), size: (try? exporter.fileSize(target)).map(Int64.init)) }
             headers[.contentType] = "application/vnd.ipld.car; version=1; order=dfs; dups=n"
@@ -141,7 +141,7 @@ extension HubServer {
                 headers[.contentLength] = String(bytes.readableBytes)
                 return Response(status: .ok, headers: headers, body: request.method == .head ? .init() : .init(byteBuffer: bytes))
             default:
-                throw HubError(.notImplemented, code: "NotImplemented", "\(target) is neither a file nor a directory")
+                throw HubError(.notImplemented, code: .notImplemented, "\(target) is neither a file nor a directory")
             }
         }
     }
@@ -153,7 +153,7 @@ extension HubServer {
 
     /// `entity-bytes=from:to` (inclusive; `*` = end; negative = from the end).
     package static func parseEntityBytes(_ spec: String, size: Int64?) throws -> ClosedRange<Int64> {
-        let bad = HubError(.badRequest, code: "BadRequest", "entity-bytes must be from:to (to may be * or negative)")
+        let bad = HubError(.badRequest, code: .badRequest, "entity-bytes must be from:to (to may be * or negative)")
         let parts = spec.split(separator: ":", omittingEmptySubsequences: false)
         guard parts.count == 2, var from = Int64(parts[0]) else { throw bad }
         let total = size ?? Int64.max

@@ -15,39 +15,25 @@ extension HubServer {
     /// Push packs and fetch negotiations are held in memory; this bounds one request.
     static let maxGitRequest = 256 << 20
 
-    func addGitRoutes(to router: Router<BasicRequestContext>) {
+    /// `git` serves the smart HTTP endpoints, `lfs` the LFS downloads git-lfs makes.
+    func addGitRoutes(git: HubRouter, lfs: HubRouter) {
         for type in RepoType.allCases {
             let prefix = type == .model ? "" : "/\(type.plural)"
             for name in [":name", "{name}.git"] {
-                router.get("\(prefix)/:ns/\(name)/info/refs") { req, ctx in try await self.git(type, .infoRefs, req, ctx) }
-                router.post("\(prefix)/:ns/\(name)/git-upload-pack") { req, ctx in try await self.git(type, .uploadPack, req, ctx) }
-                router.post("\(prefix)/:ns/\(name)/git-receive-pack") { req, ctx in try await self.git(type, .receivePack, req, ctx) }
+                git.get("\(prefix)/:ns/\(name)/info/refs") { req, ctx in try await self.git(type, .infoRefs, req, ctx) }
+                git.post("\(prefix)/:ns/\(name)/git-upload-pack") { req, ctx in try await self.git(type, .uploadPack, req, ctx) }
+                git.post("\(prefix)/:ns/\(name)/git-receive-pack") { req, ctx in try await self.git(type, .receivePack, req, ctx) }
             }
-            router.get("/hub-lfs/objects/\(type.rawValue)/:ns/:name/:oid") { req, ctx in try await self.lfsDownload(type, req, ctx) }
+            lfs.get("/hub-lfs/objects/\(type.rawValue)/:ns/:name/:oid") { req, ctx in try await self.lfsDownload(type, req, ctx) }
         }
     }
 
-    /// The caller from `Authorization: Bearer <token>` or git's `Basic base64(user:token)`.
-    func gitCaller(_ request: Request) async throws -> Caller {
-        guard let header = request.headers[.authorization], header.lowercased().hasPrefix("basic ") else {
-            return try await caller(request)
-        }
-        guard let decoded = Data(base64Encoded: String(header.dropFirst(6)).trimmingCharacters(in: .whitespaces)),
-              let pair = String(data: decoded, encoding: .utf8), let colon = pair.firstIndex(of: ":") else {
-            throw HubError.unauthorized("Basic credentials must be base64 of 'user:token'")
-        }
-        // Same lookup as Bearer, organisations included (git access follows the caller's org roles).
-        return try await caller(token: String(pair[pair.index(after: colon)...]),
-                                unknown: "Invalid credentials: use a hub token as the password")
-    }
+    /// Asks git for credentials (HubAuthentication's `.git` routes send it with every 401).
+    static let gitChallenge = "Basic realm=\"ipfs-accelerate\""
 
-    func git(_ type: RepoType, _ endpoint: GitEndpoint, _ request: Request, _ context: BasicRequestContext) async throws -> Response {
+    func git(_ type: RepoType, _ endpoint: GitEndpoint, _ request: Request, _ context: HubRequestContext) async throws -> Response {
         let ns = decoded(context.parameters.get("ns") ?? ""), name = decoded(context.parameters.get("name") ?? "")
-        let challenge = "Basic realm=\"ipfs-accelerate\""
-        let caller: Caller
-        do { caller = try await gitCaller(request) } catch let error as HubError where error.status == .unauthorized {
-            return gitAnswer(401, "\(error.message)\n", wwwAuthenticate: challenge)
-        }
+        let challenge = Self.gitChallenge, caller = context.caller
         var query: [String: String] = [:]
         for (key, value) in request.uri.queryParameters { query[String(key)] = String(value) }
         var headers: [String: String] = [:]
@@ -117,9 +103,9 @@ extension HubServer {
     }
 
     /// `GET /hub-lfs/objects/{type}/{ns}/{name}/{oid}`: an LFS object of a repo the caller may read.
-    func lfsDownload(_ type: RepoType, _ request: Request, _ context: BasicRequestContext) async throws -> Response {
+    func lfsDownload(_ type: RepoType, _ request: Request, _ context: HubRequestContext) async throws -> Response {
         do {
-            let caller = try await gitCaller(request)
+            let caller = context.caller
             let ns = decoded(context.parameters.get("ns") ?? ""), name = decoded(context.parameters.get("name") ?? "")
             let oid = (context.parameters.get("oid") ?? "").lowercased()
             let repo = try await readableRepo(type, ns, name, caller: caller)

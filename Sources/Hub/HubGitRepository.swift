@@ -77,7 +77,7 @@ final class HubGitRepository: GitRepository {
         var next: String? = hubCommitID
         while let id = next, Self.cache.withLock({ $0[id] }) == nil {
             guard let record = try await database.commit(id: id) else {
-                throw HubError(.internalServerError, code: "GitHistoryBroken", "commit \(id) of \(repo.namespace)/\(repo.name) is missing from the database")
+                throw HubError(.internalServerError, code: .gitHistoryBroken, "commit \(id) of \(repo.namespace)/\(repo.name) is missing from the database")
             }
             chain.append(record)
             next = record.parentID
@@ -111,7 +111,7 @@ final class HubGitRepository: GitRepository {
             id = derived.parent
         }
         guard let tip else {
-            throw HubError(.internalServerError, code: "GitHistoryBroken", "commit \(hubCommitID) could not be derived")
+            throw HubError(.internalServerError, code: .gitHistoryBroken, "commit \(hubCommitID) could not be derived")
         }
         return tip
     }
@@ -121,7 +121,7 @@ final class HubGitRepository: GitRepository {
         var blobs: [ObjectID: FileRecord] = [:]
         for file in files {
             guard let id = ObjectID(hex: file.gitOID) else {
-                throw HubError(.internalServerError, code: "GitHistoryBroken", "\(file.path) has no git object id")
+                throw HubError(.internalServerError, code: .gitHistoryBroken, "\(file.path) has no git object id")
             }
             entries.append(TreeBuilder.FileEntry(path: file.path, id: id))
             blobs[id] = file
@@ -134,7 +134,7 @@ final class HubGitRepository: GitRepository {
         }
         let tree: TreeBuilder.Result
         do { tree = try TreeBuilder.build(entries) } catch {
-            throw HubError(.internalServerError, code: "GitHistoryBroken", "the files of commit \(record.id) do not form a git tree: \(error)")
+            throw HubError(.internalServerError, code: .gitHistoryBroken, "the files of commit \(record.id) do not form a git tree: \(error)")
         }
         let who = record.author.isEmpty ? "hub" : record.author
         let signature = Signature(name: who, email: "\(who)@users.noreply.ipfs-accelerate", time: record.createdAt)

@@ -97,41 +97,51 @@ public final class HubServer: Sendable {
     }
 
     /// Mounts every hub and gateway route. Leaves `/api/v0/...` (Kubo RPC) and the model server's paths alone.
+    ///
+    /// Groups by how a route learns who is calling: the HF API through Bearer tokens; git and
+    /// git-lfs through Bearer or Basic (a refusal on git's own endpoints comes as git's challenge);
+    /// the web pages through their session cookie or a valid Bearer token; and routes that carry
+    /// their own authorisation or none (signed upload URLs, the gateway).
     public func addRoutes(to router: Router<BasicRequestContext>) {
-        router.get("/api/whoami-v2") { req, _ in try await self.whoami(req) }
+        let api = router.group(context: HubRequestContext.self).add(middleware: HubAuthentication(hub: self, accepted: .bearer))
+        let lfs = router.group(context: HubRequestContext.self).add(middleware: HubAuthentication(hub: self, accepted: .bearerOrBasic))
+        let git = router.group(context: HubRequestContext.self).add(middleware: HubAuthentication(hub: self, accepted: .git))
+        let web = router.group(context: HubRequestContext.self).add(middleware: HubAuthentication(hub: self, accepted: .optionalBearer))
+        let open = router.group(context: HubRequestContext.self)
+        api.get("/api/whoami-v2") { req, ctx in try await self.whoami(req, ctx.caller) }
         for type in RepoType.allCases {
             let plural = type.plural
-            router.get("/api/\(plural)") { req, _ in try await self.listRepos(type, req) }
+            api.get("/api/\(plural)") { req, ctx in try await self.listRepos(type, req, ctx.caller) }
             for method in [HTTPRequest.Method.get, .head, .post, .put, .delete] {
-                router.on("/api/\(plural)/**", method: method) { req, ctx in
+                api.on("/api/\(plural)/**", method: method) { req, ctx in
                     let parts = ctx.parameters.getCatchAll()
-                    return try await self.withFallback(type, req, apiParts: parts) { try await self.repoAPI(type, req, parts) }
+                    return try await self.withFallback(type, req, apiParts: parts) { try await self.repoAPI(type, req, parts, ctx.caller) }
                 }
             }
             let prefix = type == .model ? "" : "/\(plural)"
             for method in [HTTPRequest.Method.get, .head] {
-                router.on("\(prefix)/:ns/:name/resolve/**", method: method) { req, ctx in
+                api.on("\(prefix)/:ns/:name/resolve/**", method: method) { req, ctx in
                     try await self.withFallback(type, req, resolve: ctx) { try await self.resolve(type, req, ctx) }
                 }
             }
-            router.post("\(prefix)/:ns/{name}.git/info/lfs/objects/batch") { req, ctx in
+            lfs.post("\(prefix)/:ns/{name}.git/info/lfs/objects/batch") { req, ctx in
                 try await self.lfsBatch(type, req, ctx)
             }
         }
-        router.post("/api/repos/create") { req, _ in try await self.createRepo(req) }
-        router.delete("/api/repos/delete") { req, _ in try await self.deleteRepo(req) }
-        router.post("/api/repos/move") { req, _ in try await self.moveRepo(req) }
-        router.post("/api/validate-yaml") { req, _ in try await self.validateYAML(req) }
-        router.put("/hub-lfs/upload/:oid/:size") { req, ctx in try await self.lfsUpload(req, ctx) }
-        router.put("/hub-lfs/upload/:oid/:size/:part") { req, ctx in try await self.lfsUploadPart(req, ctx) }
-        router.post("/hub-lfs/upload/:oid/:size") { req, ctx in try await self.lfsCompleteMultipart(req, ctx) }
-        router.post("/hub-lfs/verify") { req, _ in try await self.lfsVerify(req) }
-        addAdminRoutes(to: router)
-        addFallbackAdminRoutes(to: router)
-        addGatewayRoutes(to: router)
-        addGitRoutes(to: router)
+        api.post("/api/repos/create") { req, ctx in try await self.createRepo(req, ctx.caller) }
+        api.delete("/api/repos/delete") { req, ctx in try await self.deleteRepo(req, ctx.caller) }
+        api.post("/api/repos/move") { req, ctx in try await self.moveRepo(req, ctx.caller) }
+        api.post("/api/validate-yaml") { req, _ in try await self.validateYAML(req) }
+        open.put("/hub-lfs/upload/:oid/:size") { req, ctx in try await self.lfsUpload(req, ctx) }
+        open.put("/hub-lfs/upload/:oid/:size/:part") { req, ctx in try await self.lfsUploadPart(req, ctx) }
+        open.post("/hub-lfs/upload/:oid/:size") { req, ctx in try await self.lfsCompleteMultipart(req, ctx) }
+        api.post("/hub-lfs/verify") { req, ctx in try await self.lfsVerify(req, ctx.caller) }
+        addAdminRoutes(to: api)
+        addFallbackAdminRoutes(to: api)
+        addGatewayRoutes(to: open)
+        addGitRoutes(git: git, lfs: lfs)
         // Web pages (Sources/Hub/Web): `/`, `/-/...` and GET `/{ns}[/{name}[/tree|blob|commits/...]]`.
-        addWebRoutes(to: router)
+        addWebRoutes(to: web)
     }
 
     // MARK: helpers shared by the route files
@@ -162,7 +172,7 @@ public final class HubServer: Sendable {
         var out = ByteBuffer()
         for try await var chunk in request.body {
             guard out.readableBytes + chunk.readableBytes <= limit else {
-                throw HubError(.contentTooLarge, code: "BadRequest", "Request body over \(limit) bytes")
+                throw HubError(.contentTooLarge, code: .badRequest, "Request body over \(limit) bytes")
             }
             out.writeBuffer(&chunk)
         }

@@ -70,9 +70,9 @@ extension HubServer {
         return user
     }
 
-    func lfsBatch(_ type: RepoType, _ request: Request, _ context: BasicRequestContext) async throws -> Response {
+    func lfsBatch(_ type: RepoType, _ request: Request, _ context: HubRequestContext) async throws -> Response {
         // git-lfs authenticates like git (Basic, the token as password); huggingface_hub with Bearer.
-        let caller = try await gitCaller(request)
+        let caller = context.caller
         let ns = decoded(context.parameters.get("ns") ?? ""), name = decoded(context.parameters.get("name") ?? "")
         let body = try await jsonBody(request)
         let operation = body["operation"] as? String ?? "upload"
@@ -118,7 +118,7 @@ extension HubServer {
         return response
     }
 
-    func uploadTarget(_ context: BasicRequestContext) throws -> (String, Int64) {
+    func uploadTarget(_ context: HubRequestContext) throws -> (String, Int64) {
         let oid = (context.parameters.get("oid") ?? "").lowercased()
         guard Hex.isLowercase(oid, count: 64), let size = context.parameters.get("size").flatMap({ Int64($0) }), size >= 0,
               size <= Self.maxLFSObjectSize else {
@@ -152,7 +152,7 @@ extension HubServer {
         }
     }
 
-    func lfsUpload(_ request: Request, _ context: BasicRequestContext) async throws -> Response {
+    func lfsUpload(_ request: Request, _ context: HubRequestContext) async throws -> Response {
         let (oid, size) = try uploadTarget(context)
         let user = try verifiedUploader(request, oid: oid, size: size)
         try await storeLFSObject(oid: oid, size: size, uploader: user, from: request.body)
@@ -163,7 +163,7 @@ extension HubServer {
         content.tmp.appendingPathComponent("lfs-parts-\(oid)-\(sha256Hex(Array(user.utf8)).prefix(16))")
     }
 
-    func lfsUploadPart(_ request: Request, _ context: BasicRequestContext) async throws -> Response {
+    func lfsUploadPart(_ request: Request, _ context: HubRequestContext) async throws -> Response {
         let (oid, size) = try uploadTarget(context)
         let user = try verifiedUploader(request, oid: oid, size: size)
         let parts = Self.multipartPartCount(size: size)
@@ -197,7 +197,7 @@ extension HubServer {
         return Response(status: .ok, headers: [.eTag: "\"\(etag)\"", .contentLength: "0"])
     }
 
-    func lfsCompleteMultipart(_ request: Request, _ context: BasicRequestContext) async throws -> Response {
+    func lfsCompleteMultipart(_ request: Request, _ context: HubRequestContext) async throws -> Response {
         let (oid, size) = try uploadTarget(context)
         let user = try verifiedUploader(request, oid: oid, size: size)
         let body = try await jsonBody(request)
@@ -216,14 +216,13 @@ extension HubServer {
         return json(["oid": oid, "size": size])
     }
 
-    func lfsVerify(_ request: Request) async throws -> Response {
-        let caller = try await caller(request)
+    func lfsVerify(_ request: Request, _ caller: Caller) async throws -> Response {
         let body = try await jsonBody(request)
         guard let oid = (body["oid"] as? String)?.lowercased(), let size = (body["size"] as? NSNumber)?.int64Value else {
             throw HubError.badRequest("verify needs {oid, size}")
         }
         guard let object = try await database.lfsObject(sha256: oid), object.size == size, try await isStored(object.cid) else {
-            throw HubError(.notFound, code: "EntryNotFound", "LFS object \(oid) of \(size) bytes is not stored")
+            throw HubError(.notFound, code: .entryNotFound, "LFS object \(oid) of \(size) bytes is not stored")
         }
         if let name = caller.name, !caller.isAdmin, !(try await database.isLFSUploader(sha256: oid, userName: name)) {
             throw HubError.forbidden("LFS object \(oid) was not uploaded by \(name)")

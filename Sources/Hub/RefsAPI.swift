@@ -25,7 +25,7 @@ extension HubServer {
         do {
             try await database.createRef(repoID: repo.id, name: branch, commitID: commit.id)
         } catch HubDatabaseError.alreadyExists {
-            throw HubError(.conflict, code: "Conflict", "Reference already exists: \(branch)")
+            throw HubError(.conflict, code: .conflict, "Reference already exists: \(branch)")
         }
         return json([String: Any]())
     }
@@ -83,7 +83,7 @@ extension HubServer {
         let repo = try await readableRepo(type, ns, name, caller: caller)
         if rest.isEmpty {
             if request.method == .post {
-                guard let user = caller.name else { throw HubError(.unauthorized, code: "Unauthorized", "Opening a discussion needs a token") }
+                guard let user = caller.name else { throw HubError(.unauthorized, code: .unauthorized, "Opening a discussion needs a token") }
                 let body = try await jsonBody(request)
                 let title = (body["title"] as? String ?? "").trimmingCharacters(in: .whitespacesAndNewlines)
                 guard !title.isEmpty else { throw HubError.badRequest("A discussion needs a 'title'") }
@@ -102,7 +102,7 @@ extension HubServer {
             return json(["discussions": items, "count": items.count, "start": 0, "numClosedDiscussions": items.filter { ($0["status"] as? String) != "open" }.count])
         }
         guard let num = Int64(rest[0]), let d = try await database.discussion(repoID: repo.id, num: num) else {
-            throw HubError(.notFound, code: "EntryNotFound", "Discussion \(rest[0]) not found")
+            throw HubError(.notFound, code: .entryNotFound, "Discussion \(rest[0]) not found")
         }
         switch (request.method, rest.dropFirst().first ?? "") {
         case (.get, ""):
@@ -114,7 +114,7 @@ extension HubServer {
             try await database.setDiscussionStatus(repoID: repo.id, num: num, status: status)
             return json(["newStatus": ["status": status]])
         case (.post, "comment"):
-            guard caller.name != nil else { throw HubError(.unauthorized, code: "Unauthorized", "Commenting needs a token") }
+            guard caller.name != nil else { throw HubError(.unauthorized, code: .unauthorized, "Commenting needs a token") }
             let text = (try await jsonBody(request))["comment"] as? String ?? ""
             return json(["newMessage": ["id": UUID().uuidString, "type": "comment", "createdAt": Self.iso8601(Int64(Date().timeIntervalSince1970)),
                                         "author": ["name": caller.name ?? "", "type": "user"],
@@ -122,7 +122,7 @@ extension HubServer {
         case (.post, "merge"):
             return try await mergePullRequest(d, repo: repo, request, caller)
         default:
-            throw HubError(.notFound, code: "EntryNotFound", "No such discussion API")
+            throw HubError(.notFound, code: .entryNotFound, "No such discussion API")
         }
     }
 
@@ -142,7 +142,7 @@ extension HubServer {
         do {
             try await database.applyCommit(repoID: repo.id, ref: "main", expectedHead: nil, commit: commit, changes: changes)
         } catch HubDatabaseError.notFound(let what) {
-            throw HubError(.conflict, code: "Conflict", "Cannot merge: \(what) no longer exists on main")
+            throw HubError(.conflict, code: .conflict, "Cannot merge: \(what) no longer exists on main")
         }
         try await database.setDiscussionStatus(repoID: repo.id, num: d.num, status: "merged")
         return json(["newStatus": ["status": "merged"]])

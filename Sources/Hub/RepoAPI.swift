@@ -7,12 +7,11 @@ import Primitives
 extension HubServer {
     /// `/api/{type}s/{ns}/{name}[/{op}/...]`: parses the rest of the path itself so that encoded
     /// revisions (`refs%2Fpr%2F1`) and literal-slash paths are handled in one place.
-    func repoAPI(_ type: RepoType, _ request: Request, _ parts: [Substring]) async throws -> Response {
+    func repoAPI(_ type: RepoType, _ request: Request, _ parts: [Substring], _ caller: Caller) async throws -> Response {
         do {
             guard parts.count >= 2 else { throw HubError.repoNotFound(parts.map(String.init).joined(separator: "/")) }
             let ns = decoded(parts[0]), name = decoded(parts[1])
             let rest = parts.dropFirst(2).map(decoded)
-            let caller = try await caller(request)
             let method = request.method
             switch (method, rest.first ?? "") {
             case (.get, ""), (.head, ""):
@@ -39,7 +38,7 @@ extension HubServer {
             case (.put, "settings"):
                 return try await settings(type, ns, name, request, caller)
             default:
-                throw HubError(.notFound, code: "EntryNotFound", "No such hub API: \(method) \(request.uri.path)")
+                throw HubError(.notFound, code: .entryNotFound, "No such hub API: \(method) \(request.uri.path)")
             }
         } catch {
             throw HubError.from(error)
@@ -57,10 +56,9 @@ extension HubServer {
 
     // MARK: whoami and listing
 
-    func whoami(_ request: Request) async throws -> Response {
-        let caller = try await caller(request)
+    func whoami(_ request: Request, _ caller: Caller) async throws -> Response {
         guard let user = caller.user, let token = caller.token else {
-            throw HubError(.unauthorized, code: "Unauthorized", "Invalid user token: send 'Authorization: Bearer hf_...'")
+            throw HubError(.unauthorized, code: .unauthorized, "Invalid user token: send 'Authorization: Bearer hf_...'")
         }
         return json([
             "type": "user", "id": user.name, "name": user.name, "fullname": user.name, "email": NSNull(),
@@ -78,8 +76,7 @@ extension HubServer {
          "roleInOrg": membership.role.rawValue]
     }
 
-    func listRepos(_ type: RepoType, _ request: Request) async throws -> Response {
-        let caller = try await caller(request)
+    func listRepos(_ type: RepoType, _ request: Request, _ caller: Caller) async throws -> Response {
         let q = request.uri.queryParameters
         let limit = min(max(Int(q["limit"].map(String.init) ?? "") ?? 1000, 1), 1000)
         let offset = max(Int(q["cursor"].map(String.init) ?? "") ?? 0, 0)

@@ -38,11 +38,11 @@ package struct ByteRange: Equatable {
 
 extension HubServer {
     /// `HEAD|GET /{P}{ns}/{name}/resolve/{rev}/{path}`.
-    func resolve(_ type: RepoType, _ request: Request, _ context: BasicRequestContext) async throws -> Response {
+    func resolve(_ type: RepoType, _ request: Request, _ context: HubRequestContext) async throws -> Response {
         do {
             let ns = decoded(context.parameters.get("ns") ?? ""), name = decoded(context.parameters.get("name") ?? "")
             let rest = context.parameters.getCatchAll()
-            let caller = try await caller(request)
+            let caller = context.caller
             let revision = rest.first.map(decoded).flatMap { $0.isEmpty ? nil : $0 } ?? "main"
             let path = rest.dropFirst().map(decoded).joined(separator: "/")
             // One statement for repo, revision and file: this is the per-file cost of every download.

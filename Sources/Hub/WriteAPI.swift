@@ -20,19 +20,18 @@ extension HubServer {
             ns = String(name[..<slash]); name = String(name[name.index(after: slash)...])
         }
         guard let namespace = ns ?? caller.name else {
-            throw HubError(.unauthorized, code: "Unauthorized", "Creating a repo needs a write token (or an 'organization')")
+            throw HubError(.unauthorized, code: .unauthorized, "Creating a repo needs a write token (or an 'organization')")
         }
         try validateRepoName(namespace, what: "namespace")
         try validateRepoName(name, what: "repo name")
         return (type, namespace, name)
     }
 
-    func createRepo(_ request: Request) async throws -> Response {
-        let caller = try await caller(request)
+    func createRepo(_ request: Request, _ caller: Caller) async throws -> Response {
         let body = try await jsonBody(request)
         let (type, ns, name) = try repoIdentity(body, caller: caller)
         guard caller.canWrite(namespace: ns) else {
-            if caller.user == nil { throw HubError(.unauthorized, code: "Unauthorized", "Creating a repo needs a write token") }
+            if caller.user == nil { throw HubError(.unauthorized, code: .unauthorized, "Creating a repo needs a write token") }
             throw HubError.forbidden("Your token cannot create repos in '\(ns)': it needs write access to that namespace")
         }
         let isPrivate = (body["visibility"] as? String).map { $0 == "private" } ?? (body["private"] as? Bool ?? false)
@@ -53,8 +52,7 @@ extension HubServer {
         return json(["url": url, "name": "\(ns)/\(name)", "id": repoID])
     }
 
-    func deleteRepo(_ request: Request) async throws -> Response {
-        let caller = try await caller(request)
+    func deleteRepo(_ request: Request, _ caller: Caller) async throws -> Response {
         let (type, ns, name) = try repoIdentity(try await jsonBody(request), caller: caller)
         let repo = try await administrableRepo(type, ns, name, caller: caller)
         try await database.deleteRepo(id: repo.id)
@@ -62,8 +60,7 @@ extension HubServer {
         return json([String: Any]())
     }
 
-    func moveRepo(_ request: Request) async throws -> Response {
-        let caller = try await caller(request)
+    func moveRepo(_ request: Request, _ caller: Caller) async throws -> Response {
         let body = try await jsonBody(request)
         guard let from = body["fromRepo"] as? String, let to = body["toRepo"] as? String else {
             throw HubError.badRequest("'fromRepo' and 'toRepo' are required (as namespace/name)")

@@ -7,40 +7,40 @@ import Primitives
 /// `/admin/api/fallback-sources`: CRUD of database sources, the binding cache's stats and clear.
 /// Admin tokens only; a source's token goes in but never comes back out.
 extension HubServer {
-    func addFallbackAdminRoutes(to router: Router<BasicRequestContext>) {
+    func addFallbackAdminRoutes(to router: HubRouter) {
         addFallbackUserRoutes(to: router)
         let base = "/admin/api/fallback-sources"
-        router.get("\(base)/cache/stats") { req, _ in
-            return self.json(await Self.fallbackCacheStats(try await self.fallbackAdmin(req)))
+        router.get("\(base)/cache/stats") { req, ctx in
+            return self.json(await Self.fallbackCacheStats(try await self.fallbackAdmin(ctx.caller)))
         }
-        router.delete("\(base)/cache/clear") { req, _ in
-            await Self.clearFallbackCache(try await self.fallbackAdmin(req))
+        router.delete("\(base)/cache/clear") { req, ctx in
+            await Self.clearFallbackCache(try await self.fallbackAdmin(ctx.caller))
             return self.json(["cleared": true] as [String: Any])
         }
-        router.get("\(base)") { req, _ in
-            let service = try await self.fallbackAdmin(req)
+        router.get("\(base)") { req, ctx in
+            let service = try await self.fallbackAdmin(ctx.caller)
             let ns = req.uri.queryParameters["namespace"].map(String.init)
             return self.json(service.sources.filter { ns == nil || $0.namespace == ns }.map(Self.sourceJSON))
         }
-        router.post("\(base)") { req, _ in
-            let service = try await self.fallbackAdmin(req)
+        router.post("\(base)") { req, ctx in
+            let service = try await self.fallbackAdmin(ctx.caller)
             let record = try await Self.addFallbackSource(try await self.jsonBody(req), service)
             return self.json(Self.recordJSON(record), status: .created)
         }
         router.get("\(base)/:id") { req, ctx in
-            let service = try await self.fallbackAdmin(req)
+            let service = try await self.fallbackAdmin(ctx.caller)
             guard let r = try await service.database.fallbackSource(id: ctx.parameters.get("id") ?? "") else {
-                throw HubError(.notFound, code: "EntryNotFound", "No fallback source with this id (sources from configuration cannot be edited here)")
+                throw HubError(.notFound, code: .entryNotFound, "No fallback source with this id (sources from configuration cannot be edited here)")
             }
             return self.json(Self.recordJSON(r))
         }
         router.put("\(base)/:id") { req, ctx in
-            let service = try await self.fallbackAdmin(req)
+            let service = try await self.fallbackAdmin(ctx.caller)
             let body = try await self.jsonBody(req)
             return self.json(Self.recordJSON(try await Self.updateFallbackSource(id: ctx.parameters.get("id") ?? "", body, service)))
         }
         router.delete("\(base)/:id") { req, ctx in
-            try await Self.deleteFallbackSource(id: ctx.parameters.get("id") ?? "", try await self.fallbackAdmin(req))
+            try await Self.deleteFallbackSource(id: ctx.parameters.get("id") ?? "", try await self.fallbackAdmin(ctx.caller))
             return self.json([String: Any]())
         }
     }
@@ -76,7 +76,7 @@ extension HubServer {
     /// Changes the fields present in `body`; `token`: absent keeps it, "" or null removes it, a string replaces it.
     static func updateFallbackSource(id: String, _ body: [String: Any], _ service: FallbackService) async throws -> FallbackSourceRecord {
         guard var r = try await service.database.fallbackSource(id: id) else {
-            throw HubError(.notFound, code: "EntryNotFound", "No fallback source with this id")
+            throw HubError(.notFound, code: .entryNotFound, "No fallback source with this id")
         }
         var merged: [String: Any] = ["url": r.url, "source_type": r.sourceType, "priority": Int(r.priority),
                                      "namespace": r.namespace, "enabled": r.enabled, "name": r.name]
@@ -100,10 +100,10 @@ extension HubServer {
         try await service.reloadSources()
     }
 
-    func fallbackAdmin(_ request: Request) async throws -> FallbackService {
-        _ = try await requireAdmin(request)
+    func fallbackAdmin(_ caller: Caller) async throws -> FallbackService {
+        _ = try await requireAdmin(caller)
         guard let service = fallbackSlot.service else {
-            throw HubError(.serviceUnavailable, code: "FallbackDisabled", "The external-source fallback is not set up on this server")
+            throw HubError(.serviceUnavailable, code: .fallbackDisabled, "The external-source fallback is not set up on this server")
         }
         return service
     }

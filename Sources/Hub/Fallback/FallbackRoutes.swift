@@ -35,7 +35,7 @@ extension HubServer {
                       local: () async throws -> Response) async throws -> Response {
         do {
             return try await local()
-        } catch let error as HubError where error.code == "RepoNotFound" && error.status == .notFound {
+        } catch let error as HubError where error.code == .repoNotFound && error.status == .notFound {
             guard parts.count >= 2, let service = fallbackFor(request) else { throw error }
             let ns = decoded(parts[0]), name = decoded(parts[1])
             let rest = parts.dropFirst(2).map(decoded)
@@ -51,11 +51,11 @@ extension HubServer {
     }
 
     /// `HEAD|GET /{P}{ns}/{name}/resolve/{rev}/{path}` when the repo is not here.
-    func withFallback(_ type: RepoType, _ request: Request, resolve context: BasicRequestContext,
+    func withFallback(_ type: RepoType, _ request: Request, resolve context: HubRequestContext,
                       local: () async throws -> Response) async throws -> Response {
         do {
             return try await local()
-        } catch let error as HubError where error.code == "RepoNotFound" && error.status == .notFound {
+        } catch let error as HubError where error.code == .repoNotFound && error.status == .notFound {
             guard let service = fallbackFor(request) else { throw error }
             let ns = decoded(context.parameters.get("ns") ?? ""), name = decoded(context.parameters.get("name") ?? "")
             let rest = context.parameters.getCatchAll()
@@ -109,7 +109,7 @@ extension HubServer {
             if let stored = try? await service.database.mirroredResponse(type: type, namespace: ns, name: name, key: key) {
                 return storedResponse(stored, request, started: started)
             }
-            throw HubError(.badGateway, code: "BadGateway", "\(source.name) (\(source.url)) could not be reached: \(error)")
+            throw HubError(.badGateway, code: .badGateway, "\(source.name) (\(source.url)) could not be reached: \(error)")
         }
         guard (200..<300).contains(reply.status) else {
             if reply.status >= 500, let stored = try? await service.database.mirroredResponse(type: type, namespace: ns, name: name, key: key) {

@@ -110,7 +110,7 @@ public final class FallbackService: Sendable {
             let reply = try await upstream.fetch(.GET, url, source: source)
             guard reply.status == 200 else { throw Self.passOn(reply, source) }
             guard let sha = Self.jsonObject(reply.body)?["sha"] as? String, Hex.isLowercase(sha, count: 40) else {
-                throw HubError(.badGateway, code: "BadGateway", "\(source.name) answered revision '\(revision)' without a 40-hex 'sha'")
+                throw HubError(.badGateway, code: .badGateway, "\(source.name) answered revision '\(revision)' without a 40-hex 'sha'")
             }
             try? await database.recordMirroredRef(type: type, namespace: ns, name: name, revision: revision,
                                                   MirroredRefRecord(commitID: sha, updatedAt: Self.now(), sourceName: source.name, sourceURL: source.url))
@@ -130,10 +130,10 @@ public final class FallbackService: Sendable {
         let message = reply.headers.first(name: "X-Error-Message")
             ?? (Self.jsonObject(reply.body)?["error"] as? String) ?? "\(source.name) answered HTTP \(reply.status)"
         if reply.status >= 500 {
-            return HubError(.badGateway, code: "BadGateway", "\(source.name) (\(source.url)) answered HTTP \(reply.status): \(message)")
+            return HubError(.badGateway, code: .badGateway, "\(source.name) (\(source.url)) answered HTTP \(reply.status): \(message)")
         }
-        var code = reply.errorCode
-        if code == nil, [401, 403, 404].contains(reply.status) { code = reply.status == 404 ? "EntryNotFound" : "Forbidden" }
+        var code = reply.errorCode.map(HubErrorCode.init(rawValue:))
+        if code == nil, [401, 403, 404].contains(reply.status) { code = reply.status == 404 ? .entryNotFound : .forbidden }
         return HubError(status, code: code, message, repoCommit: reply.headers.first(name: "X-Repo-Commit"))
     }
 }
@@ -147,12 +147,12 @@ extension FallbackFailure: HTTPResponseError {
         }
     }
 
-    var code: String {
+    var code: HubErrorCode {
         switch cause {
-        case .gated: return "GatedRepo"
-        case .forbidden: return "Forbidden"
-        case .notFound: return "RepoNotFound"
-        case .unavailable: return "BadGateway"
+        case .gated: return .gatedRepo
+        case .forbidden: return .forbidden
+        case .notFound: return .repoNotFound
+        case .unavailable: return .badGateway
         }
     }
 
@@ -167,7 +167,7 @@ extension FallbackFailure: HTTPResponseError {
 
     func response(from request: Request, context: some RequestContext) throws -> Response {
         // The repo name in the message comes from the request: sanitised like every error header.
-        HFErrorResponse.make(status: status, code: code, message: message,
+        HFErrorResponse.make(status: status, code: code.rawValue, message: message,
                              body: ["error": message, "attempts": attempts.map(\.json)])
     }
 }

@@ -10,14 +10,14 @@ import HTTPSupport
 /// A `hub` source has `/api/users/{name}/profile|repos`; Hugging Face has `/overview` and no repo
 /// list, so its repos are gathered from `/api/{models,datasets,spaces}?author=`.
 extension HubServer {
-    func addFallbackUserRoutes(to router: Router<BasicRequestContext>) {
+    func addFallbackUserRoutes(to router: HubRouter) {
         for suffix in ["profile", "overview"] {
             router.get("/api/users/:name/\(suffix)") { req, ctx in
                 try await self.userProfile(ctx.parameters.get("name") ?? "", req)
             }
         }
         router.get("/api/users/:name/repos") { req, ctx in
-            try await self.userRepos(ctx.parameters.get("name") ?? "", req)
+            try await self.userRepos(ctx.parameters.get("name") ?? "", req, ctx.caller)
         }
     }
 
@@ -28,7 +28,7 @@ extension HubServer {
                                           "createdAt": Self.iso8601(user.createdAt), "_source": "local"]
             return json(profile)
         }
-        guard let service = fallbackFor(request) else { throw HubError(.notFound, code: "EntryNotFound", "No user '\(name)'") }
+        guard let service = fallbackFor(request) else { throw HubError(.notFound, code: .entryNotFound, "No user '\(name)'") }
         for source in service.candidates(namespace: name) {
             let path = source.sourceType == .hub ? "profile" : "overview"
             guard let reply = try? await service.upstream.fetch(.GET, "\(source.url)/api/users/\(PercentEncoding.encode(name))/\(path)", source: source),
@@ -40,11 +40,10 @@ extension HubServer {
             sourceHeaders(&response.headers, name: source.name, url: source.url, started: started)
             return response
         }
-        throw HubError(.notFound, code: "EntryNotFound", "No user '\(name)' here or at any fallback source")
+        throw HubError(.notFound, code: .entryNotFound, "No user '\(name)' here or at any fallback source")
     }
 
-    func userRepos(_ name: String, _ request: Request) async throws -> Response {
-        let caller = try await caller(request)
+    func userRepos(_ name: String, _ request: Request, _ caller: Caller) async throws -> Response {
         var out: [String: [[String: Any]]] = [:]
         var seen = Set<String>()
         for type in RepoType.allCases {

@@ -183,7 +183,7 @@ extension HubServer {
             if let stale = knownRef?.commitID, let response = try await localMirrored(service, type, ns, name, stale, path, request, started) {
                 return response
             }
-            throw HubError(.badGateway, code: "BadGateway", "\(source.name) could not be reached: \(error)")
+            throw HubError(.badGateway, code: .badGateway, "\(source.name) could not be reached: \(error)")
         }
         if let response = try await localMirrored(service, type, ns, name, commit, path, request, started) { return response }
 
@@ -228,13 +228,13 @@ extension HubServer {
             case .followed(let failure):
                 if let response = try await localMirrored(service, type, ns, name, commit, path, request, started) { return response }
                 if let failure {
-                    throw HubError(.badGateway, code: "BadGateway", "\(path) from \(source.name): \(failure) (the same download failed for a concurrent request)")
+                    throw HubError(.badGateway, code: .badGateway, "\(path) from \(source.name): \(failure) (the same download failed for a concurrent request)")
                 }
                 continue
             }
             if let response = try await localMirrored(service, type, ns, name, commit, path, request, started) { return response }
         }
-        throw HubError(.badGateway, code: "BadGateway", "Downloading \(path) from \(source.name) failed; try again")
+        throw HubError(.badGateway, code: .badGateway, "Downloading \(path) from \(source.name) failed; try again")
     }
 
     /// The mirrored copy of a file, if it was pulled through before and its content is still in the store.
@@ -269,7 +269,7 @@ extension HubServer {
             for _ in 0..<5 {
                 let reply: UpstreamReply
                 do { reply = try await service.upstream.fetch(.HEAD, url, source: source) } catch {
-                    throw HubError(.badGateway, code: "BadGateway", "\(source.name) could not be reached: \(error)")
+                    throw HubError(.badGateway, code: .badGateway, "\(source.name) could not be reached: \(error)")
                 }
                 meta.absorb(reply.headers, status: reply.status)
                 if (300..<400).contains(reply.status), let loc = reply.headers.first(name: "Location"),
@@ -282,7 +282,7 @@ extension HubServer {
                 guard (200..<300).contains(reply.status) else { throw FallbackService.passOn(reply, source) }
                 return meta
             }
-            throw HubError(.badGateway, code: "BadGateway", "\(source.name) redirected too often for \(resolveURL)")
+            throw HubError(.badGateway, code: .badGateway, "\(source.name) redirected too often for \(resolveURL)")
         }
         let ttl = Duration.milliseconds(Int64(service.settings.cacheTTL * 1000))
         service.headCache.withLock { cache in
@@ -310,7 +310,7 @@ extension HubServer {
         for _ in 0..<5 {
             let response: HTTPClientResponse
             do { response = try await service.upstream.open(url, source: source, range: range) } catch {
-                throw HubError(.badGateway, code: "BadGateway", "\(source.name) could not be reached: \(error)")
+                throw HubError(.badGateway, code: .badGateway, "\(source.name) could not be reached: \(error)")
             }
             let status = Int(response.status.code)
             meta.absorb(response.headers, status: status)
@@ -324,7 +324,7 @@ extension HubServer {
             }
             throw FallbackService.passOn(UpstreamReply(status: status, headers: response.headers, body: body), source)
         }
-        throw HubError(.badGateway, code: "BadGateway", "\(source.name) redirected too often for \(resolveURL)")
+        throw HubError(.badGateway, code: .badGateway, "\(source.name) redirected too often for \(resolveURL)")
     }
 
     /// A byte range of a file not yet mirrored: passed through as is, nothing stored.
@@ -416,7 +416,7 @@ extension HubServer {
             do { stored = try await store.finish(durable: false) } catch {
                 // Unstored means unverified: the held-back last chunk is not sent, the client sees a short body.
                 logger.error("pull-through of \(ns)/\(name)/\(path) from \(source.name): cannot store: \(error)")
-                throw HubError(.badGateway, code: "BadGateway", "\(path) from \(source.name) could not be stored: \(error)")
+                throw HubError(.badGateway, code: .badGateway, "\(path) from \(source.name) could not be stored: \(error)")
             }
             try await mirror.verify(stored, meta, length: length, lease: lease)
             if let held { try await writer.write(held) }
@@ -530,7 +530,7 @@ struct MirrorCopy: Sendable {
                 }
             }
             lease.fail("the bytes failed verification")
-            throw HubError(.badGateway, code: "BadGateway", "\(path) from \(source.name) failed verification")
+            throw HubError(.badGateway, code: .badGateway, "\(path) from \(source.name) failed verification")
         }
     }
 

@@ -5,22 +5,22 @@ import HTTPSupport
 
 /// Signing in with a token, signing out, and the settings page where a user lists, creates and revokes tokens.
 extension HubServer {
-    func addAccountRoutes(to router: Router<BasicRequestContext>) {
-        router.get("/-/login") { req, _ in
-            await self.page(req) { visit in
+    func addAccountRoutes(to router: HubRouter) {
+        router.get("/-/login") { req, ctx in
+            await self.page(req, ctx) { visit in
                 .html(title: "Sign in", template: "login", data: ["next": Self.safeNext(req.uri.queryParameters["next"].map(String.init))])
             }
         }
-        router.post("/-/login") { req, _ in await self.page(req) { try await self.signIn(req, $0) } }
-        router.post("/-/logout") { req, _ in
-            await self.page(req) { visit in
+        router.post("/-/login") { req, ctx in await self.page(req, ctx) { try await self.signIn(req, $0) } }
+        router.post("/-/logout") { req, ctx in
+            await self.page(req, ctx) { visit in
                 _ = try await self.verifiedForm(req, visit)
                 return .redirect("/", cookies: ["\(Self.sessionCookie)=\(self.cookieAttributes(req)); Max-Age=0"])
             }
         }
-        router.get("/-/settings") { req, _ in await self.page(req) { try await self.settingsPage(req, $0) } }
-        router.post("/-/settings/tokens") { req, _ in
-            await self.page(req) { visit in
+        router.get("/-/settings") { req, ctx in await self.page(req, ctx) { try await self.settingsPage(req, $0) } }
+        router.post("/-/settings/tokens") { req, ctx in
+            await self.page(req, ctx) { visit in
                 let form = try await self.verifiedForm(req, visit)
                 guard let user = visit.caller.user else { return Self.signInRedirect("/-/settings") }
                 let name = (form["displayName"] ?? "").trimmingCharacters(in: .whitespaces)
@@ -32,8 +32,8 @@ extension HubServer {
                 return try await self.settingsPage(req, visit, newToken: token)
             }
         }
-        router.post("/-/settings/tokens/revoke") { req, _ in
-            await self.page(req) { visit in
+        router.post("/-/settings/tokens/revoke") { req, ctx in
+            await self.page(req, ctx) { visit in
                 let form = try await self.verifiedForm(req, visit)
                 guard let user = visit.caller.user else { return Self.signInRedirect("/-/settings") }
                 let id = form["id"] ?? ""

@@ -8,7 +8,7 @@ import HTTPSupport
 /// admins only (the same `isAdmin` the admin API checks): a visitor not signed in is sent to sign in,
 /// a signed-in non-admin gets 403. The forms call the operations the admin API runs.
 extension HubServer {
-    func addAdminPageRoutes(to router: Router<BasicRequestContext>) {
+    func addAdminPageRoutes(to router: HubRouter) {
         adminGet(router, "/-/admin") { req, visit in try await self.adminOverview(req, visit) }
         adminGet(router, "/-/admin/sources") { req, visit in
             try await self.sourcesPage(req, visit, edit: req.uri.queryParameters["edit"].map(String.init))
@@ -40,7 +40,7 @@ extension HubServer {
         adminPost(router, "/-/admin/sources/toggle") { req, visit, form in
             let service = try self.fallbackService()
             guard let r = try await service.database.fallbackSource(id: form["id"] ?? "") else {
-                throw HubError(.notFound, code: "EntryNotFound", "No fallback source with this id (sources from configuration cannot be changed here)")
+                throw HubError(.notFound, code: .entryNotFound, "No fallback source with this id (sources from configuration cannot be changed here)")
             }
             let updated = try await Self.updateFallbackSource(id: r.id, ["enabled": !r.enabled], service)
             return try await self.sourcesPage(req, visit, notice: "\(updated.name) is now \(updated.enabled ? "enabled" : "disabled")")
@@ -52,7 +52,7 @@ extension HubServer {
         adminPost(router, "/-/admin/sources/test") { req, visit, form in
             let service = try self.fallbackService()
             guard let source = service.sources.first(where: { $0.id == form["id"] }) else {
-                throw HubError(.notFound, code: "EntryNotFound", "No fallback source with this id")
+                throw HubError(.notFound, code: .entryNotFound, "No fallback source with this id")
             }
             return try await self.sourcesPage(req, visit, test: ["name": source.name, "result": await Self.testSource(source, service)])
         }
@@ -104,10 +104,10 @@ extension HubServer {
     }
 
     /// GET admin page: sign-in redirect or 403 before the handler runs.
-    func adminGet(_ router: Router<BasicRequestContext>, _ path: String,
+    func adminGet(_ router: HubRouter, _ path: String,
                   _ handler: @escaping @Sendable (Request, WebVisit) async throws -> WebPage) {
-        router.get(RouterPath(path)) { req, _ in
-            await self.page(req) { visit in
+        router.get(RouterPath(path)) { req, ctx in
+            await self.page(req, ctx) { visit in
                 if let refusal = try Self.adminRefusal(visit, req) { return refusal }
                 return try await handler(req, visit)
             }
@@ -115,10 +115,10 @@ extension HubServer {
     }
 
     /// POST admin form: the admin check, then the CSRF check; errors of the operation show on the page.
-    func adminPost(_ router: Router<BasicRequestContext>, _ path: String,
+    func adminPost(_ router: HubRouter, _ path: String,
                    _ handler: @escaping @Sendable (Request, WebVisit, [String: String]) async throws -> WebPage) {
-        router.post(RouterPath(path)) { req, _ in
-            await self.page(req) { visit in
+        router.post(RouterPath(path)) { req, ctx in
+            await self.page(req, ctx) { visit in
                 if let refusal = try Self.adminRefusal(visit, req) { return refusal }
                 let form = try await self.verifiedForm(req, visit)
                 do { return try await handler(req, visit, form) } catch let error as HubError where error.status.code < 500 {
@@ -139,7 +139,7 @@ extension HubServer {
 
     func fallbackService() throws -> FallbackService {
         guard let service = fallbackSlot.service else {
-            throw HubError(.serviceUnavailable, code: "FallbackDisabled", "The external-source fallback is not set up on this server")
+            throw HubError(.serviceUnavailable, code: .fallbackDisabled, "The external-source fallback is not set up on this server")
         }
         return service
     }

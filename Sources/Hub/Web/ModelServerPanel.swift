@@ -50,7 +50,7 @@ extension HubServer {
         let object = (try? JSONSerialization.jsonObject(with: Data(body.readableBytesView))) as? [String: Any] ?? [:]
         guard (200..<300).contains(Int(response.status.code)) else {
             let message = ((object["error"] as? [String: Any])?["message"] as? String) ?? "HTTP \(response.status.code)"
-            throw HubError(.badGateway, code: "ModelServer", "The model server refused \(method) \(path): \(message)")
+            throw HubError(.badGateway, code: .modelServer, "The model server refused \(method) \(path): \(message)")
         }
         return object
     }

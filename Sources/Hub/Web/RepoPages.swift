@@ -22,7 +22,7 @@ extension HubServer {
         let isUser = try await database.user(named: ns) != nil
         let isOrg = try await database.org(named: ns) != nil
         guard isUser || isOrg else {
-            throw HubError(.notFound, code: "EntryNotFound", "No user or organisation '\(ns)'")
+            throw HubError(.notFound, code: .entryNotFound, "No user or organisation '\(ns)'")
         }
         return try await listPage(author: ns, request, visit, title: ns, heading: ns, action: "/\(PercentEncoding.encode(ns))")
     }
@@ -82,7 +82,7 @@ extension HubServer {
         func treeURL(_ path: String) -> String { base + "/tree/" + revURL + (path.isEmpty ? "" : "/" + PercentEncoding.encodePath(path)) }
     }
 
-    func repoView(_ type: RepoType, _ ctx: BasicRequestContext, _ visit: WebVisit, catchAll: Bool) async throws -> RepoView {
+    func repoView(_ type: RepoType, _ ctx: HubRequestContext, _ visit: WebVisit, catchAll: Bool) async throws -> RepoView {
         let ns = decoded(ctx.parameters.get("ns") ?? ""), name = decoded(ctx.parameters.get("name") ?? "")
         let repo = try await readableRepo(type, ns, name, caller: visit.caller)
         let rest = catchAll ? ctx.parameters.getCatchAll().map(decoded) : []
@@ -99,7 +99,7 @@ extension HubServer {
          "origin": origin(request), "commit": v.commit.id, "shortCommit": String(v.commit.id.prefix(7))]
     }
 
-    func repoCardPage(_ type: RepoType, _ ctx: BasicRequestContext, _ request: Request, _ visit: WebVisit) async throws -> WebPage {
+    func repoCardPage(_ type: RepoType, _ ctx: HubRequestContext, _ request: Request, _ visit: WebVisit) async throws -> WebPage {
         let v = try await repoView(type, ctx, visit, catchAll: false)
         var data = headerData(v, tab: "card", request)
         if let readme = v.files.first(where: { $0.path.lowercased() == "readme.md" }), readme.size <= Self.maxInlineText,
@@ -125,7 +125,7 @@ extension HubServer {
         return out
     }
 
-    func treePage(_ type: RepoType, _ ctx: BasicRequestContext, _ request: Request, _ visit: WebVisit) async throws -> WebPage {
+    func treePage(_ type: RepoType, _ ctx: HubRequestContext, _ request: Request, _ visit: WebVisit) async throws -> WebPage {
         let v = try await repoView(type, ctx, visit, catchAll: true)
         let path = v.path.hasSuffix("/") ? String(v.path.dropLast()) : v.path
         if !path.isEmpty, v.files.contains(where: { $0.path == path }) { return .redirect(v.blobURL(path)) }
@@ -152,7 +152,7 @@ extension HubServer {
         return .html(title: "\(v.repo.fullName) · files", template: "tree", data: data)
     }
 
-    func blobPage(_ type: RepoType, _ ctx: BasicRequestContext, _ request: Request, _ visit: WebVisit) async throws -> WebPage {
+    func blobPage(_ type: RepoType, _ ctx: HubRequestContext, _ request: Request, _ visit: WebVisit) async throws -> WebPage {
         let v = try await repoView(type, ctx, visit, catchAll: true)
         guard let file = v.files.first(where: { $0.path == v.path }) else {
             if v.files.contains(where: { $0.path.hasPrefix(v.path + "/") }) { return .redirect(v.treeURL(v.path)) }
@@ -175,7 +175,7 @@ extension HubServer {
         return .html(title: "\(v.repo.fullName) · \(v.path)", template: "blob", data: data)
     }
 
-    func commitsPage(_ type: RepoType, _ ctx: BasicRequestContext, _ request: Request, _ visit: WebVisit) async throws -> WebPage {
+    func commitsPage(_ type: RepoType, _ ctx: HubRequestContext, _ request: Request, _ visit: WebVisit) async throws -> WebPage {
         let v = try await repoView(type, ctx, visit, catchAll: true)
         let history = try await database.history(fromCommit: v.commit.id, limit: 200)
         var data = headerData(v, tab: "commits", request)

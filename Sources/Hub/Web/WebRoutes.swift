@@ -16,8 +16,8 @@ enum WebPage {
 /// `resolve`/git/LFS routes) can be shadowed. Repo pages use only the suffixes `tree`, `blob` and
 /// `commits` below `/{ns}/{name}`, which none of the API, git or LFS routes use.
 extension HubServer {
-    func addWebRoutes(to router: Router<BasicRequestContext>) {
-        router.get("/") { req, _ in await self.page(req) { try await self.homePage(req, $0) } }
+    func addWebRoutes(to router: HubRouter) {
+        router.get("/") { req, ctx in await self.page(req, ctx) { try await self.homePage(req, $0) } }
         router.get("/-/static/hub.css") { _, _ in
             var headers = HTTPFields()
             headers[.contentType] = "text/css; charset=utf-8"
@@ -27,29 +27,29 @@ extension HubServer {
         addAccountRoutes(to: router)
         addAdminPageRoutes(to: router)
         router.get("/:ns") { req, ctx in
-            await self.page(req) { try await self.namespacePage(decoded(ctx.parameters.get("ns") ?? ""), req, $0) }
+            await self.page(req, ctx) { try await self.namespacePage(decoded(ctx.parameters.get("ns") ?? ""), req, $0) }
         }
         for type in RepoType.allCases {
             let prefix = type == .model ? "" : "/\(type.plural)"
             router.get("\(prefix)/:ns/:name") { req, ctx in
-                await self.page(req) { try await self.repoCardPage(type, ctx, req, $0) }
+                await self.page(req, ctx) { try await self.repoCardPage(type, ctx, req, $0) }
             }
             router.get("\(prefix)/:ns/:name/tree/**") { req, ctx in
-                await self.page(req) { try await self.treePage(type, ctx, req, $0) }
+                await self.page(req, ctx) { try await self.treePage(type, ctx, req, $0) }
             }
             router.get("\(prefix)/:ns/:name/blob/**") { req, ctx in
-                await self.page(req) { try await self.blobPage(type, ctx, req, $0) }
+                await self.page(req, ctx) { try await self.blobPage(type, ctx, req, $0) }
             }
             router.get("\(prefix)/:ns/:name/commits/**") { req, ctx in
-                await self.page(req) { try await self.commitsPage(type, ctx, req, $0) }
+                await self.page(req, ctx) { try await self.commitsPage(type, ctx, req, $0) }
             }
         }
     }
 
     /// Runs a page handler and turns its answer, or its error, into an HTML response.
-    func page(_ request: Request, _ handler: (inout WebVisit) async throws -> WebPage) async -> Response {
+    func page(_ request: Request, _ context: HubRequestContext, _ handler: (inout WebVisit) async throws -> WebPage) async -> Response {
         var visit: WebVisit
-        do { visit = try await self.visit(request) } catch {
+        do { visit = try await self.visit(request, bearer: context.caller) } catch {
             return htmlResponse(errorHTML(.internalServerError, "The hub's database could not be read: \(error)"), status: .internalServerError, cookies: [])
         }
         let result: WebPage

@@ -104,8 +104,9 @@ extension HubServer {
         "; Path=/; HttpOnly; SameSite=Lax" + (origin(request).hasPrefix("https://") ? "; Secure" : "")
     }
 
-    /// The visitor: a session cookie whose token still exists, else a Bearer token (scripts), else anonymous.
-    func visit(_ request: Request) async throws -> WebVisit {
+    /// The visitor: a session cookie whose token still exists, else the caller of a valid Bearer
+    /// token (scripts; HubAuthentication's `.optionalBearer`), else anonymous.
+    func visit(_ request: Request, bearer: Caller) async throws -> WebVisit {
         let cookies = Self.cookies(request)
         let seal = webSeal
         if let raw = cookies[Self.sessionCookie], let session = seal.open(raw, now: Int64(Date().timeIntervalSince1970)),
@@ -114,8 +115,7 @@ extension HubServer {
             return WebVisit(caller: Caller(user: user, token: record, orgs: orgs), session: session,
                             nonce: session.nonce, csrf: seal.csrfToken(nonce: session.nonce))
         }
-        var caller = Caller.anonymous
-        if request.headers[.authorization] != nil { caller = (try? await self.caller(request)) ?? .anonymous }
+        let caller = bearer
         if let nonce = cookies[Self.csrfCookie], nonce.count == 32, nonce.allSatisfy({ $0.isLetter || $0.isNumber }) {
             return WebVisit(caller: caller, nonce: nonce, csrf: seal.csrfToken(nonce: nonce))
         }
