@@ -31,7 +31,7 @@ enum KuboRPCError: Error {
     var response: Response {
         var code = 0
         if case .client = self { code = 1 }
-        let body = KuboJSON.line(["Message": message, "Code": code, "Type": "error"])
+        let body = KuboJSON.line(ErrorOutput(Message: message, Code: code))
         var headers = HTTPFields()
         headers[.contentType] = "application/json"
         return Response(status: code == 1 ? .badRequest : .internalServerError, headers: headers,
@@ -41,17 +41,20 @@ enum KuboRPCError: Error {
 
 enum KuboJSON {
     /// One JSON object followed by a newline, as Kubo writes each value.
-    static func line(_ object: [String: Any]) -> Data {
-        var d = (try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys, .withoutEscapingSlashes])) ?? Data("{}".utf8)
+    static func line(_ value: some Encodable) -> Data {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        // Every value here is strings and integers, which always encode.
+        var d = (try? encoder.encode(value)) ?? Data("{}".utf8)
         d.append(UInt8(ascii: "\n"))
         return d
     }
 
-    static func response(_ object: [String: Any]) -> Response {
-        response(lines: [object])
+    static func response(_ value: some Encodable) -> Response {
+        response(lines: [value])
     }
 
-    static func response(lines: [[String: Any]]) -> Response {
+    static func response<Line: Encodable>(lines: [Line]) -> Response {
         var headers = HTTPFields()
         headers[.contentType] = "application/json"
         if lines.count > 1 { headers[.init("X-Chunked-Output")!] = "1" }

@@ -11,13 +11,15 @@ import Primitives
 /// on top of a backend (normally the local store), with Kubo's JSON shapes and error format, so
 /// Kubo clients work against us and one instance can be another's `kubo` backend.
 public struct KuboRPCRoutes: Sendable {
-    let backend: any IPFSBackend
+    /// The Kubo RPC face serves the local store: `add` reports what its importer saw, and
+    /// sizes are the store's cumulative sizes.
+    let backend: LocalBackend
     let tempDirectory: String
     let logger: Logger
     /// What `/api/v0/version` reports: the Kubo RPC version whose shapes we follow.
     public static let kuboVersion = "0.22.0"
 
-    public init(backend: any IPFSBackend, tempDirectory: String, logger: Logger = Logger(label: "ipfs-accelerate.kubo-rpc")) {
+    public init(backend: LocalBackend, tempDirectory: String, logger: Logger = Logger(label: "ipfs-accelerate.kubo-rpc")) {
         self.backend = backend
         self.tempDirectory = tempDirectory
         self.logger = logger
@@ -156,8 +158,8 @@ public struct KuboRPCRoutes: Sendable {
             }
         }
         guard !tops.isEmpty else { throw KuboRPCError.client("file argument was nil") }
-        var lines: [[String: Any]] = []
-        if let local = backend as? LocalBackend {
+        var lines: [AddedEntry] = []
+        do {
             // The importer reports every entry with Kubo's cumulative sizes, root last.
             var o = options
             o.wrapWithDirectory = false
@@ -166,44 +168,16 @@ public struct KuboRPCRoutes: Sendable {
             for target in targets {
                 var isDir: ObjCBool = false
                 _ = FileManager.default.fileExists(atPath: target, isDirectory: &isDir)
-                for e in try await local.addPathEntries(target, recursive: isDir.boolValue, pin: pin, options: o) {
+                for e in try await backend.addPathEntries(target, recursive: isDir.boolValue, pin: pin, options: o) {
                     var name = e.path
                     if let strip { name = name == strip ? "" : String(name.dropFirst(strip.count + 1)) }
-                    lines.append(["Name": name, "Hash": e.cid.description, "Size": "\(e.size)"])
+                    lines.append(AddedEntry(Name: name, Hash: e.cid.description, Size: "\(e.size)"))
                 }
-            }
-        } else {
-            for top in tops {
-                let path = (work as NSString).appendingPathComponent(top)
-                var isDir: ObjCBool = false
-                _ = FileManager.default.fileExists(atPath: path, isDirectory: &isDir)
-                let cid = try await backend.addPath(path, recursive: isDir.boolValue, pin: pin, options: options)
-                if isDir.boolValue { lines += try await entryLines(cid: cid, prefix: top) }
-                let total = try await size(cid)
-                lines.append(["Name": top, "Hash": cid, "Size": "\(total)"])
             }
         }
         if quieter, let last = lines.last { lines = [last] }
         _ = quiet
         return KuboJSON.response(lines: lines)
-    }
-
-    /// Kubo reports a node's cumulative size; without the local store's Tsize, block size plus children stands in.
-    func size(_ cid: String) async throws -> UInt64 {
-        if let local = backend as? LocalBackend { return try await local.cumulativeSize(cid) }
-        let block = UInt64((try? await backend.blockGet(cid).count) ?? 0)
-        let children = (try? await backend.ls(cid).reduce(UInt64(0)) { $0 + $1.size }) ?? 0
-        return block + children
-    }
-
-    func entryLines(cid: String, prefix: String) async throws -> [[String: Any]] {
-        var out: [[String: Any]] = []
-        for e in try await backend.ls(cid) {
-            let name = prefix + "/" + e.name
-            if e.kind == .directory { out += try await entryLines(cid: e.cid, prefix: name) }
-            out.append(["Name": name, "Hash": e.cid, "Size": "\(e.size)"])
-        }
-        return out
     }
 
     @Sendable func cat(_ r: Request) async throws -> Response {
@@ -258,19 +232,19 @@ public struct KuboRPCRoutes: Sendable {
     }
 
     @Sendable func ls(_ r: Request) async throws -> Response {
-        var objects: [[String: Any]] = []
+        var objects: [LsOutput.Object] = []
         let paths = Self.args(r)
         guard !paths.isEmpty else { throw KuboRPCError.missing("ipfs-path") }
         for arg in paths {
             let cid = try await resolve(arg)
-            let links = try await backend.ls(cid).map { e -> [String: Any] in
+            let links = try await backend.ls(cid).map { e -> LsOutput.Link in
                 let type: Int
                 switch e.kind { case .directory: type = 1; case .file: type = 2; case .symlink: type = 4; case .other: type = 0 }
-                return ["Name": e.name, "Hash": e.cid, "Size": e.size, "Type": type, "Target": ""]
+                return LsOutput.Link(Name: e.name, Hash: e.cid, Size: e.size, Type: type, Target: "")
             }
-            objects.append(["Hash": arg, "Links": links])
+            objects.append(LsOutput.Object(Hash: arg, Links: links))
         }
-        return KuboJSON.response(["Objects": objects])
+        return KuboJSON.response(LsOutput(Objects: objects))
     }
 
     @Sendable func blockPut(_ r: Request) async throws -> Response {
@@ -282,12 +256,12 @@ public struct KuboRPCRoutes: Sendable {
         if let mh = r.uri.queryParameters["mhtype"], mh != "sha2-256" { throw KuboRPCError.client("mhtype \(mh) is not supported here (sha2-256 only)") }
         let (form, spooled) = try await multipart(r)
         defer { try? FileManager.default.removeItem(atPath: spooled) }
-        var lines: [[String: Any]] = []
+        var lines: [BlockStat] = []
         for part in form.parts {
             let data = form.bytes(part)
             let cid = try await backend.blockPut(data, codec: codec)
             if try Self.flag(r, "pin", default: false) { try await backend.pin(cid) }
-            lines.append(["Key": cid, "Size": data.count])
+            lines.append(BlockStat(Key: cid, Size: data.count))
         }
         guard !lines.isEmpty else { throw KuboRPCError.missing("data") }
         return KuboJSON.response(lines: lines)
@@ -304,7 +278,7 @@ public struct KuboRPCRoutes: Sendable {
         let arg = try Self.one(r, "cid")
         let cid = try await resolve(arg)
         let data = try await backend.blockGet(cid)
-        return KuboJSON.response(["Key": cid, "Size": data.count])
+        return KuboJSON.response(BlockStat(Key: cid, Size: data.count))
     }
 
     @Sendable func pinAdd(_ r: Request) async throws -> Response {
@@ -316,7 +290,7 @@ public struct KuboRPCRoutes: Sendable {
             try await backend.pin(cid)
             pinned.append(cid)
         }
-        return KuboJSON.response(["Pins": pinned])
+        return KuboJSON.response(PinChange(Pins: pinned))
     }
 
     @Sendable func pinRm(_ r: Request) async throws -> Response {
@@ -329,7 +303,7 @@ public struct KuboRPCRoutes: Sendable {
             try await backend.unpin(cid)
             unpinned.append(cid)
         }
-        return KuboJSON.response(["Pins": unpinned])
+        return KuboJSON.response(PinChange(Pins: unpinned))
     }
 
     @Sendable func pinLs(_ r: Request) async throws -> Response {
@@ -339,18 +313,18 @@ public struct KuboRPCRoutes: Sendable {
         }
         var pins: [String] = []
         if type == "all" || type == "recursive" { pins = try await backend.pins() }
-        var keys: [String: Any] = [:]
+        var keys: [String: PinList.Pin] = [:]
         let wanted = Self.args(r)
         if !wanted.isEmpty {
             for w in wanted {
                 let cid = try await resolve(w)
                 guard pins.contains(cid) else { throw KuboRPCError.server("path '\(w)' is not pinned") }
-                keys[cid] = ["Type": "recursive"]
+                keys[cid] = PinList.Pin(Type: "recursive")
             }
         } else {
-            for p in pins { keys[p] = ["Type": "recursive"] }
+            for p in pins { keys[p] = PinList.Pin(Type: "recursive") }
         }
-        return KuboJSON.response(["Keys": keys])
+        return KuboJSON.response(PinList(Keys: keys))
     }
 
     @Sendable func dagExport(_ r: Request) async throws -> Response {
@@ -361,13 +335,13 @@ public struct KuboRPCRoutes: Sendable {
         let (form, spooled) = try await multipart(r)
         defer { try? FileManager.default.removeItem(atPath: spooled) }
         let pinRoots = try Self.flag(r, "pin-roots", default: true)
-        var lines: [[String: Any]] = []
+        var lines: [DagImportRoot] = []
         for part in form.parts {
             let roots = try await backend.dagImport(form.bytes(part), pinRoots: pinRoots)
             for root in roots {
                 var pinError = ""
                 if pinRoots { do { try await backend.pin(root) } catch { pinError = "\(error)" } }
-                lines.append(["Root": ["Cid": ["/": root], "PinErrorMsg": pinError]])
+                lines.append(DagImportRoot(Root: .init(Cid: .init(cid: root), PinErrorMsg: pinError)))
             }
         }
         guard !form.parts.isEmpty else { throw KuboRPCError.missing("path") }
@@ -375,13 +349,11 @@ public struct KuboRPCRoutes: Sendable {
     }
 
     @Sendable func id(_ r: Request) async throws -> Response {
-        KuboJSON.response(["ID": "", "PublicKey": "", "Addresses": [String](), "AgentVersion": "ipfs-accelerate/0.1.0 (kubo-rpc-compatible)",
-                           "ProtocolVersion": "ipfs/0.1.0", "Protocols": [String]()])
+        KuboJSON.response(IDOutput())
     }
 
     @Sendable func version(_ r: Request) async throws -> Response {
-        KuboJSON.response(["Version": Self.kuboVersion, "Commit": "ipfs-accelerate", "Repo": "15",
-                           "System": "amd64/linux", "Golang": ""])
+        KuboJSON.response(VersionOutput(Version: Self.kuboVersion))
     }
 }
 
