@@ -667,7 +667,7 @@ static inline __attribute__((always_inline)) void attention_body(
         float scale, float softcap, int multi, float *s, float *out, exp16_fn exp16) {
     const float inv_cap = softcap > 0 ? 1.0f / softcap : 0.0f;
     float qr[256];
-    for (int d = 0; d < hd; d++) qr[d] = ck_fp16_to_fp32(ck_fp32_to_fp16(q[d]));
+    ck_round_to_fp16(q, qr, hd);
     const int npad = (npos + 63) / 64 * 64;   // masked cells: probability 0, value 0
     float mx = -INFINITY;
     for (int i = 0; i < npos; i++) {
@@ -702,7 +702,8 @@ static inline __attribute__((always_inline)) void attention_body(
         sum += (double)reduce16(e);
     }
     const float inv = (float)(1.0 / sum);
-    for (int i = 0; i < npos; i++) s[i] = ck_fp16_to_fp32(ck_fp32_to_fp16(s[i] * inv));
+    for (int i = 0; i < npos; i++) s[i] = s[i] * inv;
+    ck_round_to_fp16(s, s, npos);
     if (multi) {
         // Accumulator rows past npos stay zero: they are neither cleared nor read (adding a
         // +0.0 changes no sum, and no accumulator here can hold -0.0).
