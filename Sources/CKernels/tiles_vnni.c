@@ -16,12 +16,18 @@
 #pragma STDC FP_CONTRACT OFF
 #include "ckernels_internal.h"
 #include <math.h>
+#include <stdlib.h>
 #if CK_X86
 
 #define VTGT __attribute__((target("avx2,fma,f16c,avx512f,avx512vl,avx512bw,avx512vnni")))
 
-// Weight kinds; each fixes the block layouts and the bias.
-enum { K_Q4_0, K_Q4_1, K_Q5_0, K_Q5_1, K_Q8_0 };
+// Weight kinds; each fixes the block layouts and the bias. K_UNPACKED marks a block already
+// unpacked by unpack_rows (the kind's bits still give its bias and minimum).
+enum { K_Q4_0, K_Q4_1, K_Q5_0, K_Q5_1, K_Q8_0, K_KIND = 7, K_UNPACKED = 8 };
+
+// A weight block as unpack_u leaves it, with its scale (and minimum) as floats: a 16-row tile is
+// unpacked once, before every group of 4 tokens passes over it, instead of once per group.
+typedef struct { uint8_t q[32]; float d, m; } unpacked_block;
 
 // The fifth bits: 16 added to the bytes whose bit is set.
 VTGT static inline __m256i add_fifth_bits(__m256i q, const uint8_t *p) {
@@ -39,6 +45,7 @@ VTGT static inline __m256i nibbles(const uint8_t *p) {
 
 // The block's quants plus the bias, as unsigned bytes.
 VTGT static inline __m256i unpack_u(int kind, const uint8_t *xb) {
+    if (kind & K_UNPACKED) return _mm256_loadu_si256((const __m256i *)xb);
     switch (kind) {
     case K_Q4_0: return nibbles(xb + 2);
     case K_Q4_1: return nibbles(xb + 4);
@@ -49,13 +56,37 @@ VTGT static inline __m256i unpack_u(int kind, const uint8_t *xb) {
 }
 
 static inline int x_bytes(int kind) {
+    if (kind & K_UNPACKED) return (int)sizeof(unpacked_block);
     switch (kind) { case K_Q4_0: return 18; case K_Q4_1: return 20; case K_Q5_0: return 22; case K_Q5_1: return 24; default: return 34; }
 }
 static inline int bias_of(int kind) {
-    switch (kind) { case K_Q4_0: return 8; case K_Q5_0: return 16; case K_Q8_0: return 128; default: return 0; }
+    switch (kind & K_KIND) { case K_Q4_0: return 8; case K_Q5_0: return 16; case K_Q8_0: return 128; default: return 0; }
 }
 // Q4_1 / Q5_1: a minimum per weight block, Q8_1 activations (scale, scaled sum, quants).
-static inline int has_min(int kind) { return kind == K_Q4_1 || kind == K_Q5_1; }
+static inline int has_min(int kind) { return (kind & K_KIND) == K_Q4_1 || (kind & K_KIND) == K_Q5_1; }
+// The block's scale and minimum (F16 in the file, floats once unpacked).
+VTGT static inline float scale_of(int kind, const uint8_t *xb) {
+    if (kind & K_UNPACKED) { float d; memcpy(&d, xb + 32, 4); return d; }
+    return h2f_hw(xb);
+}
+VTGT static inline float min_of(int kind, const uint8_t *xb) {
+    if (kind & K_UNPACKED) { float m; memcpy(&m, xb + 36, 4); return m; }
+    return h2f_hw(xb + 2);
+}
+
+// Rows r0..r1 of w (rb bytes apart), nb blocks each, unpacked into u (row after row).
+VTGT static inline __attribute__((always_inline)) void unpack_rows(int kind, int rows, int nb, const uint8_t *w, size_t rb,
+                                                                   unpacked_block *u) {
+    const int xbs = x_bytes(kind), m = has_min(kind);
+    for (int r = 0; r < rows; r++)
+        for (int b = 0; b < nb; b++) {
+            const uint8_t *xb = w + (size_t)r * rb + (size_t)b * xbs;
+            unpacked_block *ub = u + (size_t)r * nb + b;
+            _mm256_storeu_si256((__m256i *)ub->q, unpack_u(kind, xb));
+            ub->d = h2f_hw(xb);
+            ub->m = m ? h2f_hw(xb + 2) : 0.0f;
+        }
+}
 
 // out[t * os + r] for r < R, t < T: rows `w` (rb bytes apart), activations `y` (ys bytes apart).
 VTGT static inline __attribute__((always_inline)) void tile(
@@ -89,9 +120,9 @@ VTGT static inline __attribute__((always_inline)) void tile(
             // Through memory, so that each FMA takes its factor as a broadcast operand rather
             // than a shuffle and a broadcast of its own.
             float dd[4];
-            _mm_storeu_ps(dd, _mm_mul_ps(_mm_set1_ps(h2f_hw(xb)), dyv));
+            _mm_storeu_ps(dd, _mm_mul_ps(_mm_set1_ps(scale_of(kind, xb)), dyv));
             if (T > 1) __asm__("" : "+m"(dd));
-            if (m) summs[r] = _mm_fmadd_ps(_mm_set1_ps(h2f_hw(xb + 2)), s1v, summs[r]);
+            if (m) summs[r] = _mm_fmadd_ps(_mm_set1_ps(min_of(kind, xb)), s1v, summs[r]);
             for (int t = 0; t < T; t++) {
                 const __m256i lane = _mm256_dpbusd_epi32(base[t], qx, qy[t]);
                 acc[r][t] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(lane), _mm256_set1_ps(dd[t]), acc[r][t]);
@@ -103,7 +134,7 @@ VTGT static inline __attribute__((always_inline)) void tile(
         for (int t = 0; t < T; t++) {
             const float h = hsum_float_8(acc[r][t]);
             // Q5_0 adds its zero minimum term as the other kernels do (it can turn -0 into +0).
-            out[(size_t)t * os + r] = (m || kind == K_Q5_0) ? h + sm[t] : h;
+            out[(size_t)t * os + r] = (m || (kind & K_KIND) == K_Q5_0) ? h + sm[t] : h;
         }
     }
 }
@@ -221,18 +252,30 @@ TILE_FNS(K_Q4_1, q4_1)
 TILE_FNS(K_Q5_0, q5_0)
 TILE_FNS(K_Q5_1, q5_1)
 TILE_FNS(K_Q8_0, q8_0)
+TILE_FNS(K_Q4_0 | K_UNPACKED, u4_0)
+TILE_FNS(K_Q4_1 | K_UNPACKED, u4_1)
+TILE_FNS(K_Q5_0 | K_UNPACKED, u5_0)
+TILE_FNS(K_Q5_1 | K_UNPACKED, u5_1)
+TILE_FNS(K_Q8_0 | K_UNPACKED, u8_0)
+
+VTGT static void unpack_q4_0(int rows, int nb, const uint8_t *w, size_t rb, unpacked_block *u) { unpack_rows(K_Q4_0, rows, nb, w, rb, u); }
+VTGT static void unpack_q4_1(int rows, int nb, const uint8_t *w, size_t rb, unpacked_block *u) { unpack_rows(K_Q4_1, rows, nb, w, rb, u); }
+VTGT static void unpack_q5_0(int rows, int nb, const uint8_t *w, size_t rb, unpacked_block *u) { unpack_rows(K_Q5_0, rows, nb, w, rb, u); }
+VTGT static void unpack_q5_1(int rows, int nb, const uint8_t *w, size_t rb, unpacked_block *u) { unpack_rows(K_Q5_1, rows, nb, w, rb, u); }
+VTGT static void unpack_q8_0(int rows, int nb, const uint8_t *w, size_t rb, unpacked_block *u) { unpack_rows(K_Q8_0, rows, nb, w, rb, u); }
 TILE_FNS_OF(tile_k, K_Q4_K, q4_K)
 TILE_FNS_OF(tile_k, K_Q6_K, q6_K)
 
 int ck_matmul_vnni(int t, const uint8_t *w, size_t rb, int n, int row0, int row1,
                    const uint8_t *xq, size_t xs, int ntok, float *out, size_t os) {
     const tile_fn *f;
+    void (*unpack)(int, int, const uint8_t *, size_t, unpacked_block *) = NULL;
     switch (t) {
-    case CK_TYPE_Q4_0: f = q4_0_fns; break;
-    case CK_TYPE_Q4_1: f = q4_1_fns; break;
-    case CK_TYPE_Q5_0: f = q5_0_fns; break;
-    case CK_TYPE_Q5_1: f = q5_1_fns; break;
-    case CK_TYPE_Q8_0: f = q8_0_fns; break;
+    case CK_TYPE_Q4_0: f = u4_0_fns; unpack = unpack_q4_0; break;
+    case CK_TYPE_Q4_1: f = u4_1_fns; unpack = unpack_q4_1; break;
+    case CK_TYPE_Q5_0: f = u5_0_fns; unpack = unpack_q5_0; break;
+    case CK_TYPE_Q5_1: f = u5_1_fns; unpack = unpack_q5_1; break;
+    case CK_TYPE_Q8_0: f = u8_0_fns; unpack = unpack_q8_0; break;
     case CK_TYPE_Q4_K: f = q4_K_fns; break;
     case CK_TYPE_Q6_K: f = q6_K_fns; break;
     default: return 0;
@@ -243,21 +286,42 @@ int ck_matmul_vnni(int t, const uint8_t *w, size_t rb, int n, int row0, int row1
     // tiles are no faster than the AVX2 kernels.
     if (ntok < 4) return 0;
     const int nb = n / ck_block_size(t);
-    // Tiles of 16 rows stay in L1 while every activation passes over them.
+    // Tiles of 16 rows stay in L1 while every activation passes over them. The 32-weight types
+    // are unpacked once per tile (a row of 2048 blocks at most here; wider rows keep the packed path).
+    unpacked_block *scratch = NULL;
+    if (unpack && nb <= 2048) scratch = (unpacked_block *)aligned_alloc(64, (size_t)16 * nb * sizeof(unpacked_block));
+    if (!scratch && unpack) {
+        switch (t) {
+        case CK_TYPE_Q4_0: f = q4_0_fns; break;
+        case CK_TYPE_Q4_1: f = q4_1_fns; break;
+        case CK_TYPE_Q5_0: f = q5_0_fns; break;
+        case CK_TYPE_Q5_1: f = q5_1_fns; break;
+        default: f = q8_0_fns; break;
+        }
+    }
     for (int r0 = row0; r0 < row1; r0 += 16) {
         const int r1 = r0 + 16 < row1 ? r0 + 16 : row1;
+        const uint8_t *tw = w + (size_t)r0 * rb;   // the tile's first row, packed or unpacked
+        size_t trb = rb;
+        if (scratch) {
+            unpack(r1 - r0, nb, tw, rb, scratch);
+            tw = (const uint8_t *)scratch;
+            trb = (size_t)nb * sizeof(unpacked_block);
+        }
         for (int tk = 0; tk < ntok; tk += 4) {
             const int nt = ntok - tk < 4 ? ntok - tk : 4;
             const uint8_t *y = xq + (size_t)tk * xs;
             float *o = out + (size_t)tk * os;
             int r = r0;
-            for (; r + 4 <= r1; r += 4) f[4 - nt](nb, w + (size_t)r * rb, rb, y, xs, o + r, os);
+            for (; r + 4 <= r1; r += 4) f[4 - nt](nb, tw + (size_t)(r - r0) * trb, trb, y, xs, o + r, os);
             for (; r < r1; r++) {
-                if (nt == 4) { f[4](nb, w + (size_t)r * rb, rb, y, xs, o + r, os); continue; }
-                for (int j = 0; j < nt; j++) f[5](nb, w + (size_t)r * rb, rb, y + (size_t)j * xs, xs, o + (size_t)j * os + r, os);
+                const uint8_t *wr = tw + (size_t)(r - r0) * trb;
+                if (nt == 4) { f[4](nb, wr, trb, y, xs, o + r, os); continue; }
+                for (int j = 0; j < nt; j++) f[5](nb, wr, trb, y + (size_t)j * xs, xs, o + (size_t)j * os + r, os);
             }
         }
     }
+    free(scratch);
     return 1;
 }
 #endif
