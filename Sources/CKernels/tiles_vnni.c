@@ -145,12 +145,19 @@ VTGT static inline __attribute__((always_inline)) void tile(
 // here each is one vpdpwssd (scale times the two 16-bit pair sums of vpmaddubsw, added into the
 // lane), the same integers as the AVX2 kernels' madd/add. The scales of a Q6_K chunk go through
 // memory, as operands of vpdpwssd, for the same reason as the block scale products above.
-enum { K_Q4_K = 16, K_Q6_K };
+enum { K_Q4_K = 16, K_Q6_K };   // K_UNPACKED applies here too
+
+// K-quant blocks as tile_k reads them, unpacked once per 16-row tile like the 32-weight types:
+// Q4_K's nibbles as bytes with its sub-block scales and minimums widened to 16 bits; Q6_K's
+// 6-bit quants as bytes with the scale vectors chunk_scales builds.
+typedef struct { uint8_t lo[4][32], hi[4][32]; int16_t sc[8], mn[8]; float d, dmin; } unpacked_q4_K;
+typedef struct { uint8_t q[8][32]; int16_t scale[8][16]; float d, pad[7]; } unpacked_q6_K;
 
 VTGT static inline __attribute__((always_inline)) void tile_k(
         int kind, int R, int T, int nb, const uint8_t *w, size_t rb, const uint8_t *y, size_t ys,
         float *out, size_t os) {
-    const int q6 = kind == K_Q6_K, xbs = q6 ? 210 : 144;
+    const int unp = (kind & K_UNPACKED) != 0, q6 = (kind & ~K_UNPACKED) == K_Q6_K;
+    const int xbs = unp ? (q6 ? (int)sizeof(unpacked_q6_K) : (int)sizeof(unpacked_q4_K)) : (q6 ? 210 : 144);
     const __m256i m4 = _mm256_set1_epi8(0xF), m2 = _mm256_set1_epi8(3), m32 = _mm256_set1_epi8(32);
     __m256 acc[4][4];
     __m128 accm[4][4];
@@ -165,7 +172,12 @@ VTGT static inline __attribute__((always_inline)) void tile_k(
         for (int r = 0; r < R; r++) for (int t = 0; t < T; t++) sumi[r][t] = _mm256_setzero_si256();
         if (q6) {
             __m256i scale[4][8];
-            for (int r = 0; r < R; r++) chunk_scales(_mm_loadu_si128((const __m128i *)(xb[r] + 192)), scale[r]);
+            if (unp) {
+                for (int r = 0; r < R; r++)
+                    for (int c = 0; c < 8; c++) scale[r][c] = _mm256_loadu_si256((const __m256i *)((const unpacked_q6_K *)xb[r])->scale[c]);
+            } else {
+                for (int r = 0; r < R; r++) chunk_scales(_mm_loadu_si128((const __m128i *)(xb[r] + 192)), scale[r]);
+            }
             __asm__("" : "+m"(scale));
             for (int c = 0; c < 8; c++) {
                 const int h = c / 4, k = c % 4;
@@ -175,10 +187,15 @@ VTGT static inline __attribute__((always_inline)) void tile_k(
                     y32[t] = _mm256_maddubs_epi16(m32, y8[t]);
                 }
                 for (int r = 0; r < R; r++) {
-                    const __m256i l = _mm256_loadu_si256((const __m256i *)(xb[r] + 64 * h + 32 * (k & 1)));
-                    const __m256i hb = _mm256_loadu_si256((const __m256i *)(xb[r] + 128 + 32 * h));
-                    const __m256i lo = k < 2 ? _mm256_and_si256(l, m4) : _mm256_and_si256(_mm256_srli_epi16(l, 4), m4);
-                    const __m256i q = _mm256_or_si256(lo, _mm256_slli_epi16(_mm256_and_si256(_mm256_srli_epi16(hb, 2 * k), m2), 4));
+                    __m256i q;
+                    if (unp) {
+                        q = _mm256_loadu_si256((const __m256i *)((const unpacked_q6_K *)xb[r])->q[c]);
+                    } else {
+                        const __m256i l = _mm256_loadu_si256((const __m256i *)(xb[r] + 64 * h + 32 * (k & 1)));
+                        const __m256i hb = _mm256_loadu_si256((const __m256i *)(xb[r] + 128 + 32 * h));
+                        const __m256i lo = k < 2 ? _mm256_and_si256(l, m4) : _mm256_and_si256(_mm256_srli_epi16(l, 4), m4);
+                        q = _mm256_or_si256(lo, _mm256_slli_epi16(_mm256_and_si256(_mm256_srli_epi16(hb, 2 * k), m2), 4));
+                    }
                     for (int t = 0; t < T; t++) {
                         const __m256i p16 = _mm256_sub_epi16(_mm256_maddubs_epi16(q, y8[t]), y32[t]);
                         sumi[r][t] = _mm256_dpwssd_epi32(sumi[r][t], scale[r][c], p16);
@@ -186,13 +203,24 @@ VTGT static inline __attribute__((always_inline)) void tile_k(
                 }
             }
             for (int r = 0; r < R; r++) {
-                const float dx = h2f_hw(xb[r] + 208);
+                const float dx = unp ? ((const unpacked_q6_K *)xb[r])->d : h2f_hw(xb[r] + 208);
                 for (int t = 0; t < T; t++)
                     acc[r][t] = _mm256_fmadd_ps(_mm256_set1_ps(dy[t] * dx), _mm256_cvtepi32_ps(sumi[r][t]), acc[r][t]);
             }
         } else {
-            uint8_t sc[4][8], mn[4][8];
-            for (int r = 0; r < R; r++) for (int s = 0; s < 8; s++) scale_min_k4(s, xb[r] + 4, &sc[r][s], &mn[r][s]);
+            int16_t sc[4][8];
+            __m128i m16[4];
+            for (int r = 0; r < R; r++) {
+                if (unp) {
+                    const unpacked_q4_K *u = (const unpacked_q4_K *)xb[r];
+                    memcpy(sc[r], u->sc, sizeof sc[r]);
+                    m16[r] = _mm_loadu_si128((const __m128i *)u->mn);
+                } else {
+                    uint8_t mn[8], s8[8];
+                    for (int j = 0; j < 8; j++) { scale_min_k4(j, xb[r] + 4, &s8[j], &mn[j]); sc[r][j] = s8[j]; }
+                    m16[r] = _mm_cvtepu8_epi16(_mm_loadl_epi64((const __m128i *)mn));
+                }
+            }
             for (int j = 0; j < 4; j++) {
                 __m256i ylo[4], yhi[4];
                 for (int t = 0; t < T; t++) {
@@ -200,8 +228,14 @@ VTGT static inline __attribute__((always_inline)) void tile_k(
                     yhi[t] = _mm256_loadu_si256((const __m256i *)(yb[t] + 4 + 64 * j + 32));
                 }
                 for (int r = 0; r < R; r++) {
-                    const __m256i bits = _mm256_loadu_si256((const __m256i *)(xb[r] + 16 + 32 * j));
-                    const __m256i lo = _mm256_and_si256(bits, m4), hi = _mm256_and_si256(_mm256_srli_epi16(bits, 4), m4);
+                    __m256i lo, hi;
+                    if (unp) {
+                        lo = _mm256_loadu_si256((const __m256i *)((const unpacked_q4_K *)xb[r])->lo[j]);
+                        hi = _mm256_loadu_si256((const __m256i *)((const unpacked_q4_K *)xb[r])->hi[j]);
+                    } else {
+                        const __m256i bits = _mm256_loadu_si256((const __m256i *)(xb[r] + 16 + 32 * j));
+                        lo = _mm256_and_si256(bits, m4); hi = _mm256_and_si256(_mm256_srli_epi16(bits, 4), m4);
+                    }
                     const __m256i slo = _mm256_set1_epi16(sc[r][2 * j]), shi = _mm256_set1_epi16(sc[r][2 * j + 1]);
                     for (int t = 0; t < T; t++) {
                         sumi[r][t] = _mm256_dpwssd_epi32(sumi[r][t], slo, _mm256_maddubs_epi16(lo, ylo[t]));
@@ -215,11 +249,12 @@ VTGT static inline __attribute__((always_inline)) void tile_k(
                 q8s[t] = _mm_hadd_epi16(_mm256_castsi256_si128(bs), _mm256_extracti128_si256(bs, 1));
             }
             for (int r = 0; r < R; r++) {
-                const float dx = h2f_hw(xb[r]), dmx = h2f_hw(xb[r] + 2);
-                const __m128i m16 = _mm_cvtepu8_epi16(_mm_loadl_epi64((const __m128i *)mn[r]));
+                float dx, dmx;
+                if (unp) { dx = ((const unpacked_q4_K *)xb[r])->d; dmx = ((const unpacked_q4_K *)xb[r])->dmin; }
+                else { dx = h2f_hw(xb[r]); dmx = h2f_hw(xb[r] + 2); }
                 for (int t = 0; t < T; t++) {
                     const float d = dy[t] * dx, dmin = -dy[t] * dmx;
-                    accm[r][t] = _mm_fmadd_ps(_mm_set1_ps(dmin), _mm_cvtepi32_ps(_mm_madd_epi16(m16, q8s[t])), accm[r][t]);
+                    accm[r][t] = _mm_fmadd_ps(_mm_set1_ps(dmin), _mm_cvtepi32_ps(_mm_madd_epi16(m16[r], q8s[t])), accm[r][t]);
                     acc[r][t] = _mm256_fmadd_ps(_mm256_set1_ps(d), _mm256_cvtepi32_ps(sumi[r][t]), acc[r][t]);
                 }
             }
@@ -258,26 +293,69 @@ TILE_FNS(K_Q5_0 | K_UNPACKED, u5_0)
 TILE_FNS(K_Q5_1 | K_UNPACKED, u5_1)
 TILE_FNS(K_Q8_0 | K_UNPACKED, u8_0)
 
-VTGT static void unpack_q4_0(int rows, int nb, const uint8_t *w, size_t rb, unpacked_block *u) { unpack_rows(K_Q4_0, rows, nb, w, rb, u); }
-VTGT static void unpack_q4_1(int rows, int nb, const uint8_t *w, size_t rb, unpacked_block *u) { unpack_rows(K_Q4_1, rows, nb, w, rb, u); }
-VTGT static void unpack_q5_0(int rows, int nb, const uint8_t *w, size_t rb, unpacked_block *u) { unpack_rows(K_Q5_0, rows, nb, w, rb, u); }
-VTGT static void unpack_q5_1(int rows, int nb, const uint8_t *w, size_t rb, unpacked_block *u) { unpack_rows(K_Q5_1, rows, nb, w, rb, u); }
-VTGT static void unpack_q8_0(int rows, int nb, const uint8_t *w, size_t rb, unpacked_block *u) { unpack_rows(K_Q8_0, rows, nb, w, rb, u); }
+VTGT static void unpack_q4_0(int rows, int nb, const uint8_t *w, size_t rb, void *u) { unpack_rows(K_Q4_0, rows, nb, w, rb, (unpacked_block *)u); }
+VTGT static void unpack_q4_1(int rows, int nb, const uint8_t *w, size_t rb, void *u) { unpack_rows(K_Q4_1, rows, nb, w, rb, (unpacked_block *)u); }
+VTGT static void unpack_q5_0(int rows, int nb, const uint8_t *w, size_t rb, void *u) { unpack_rows(K_Q5_0, rows, nb, w, rb, (unpacked_block *)u); }
+VTGT static void unpack_q5_1(int rows, int nb, const uint8_t *w, size_t rb, void *u) { unpack_rows(K_Q5_1, rows, nb, w, rb, (unpacked_block *)u); }
+VTGT static void unpack_q8_0(int rows, int nb, const uint8_t *w, size_t rb, void *u) { unpack_rows(K_Q8_0, rows, nb, w, rb, (unpacked_block *)u); }
 TILE_FNS_OF(tile_k, K_Q4_K, q4_K)
 TILE_FNS_OF(tile_k, K_Q6_K, q6_K)
+TILE_FNS_OF(tile_k, K_Q4_K | K_UNPACKED, u4_K)
+TILE_FNS_OF(tile_k, K_Q6_K | K_UNPACKED, u6_K)
+
+VTGT static void unpack_q4_K(int rows, int nb, const uint8_t *w, size_t rb, void *out) {
+    const __m256i m4 = _mm256_set1_epi8(0xF);
+    for (int r = 0; r < rows; r++)
+        for (int b = 0; b < nb; b++) {
+            const uint8_t *xb = w + (size_t)r * rb + (size_t)b * 144;
+            unpacked_q4_K *u = (unpacked_q4_K *)out + (size_t)r * nb + b;
+            for (int j = 0; j < 4; j++) {
+                const __m256i bits = _mm256_loadu_si256((const __m256i *)(xb + 16 + 32 * j));
+                _mm256_storeu_si256((__m256i *)u->lo[j], _mm256_and_si256(bits, m4));
+                _mm256_storeu_si256((__m256i *)u->hi[j], _mm256_and_si256(_mm256_srli_epi16(bits, 4), m4));
+            }
+            for (int j = 0; j < 8; j++) {
+                uint8_t sc, mn;
+                scale_min_k4(j, xb + 4, &sc, &mn);
+                u->sc[j] = sc; u->mn[j] = mn;
+            }
+            u->d = h2f_hw(xb); u->dmin = h2f_hw(xb + 2);
+        }
+}
+
+VTGT static void unpack_q6_K(int rows, int nb, const uint8_t *w, size_t rb, void *out) {
+    const __m256i m4 = _mm256_set1_epi8(0xF), m2 = _mm256_set1_epi8(3);
+    for (int r = 0; r < rows; r++)
+        for (int b = 0; b < nb; b++) {
+            const uint8_t *xb = w + (size_t)r * rb + (size_t)b * 210;
+            unpacked_q6_K *u = (unpacked_q6_K *)out + (size_t)r * nb + b;
+            __m256i scale[8];
+            chunk_scales(_mm_loadu_si128((const __m128i *)(xb + 192)), scale);
+            for (int c = 0; c < 8; c++) {
+                const int h = c / 4, k = c % 4;
+                const __m256i l = _mm256_loadu_si256((const __m256i *)(xb + 64 * h + 32 * (k & 1)));
+                const __m256i hb = _mm256_loadu_si256((const __m256i *)(xb + 128 + 32 * h));
+                const __m256i lo = k < 2 ? _mm256_and_si256(l, m4) : _mm256_and_si256(_mm256_srli_epi16(l, 4), m4);
+                _mm256_storeu_si256((__m256i *)u->q[c], _mm256_or_si256(lo, _mm256_slli_epi16(_mm256_and_si256(_mm256_srli_epi16(hb, 2 * k), m2), 4)));
+                _mm256_storeu_si256((__m256i *)u->scale[c], scale[c]);
+            }
+            u->d = h2f_hw(xb + 208);
+        }
+}
 
 int ck_matmul_vnni(int t, const uint8_t *w, size_t rb, int n, int row0, int row1,
                    const uint8_t *xq, size_t xs, int ntok, float *out, size_t os) {
     const tile_fn *f;
-    void (*unpack)(int, int, const uint8_t *, size_t, unpacked_block *) = NULL;
+    void (*unpack)(int, int, const uint8_t *, size_t, void *) = NULL;
+    size_t ubytes = sizeof(unpacked_block);   // one unpacked block
     switch (t) {
     case CK_TYPE_Q4_0: f = u4_0_fns; unpack = unpack_q4_0; break;
     case CK_TYPE_Q4_1: f = u4_1_fns; unpack = unpack_q4_1; break;
     case CK_TYPE_Q5_0: f = u5_0_fns; unpack = unpack_q5_0; break;
     case CK_TYPE_Q5_1: f = u5_1_fns; unpack = unpack_q5_1; break;
     case CK_TYPE_Q8_0: f = u8_0_fns; unpack = unpack_q8_0; break;
-    case CK_TYPE_Q4_K: f = q4_K_fns; break;
-    case CK_TYPE_Q6_K: f = q6_K_fns; break;
+    case CK_TYPE_Q4_K: f = u4_K_fns; unpack = unpack_q4_K; ubytes = sizeof(unpacked_q4_K); break;
+    case CK_TYPE_Q6_K: f = u6_K_fns; unpack = unpack_q6_K; ubytes = sizeof(unpacked_q6_K); break;
     default: return 0;
     }
     // Fewer than 4 tokens (decoding) stay with the AVX2 kernels: the product is then bound by
@@ -286,17 +364,19 @@ int ck_matmul_vnni(int t, const uint8_t *w, size_t rb, int n, int row0, int row1
     // tiles are no faster than the AVX2 kernels.
     if (ntok < 4) return 0;
     const int nb = n / ck_block_size(t);
-    // Tiles of 16 rows stay in L1 while every activation passes over them. The 32-weight types
-    // are unpacked once per tile (a row of 2048 blocks at most here; wider rows keep the packed path).
-    unpacked_block *scratch = NULL;
-    if (unpack && nb <= 2048) scratch = (unpacked_block *)aligned_alloc(64, (size_t)16 * nb * sizeof(unpacked_block));
-    if (!scratch && unpack) {
+    // Tiles of 16 rows stay in L1 (or L2, unpacked K-quants) while every activation passes over
+    // them; each tile is unpacked once, before its groups of 4 tokens. If the scratch cannot be
+    // had, the tiles read the packed rows.
+    void *scratch = aligned_alloc(64, ((size_t)16 * nb * ubytes + 63) / 64 * 64);
+    if (!scratch) {
         switch (t) {
         case CK_TYPE_Q4_0: f = q4_0_fns; break;
         case CK_TYPE_Q4_1: f = q4_1_fns; break;
         case CK_TYPE_Q5_0: f = q5_0_fns; break;
         case CK_TYPE_Q5_1: f = q5_1_fns; break;
-        default: f = q8_0_fns; break;
+        case CK_TYPE_Q8_0: f = q8_0_fns; break;
+        case CK_TYPE_Q4_K: f = q4_K_fns; break;
+        default: f = q6_K_fns; break;
         }
     }
     for (int r0 = row0; r0 < row1; r0 += 16) {
@@ -306,7 +386,7 @@ int ck_matmul_vnni(int t, const uint8_t *w, size_t rb, int n, int row0, int row1
         if (scratch) {
             unpack(r1 - r0, nb, tw, rb, scratch);
             tw = (const uint8_t *)scratch;
-            trb = (size_t)nb * sizeof(unpacked_block);
+            trb = (size_t)nb * ubytes;
         }
         for (int tk = 0; tk < ntok; tk += 4) {
             const int nt = ntok - tk < 4 ? ntok - tk : 4;
