@@ -37,14 +37,17 @@ let package = Package(
         .target(name: "Primitives", dependencies: [
             .product(name: "Crypto", package: "swift-crypto"),
         ]),
-        // What the HTTP faces and clients share: outbound clients, percent-encoding, JSON and
-        // Hugging Face error answers.
-        .target(name: "HTTPSupport", dependencies: [
+        // The process's outbound HTTP clients and one typed account of why a request failed on the
+        // wire: for the backends (Kubo, IPFS Cluster) and the hub's fallback sources. No server.
+        .target(name: "Outbound", dependencies: [
             .product(name: "AsyncHTTPClient", package: "async-http-client"),
-            .product(name: "HTTPTypes", package: "swift-http-types"),
-            .product(name: "Hummingbird", package: "hummingbird"),
             .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "NIOPosix", package: "swift-nio"),
+        ]),
+        // What the HTTP faces share: JSON and Hugging Face error answers, header names.
+        .target(name: "HTTPSupport", dependencies: [
+            .product(name: "HTTPTypes", package: "swift-http-types"),
+            .product(name: "Hummingbird", package: "hummingbird"),
         ]),
 
         // MARK: content addressing
@@ -56,16 +59,19 @@ let package = Package(
 
         // MARK: backends
         .target(name: "IPFSRouter", dependencies: [
-            "Multiformats", "BlockStore", "UnixFS", "Primitives", "HTTPSupport",
+            "Multiformats", "BlockStore", "UnixFS", "Primitives", "Outbound",
             .product(name: "AsyncHTTPClient", package: "async-http-client"),
+            .product(name: "NIOCore", package: "swift-nio"),
+            .product(name: "NIOHTTP1", package: "swift-nio"),
             .product(name: "Logging", package: "swift-log"),
         ]),
-        .target(name: "ModelStore", dependencies: ["IPFSRouter", "UnixFS", "Multiformats", "Primitives",
+        .target(name: "ModelStore", dependencies: ["IPFSRouter", "Primitives",
             .product(name: "Crypto", package: "swift-crypto"),
         ]),
         .target(name: "KuboRPC", dependencies: [
-            "Multiformats", "BlockStore", "UnixFS", "IPFSRouter", "Primitives",
+            "BlockStore", "UnixFS", "IPFSRouter", "Primitives",
             .product(name: "Hummingbird", package: "hummingbird"),
+            .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "Logging", package: "swift-log"),
         ]),
 
@@ -76,9 +82,7 @@ let package = Package(
         // MARK: inference
         .target(name: "COpenBLAS", linkerSettings: [.linkedLibrary("dl")]),
         .target(name: "CKernels", cSettings: kernelFlags),
-        .target(name: "Inference", dependencies: [
-            "COpenBLAS", "CKernels", "Multiformats", "BlockStore", "UnixFS",
-        ]),
+        .target(name: "Inference", dependencies: ["COpenBLAS", "CKernels"]),
 
         // MARK: hub
         .target(name: "HubDatabase", dependencies: [
@@ -90,8 +94,11 @@ let package = Package(
         ]),
         .target(name: "Hub", dependencies: [
             "HubDatabase", "Multiformats", "BlockStore", "UnixFS", "IPFSRouter", "GitSmartHTTP", "Primitives", "HTTPSupport",
+            "Outbound",
             .product(name: "Hummingbird", package: "hummingbird"),
+            .product(name: "HTTPTypes", package: "swift-http-types"),
             .product(name: "NIOCore", package: "swift-nio"),
+            .product(name: "NIOHTTP1", package: "swift-nio"),
             .product(name: "NIOPosix", package: "swift-nio"),
             .product(name: "AsyncHTTPClient", package: "async-http-client"),
             .product(name: "Crypto", package: "swift-crypto"),
@@ -104,7 +111,9 @@ let package = Package(
         .target(name: "ModelServer", dependencies: [
             "Inference", "HubDatabase", "Multiformats", "BlockStore", "UnixFS", "Primitives", "HTTPSupport",
             .product(name: "Hummingbird", package: "hummingbird"),
-            .product(name: "Metrics", package: "swift-metrics"),
+            .product(name: "HTTPTypes", package: "swift-http-types"),
+            .product(name: "NIOCore", package: "swift-nio"),
+            .product(name: "CoreMetrics", package: "swift-metrics"),
             .product(name: "Prometheus", package: "swift-prometheus"),
             .product(name: "Crypto", package: "swift-crypto"),
             .product(name: "Logging", package: "swift-log"),
@@ -127,7 +136,7 @@ let package = Package(
         .executableTarget(name: "EmbeddingsBenchmark", dependencies: ["Inference"], path: "Benchmarks/embeddings/Sources"),
 
         // MARK: tests (swift-testing), one per layer
-        .testTarget(name: "HTTPSupportTests", dependencies: ["HTTPSupport", "Primitives",
+        .testTarget(name: "HTTPSupportTests", dependencies: ["HTTPSupport", "Outbound", "Primitives",
             .product(name: "AsyncHTTPClient", package: "async-http-client"),
             .product(name: "HTTPTypes", package: "swift-http-types"),
             .product(name: "Hummingbird", package: "hummingbird"),

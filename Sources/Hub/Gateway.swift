@@ -6,7 +6,7 @@ import HubDatabase
 import Multiformats
 import NIOCore
 import UnixFS
-import HTTPSupport
+import Primitives
 
 /// The trustless gateway: `/ipfs/{cid}[/path]` as raw blocks, CAR streams (dag-scope, entity-bytes),
 /// file bytes with Range, or a directory listing; only for content reachable from a public repo or a pin.

@@ -5,7 +5,6 @@ import Hummingbird
 import HubDatabase
 import NIOCore
 import Primitives
-import HTTPSupport
 
 /// `git clone http://HOST/{ns}/{name}` (and `/datasets/...`): git's smart HTTP protocol over the
 /// hub's repos (`HubGitRepository`), and the LFS batch `download` operation git-lfs uses to fetch

@@ -4,7 +4,7 @@ import Foundation
 import NIOCore
 import NIOHTTP1
 import Primitives
-import HTTPSupport
+import Outbound
 
 /// Models named by a repo id the hub does not hold, pulled through its fallback sources.
 ///

@@ -5,7 +5,6 @@ import Hummingbird
 import HubDatabase
 import NIOCore
 import Primitives
-import HTTPSupport
 
 /// The git-lfs batch API with basic and multipart transfers. Upload URLs carry their own
 /// authorisation (an HMAC over object, size, uploader and expiry), never a token.

@@ -5,6 +5,7 @@ import Hummingbird
 import HubDatabase
 import NIOCore
 import HTTPSupport
+import Primitives
 
 /// A single byte range of a resource of `size` bytes.
 package struct ByteRange: Equatable {

@@ -1,6 +1,6 @@
 import AsyncHTTPClient
 import Foundation
-import HTTPSupport
+import Outbound
 import NIOCore
 import NIOHTTP1
 

@@ -1,6 +1,6 @@
 import AsyncHTTPClient
 import Foundation
-import HTTPSupport
+import Primitives
 import NIOCore
 
 /// A `multipart/form-data` body as Kubo's `ipfs` CLI sends it: one `file` part per entry, folders as

@@ -1,6 +1,7 @@
 import Foundation
 import Hummingbird
 import HTTPSupport
+import Primitives
 
 /// /v1/models, /models/load|unload, /status and the admin routes.
 extension ModelServer {

@@ -1,6 +1,5 @@
 import Foundation
 import Testing
-import HTTPSupport
 import Primitives
 
 // MARK: percent-encoding (RFC 3986 section 2.3: unreserved = ALPHA / DIGIT / "-" / "." / "_" / "~")

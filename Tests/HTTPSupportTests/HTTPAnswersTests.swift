@@ -1,6 +1,7 @@
 import AsyncHTTPClient
 import Foundation
 import HTTPSupport
+import Outbound
 import HTTPTypes
 import Hummingbird
 import NIOCore

@@ -4,7 +4,7 @@ import Hummingbird
 import HubDatabase
 import NIOCore
 import NIOHTTP1
-import HTTPSupport
+import Primitives
 
 /// User profiles and user repo lists: local first, then the sources that serve the namespace.
 /// A `hub` source has `/api/users/{name}/profile|repos`; Hugging Face has `/overview` and no repo

@@ -4,7 +4,7 @@ import HubDatabase
 import NIOCore
 import NIOHTTP1
 import Primitives
-import HTTPSupport
+import Outbound
 
 /// Where a source keeps a repo's API and files. Both shapes happen to agree today (our hub uses
 /// Hugging Face's paths); they stay separate so a source type with other paths changes one place.

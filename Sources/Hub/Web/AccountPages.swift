@@ -1,7 +1,7 @@
 import Foundation
 import Hummingbird
 import HubDatabase
-import HTTPSupport
+import Primitives
 
 /// Signing in with a token, signing out, and the settings page where a user lists, creates and revokes tokens.
 extension HubServer {

@@ -2,7 +2,7 @@ import Foundation
 import Hummingbird
 import HubDatabase
 import NIOCore
-import HTTPSupport
+import Primitives
 
 /// The admin portal: fallback sources, users and organisations, model-server keys and status. Hub
 /// admins only (the same `isAdmin` the admin API checks): a visitor not signed in is sent to sign in,

@@ -3,7 +3,7 @@ import Foundation
 import Hummingbird
 import NIOCore
 import NIOHTTP1
-import HTTPSupport
+import Outbound
 
 /// The admin portal's view of the model server. The hub target does not link the model server (layers
 /// only depend downwards), so it asks it over HTTP like any client: `/status` is public, and the key

@@ -2,7 +2,7 @@ import Foundation
 import Hummingbird
 import HubDatabase
 import NIOCore
-import HTTPSupport
+import Primitives
 
 /// The read-only pages: repo lists, the model card, file lists, file views and history. Every repo
 /// goes through `readableRepo`, the same check the API and `resolve` use, so a private repo is a 404

@@ -3,7 +3,7 @@ import HTTPTypes
 import Hummingbird
 import HubDatabase
 import NIOCore
-import HTTPSupport
+import Primitives
 
 /// What a page handler answers: a rendered page or a redirect (after a form POST, or to sign in).
 enum WebPage {
