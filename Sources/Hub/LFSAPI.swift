@@ -211,7 +211,7 @@ extension HubServer {
         for f in files where !FileManager.default.fileExists(atPath: f.path) {
             throw HubError.badRequest("Part \(f.lastPathComponent) was not uploaded")
         }
-        try await storeLFSObject(oid: oid, size: size, uploader: user, from: FileChunks(files: files))
+        try await storeLFSObject(oid: oid, size: size, uploader: user, from: FileChunks(files, chunkSize: ContentStore.chunkSize).map { ByteBuffer(bytes: $0) })
         return json(["oid": oid, "size": size])
     }
 
@@ -236,31 +236,3 @@ package enum LFSBatchObject: Equatable {
     case upload(oid: String, size: Int64)
 }
 
-/// The bytes of several files in order, as an async sequence of buffers.
-struct FileChunks: AsyncSequence, Sendable {
-    typealias Element = ByteBuffer
-    let files: [URL]
-
-    struct AsyncIterator: AsyncIteratorProtocol {
-        var files: [URL]
-        var handle: FileHandle?
-
-        mutating func next() async throws -> ByteBuffer? {
-            while true {
-                if handle == nil {
-                    guard !files.isEmpty else { return nil }
-                    let url = files.removeFirst()
-                    guard let h = FileHandle(forReadingAtPath: url.path) else { throw ContentStoreError.io("cannot read \(url.path)") }
-                    handle = h
-                }
-                if let data = try handle?.read(upToCount: ContentStore.chunkSize), !data.isEmpty {
-                    return ByteBuffer(bytes: data)
-                }
-                try? handle?.close()
-                handle = nil
-            }
-        }
-    }
-
-    func makeAsyncIterator() -> AsyncIterator { AsyncIterator(files: files, handle: nil) }
-}

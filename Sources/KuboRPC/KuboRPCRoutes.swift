@@ -211,10 +211,8 @@ public struct KuboRPCRoutes: Sendable {
                         let size = isDir ? 0 : (((try? FileManager.default.attributesOfItem(atPath: path)[.size]) as? NSNumber)?.uint64Value ?? 0)
                         c.yield(TarWriter.header(name: name, size: size, directory: isDir))
                         guard !isDir else { continue }
-                        guard let fh = FileHandle(forReadingAtPath: path) else { throw KuboRPCError.server("cannot read \(path)") }
-                        defer { try? fh.close() }
                         var written: UInt64 = 0
-                        while let chunk = try fh.read(upToCount: 1 << 20), !chunk.isEmpty {
+                        for try await chunk in FileChunks([URL(fileURLWithPath: path)]) {
                             try Task.checkCancellation()
                             c.yield(chunk)
                             written += UInt64(chunk.count)
