@@ -27,7 +27,7 @@ public final class ContentReplica: Sendable {
     func replicate(_ cid: String, from content: ContentStore) async throws {
         if copied.withLock({ $0.contains(cid) }) { return }
         let batches = DAGBatches(store: content.blocks, root: try content.parse(cid))
-        while let car = try await NIOThreadPool.singleton.runIfActive({ try batches.next(limit: Self.batchBytes) }) {
+        while let car = try await runBlocking({ try batches.next(limit: Self.batchBytes) }) {
             _ = try await backend.dagImport(car, pinRoots: false)
         }
         try await backend.pin(cid)
@@ -49,14 +49,14 @@ public final class ContentReplica: Sendable {
             throw ContentStoreError.io("cannot create \(file.path)")
         }
         do {
-            for try await chunk in try await backend.dagExport(cid) { try out.write(contentsOf: chunk) }
+            for try await chunk in try await backend.dagExport(cid) { try await runBlocking { try out.write(contentsOf: chunk) } }
             try out.close()
         } catch {
             try? out.close()
             throw error
         }
         let blocks = content.blocks
-        try await NIOThreadPool.singleton.runIfActive {
+        try await runBlocking {
             let input = try FileHandle(forReadingFrom: file)
             defer { try? input.close() }
             // The reader checks every block against its CID; a short or foreign CAR fails here.

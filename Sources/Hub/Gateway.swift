@@ -42,18 +42,23 @@ extension HubServer {
             throw HubError(.badRequest, code: .badRequest, "'\(rootString)' is not a CID: \(error)")
         }
         let notHere = HubError(.notFound, code: .notFound, "\(rootString) is not in a public repo or pinned here")
-        guard try await isServable(root.description), content.contains(cid: root.description) else { throw notHere }
+        let content = self.content
+        guard try await isServable(root.description), try await runBlocking({ content.contains(cid: root.description) }) else { throw notHere }
         let format = try gatewayFormat(request)
         let exporter = content.exporter
-        // Resolve the path, remembering the blocks passed through (they belong in a CAR).
-        var target = root
-        var pathBlocks: [CID] = []
-        for name in path where !name.isEmpty {
-            guard Exporter.isSafeName(name) else { throw HubError(.badRequest, code: .badRequest, "Invalid path segment '\(name)'") }
-            pathBlocks.append(target)
-            do { target = try exporter.child(named: name, of: target) } catch {
-                throw HubError(.notFound, code: .notFound, "No '\(name)' under \(target)")
+        // Resolve the path, remembering the blocks passed through (they belong in a CAR). Every
+        // store read below happens on a dispatch thread (runBlocking), never on the cooperative pool.
+        let (target, pathBlocks) = try await runBlocking { () throws -> (CID, [CID]) in
+            var target = root
+            var pathBlocks: [CID] = []
+            for name in path where !name.isEmpty {
+                guard Exporter.isSafeName(name) else { throw HubError(.badRequest, code: .badRequest, "Invalid path segment '\(name)'") }
+                pathBlocks.append(target)
+                do { target = try exporter.child(named: name, of: target) } catch {
+                    throw HubError(.notFound, code: .notFound, "No '\(name)' under \(target)")
+                }
             }
+            return (target, pathBlocks)
         }
         var headers = HTTPFields()
         headers[.xIPFSPath] = "/ipfs/\(rootString)" + (path.isEmpty ? "" : "/" + path.joined(separator: "/"))
@@ -61,7 +66,8 @@ extension HubServer {
         headers[.cacheControl] = "public, max-age=29030400, immutable"
         switch format {
         case .raw:
-            let block = try content.blocks.get(target)
+            let store = content.blocks
+            let block = try await runBlocking { try store.get(target) }
             headers[.contentType] = "application/vnd.ipld.raw"
             headers[.eTag] = "\"\(target).raw\""
             headers[.contentLength] = String(block.count)
@@ -73,7 +79,8 @@ extension HubServer {
             guard ["all", "entity", "block"].contains(scope) else {
                 throw HubError(.badRequest, code: .badRequest, "dag-scope must be all, entity or block")
             }
-            let range = try q["entity-bytes"].map { try Self.parseEntityBytes(String($0), size: (try? exporter.fileSize(target)).map(Int64.init)) }
+            let size = try await runBlocking { (try? exporter.fileSize(target)).map(Int64.init) }
+            let range = try q["entity-bytes"].map { try Self.parseEntityBytes(String($0), size: size) }
             headers[.contentType] = "application/vnd.ipld.car; version=1; order=dfs; dups=n"
             headers[.eTag] = "\"\(target).car.\(scope)\(range.map { ".\($0.lowerBound)-\($0.upperBound)" } ?? "")\""
             if request.method == .head { return Response(status: .ok, headers: headers, body: .init()) }
@@ -83,12 +90,13 @@ extension HubServer {
                 try await writer.write(ByteBuffer(bytes: CARWriter.header(roots: [root])))
                 var seen = Set<CID>()
                 for cid in blocksOnPath where seen.insert(cid).inserted {
-                    try await writer.write(ByteBuffer(bytes: CARWriter.section(cid: cid, data: try store.get(cid))))
+                    let data = try await runBlocking { try store.get(cid) }
+                    try await writer.write(ByteBuffer(bytes: CARWriter.section(cid: cid, data: data)))
                 }
                 var stack: [(CID, Int64)] = [(entity, 0)]  // (block, byte offset of its data in the entity)
                 while let (cid, base) = stack.popLast() {
                     guard seen.insert(cid).inserted else { continue }
-                    let data = try store.get(cid)
+                    let data = try await runBlocking { try store.get(cid) }
                     try await writer.write(ByteBuffer(bytes: CARWriter.section(cid: cid, data: data)))
                     if scope == "block" { continue }
                     guard cid.codec == .dagPB else { continue }
@@ -118,16 +126,16 @@ extension HubServer {
             }
             return Response(status: .ok, headers: headers, body: body)
         case .bytes:
-            switch try exporter.type(of: target) {
+            switch try await runBlocking({ try exporter.type(of: target) }) {
             case .file:
-                let size = Int64(try exporter.fileSize(target))
+                let size = Int64(try await runBlocking { try exporter.fileSize(target) })
                 headers[.eTag] = "\"\(target)\""
                 headers[.acceptRanges] = "bytes"
                 headers[.contentType] = "application/octet-stream"
                 headers[.xIPFSCID] = target.description
                 return streamResponse(cid: target.description, size: size, headers: headers, request)
             case .directory:
-                let entries = try exporter.ls(target)
+                let entries = try await runBlocking { try exporter.ls(target) }
                 let base = "/ipfs/\(rootString)" + (path.isEmpty ? "" : "/" + path.map { PercentEncoding.encode($0) }.joined(separator: "/"))
                 var html = "<!DOCTYPE html><html><head><meta charset=\"utf-8\"><title>\(escapeHTML(base))</title></head><body><h1>\(escapeHTML(base))</h1><ul>\n"
                 for e in entries {

@@ -1,3 +1,4 @@
+import Primitives
 import Foundation
 import NIOPosix
 import GitSmartHTTP
@@ -100,7 +101,7 @@ extension HubGitRepository {
 
     private func store(_ bytes: [UInt8]) async throws -> StoredContent {
         let content = self.content
-        return try await NIOThreadPool.singleton.runIfActive {
+        return try await runBlocking {
             let writer = content.writer(expectedSize: Int64(bytes.count))
             try bytes.withUnsafeBytes { try writer.append($0) }
             return try writer.finish()

@@ -161,7 +161,7 @@ final class HubGitRepository: GitRepository {
         guard let file else { return nil }
         if file.isLFS { return .blob(lfsPointer(sha256: file.sha256, size: file.size)) }
         let content = self.content
-        let bytes = try await NIOThreadPool.singleton.runIfActive { try content.exporter.read(try content.parse(file.cid)) }
+        let bytes = try await runBlocking { try content.exporter.read(try content.parse(file.cid)) }
         return .blob(bytes)
     }
 

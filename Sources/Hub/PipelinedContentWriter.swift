@@ -110,7 +110,7 @@ final class PipelinedContentWriter: @unchecked Sendable {
         } else if let sha1, expectedSize == count {
             git = sha1
         } else {
-            git = try await NIOThreadPool.singleton.runIfActive { [store] in try store.gitSHA1(cid: root, size: count) }
+            git = try await runBlocking { [store] in try store.gitSHA1(cid: root, size: count) }
         }
         return StoredContent(cid: root, size: count, sha256: sha256, gitSHA1: git)
     }

@@ -467,7 +467,9 @@ extension HubServer {
         for (cid, size) in candidates where used > cap && cid != keep {
             if (try? await database.forgetMirroredContent(cid: cid)) == true {
                 // A failure here leaves blocks behind (gc removes them later), never deletes shared ones.
-                if let live = try? await HubServer.liveRoots(database, pinned: pinned) { try? content.removeContent(cid: cid, liveRoots: live) }
+                if let live = try? await HubServer.liveRoots(database, pinned: pinned) {
+                    try? await runBlocking { try content.removeContent(cid: cid, liveRoots: live) }
+                }
             }
             used -= size
         }
@@ -479,6 +481,7 @@ extension ContentStore {
     /// reaches: a block stays while any live root's DAG holds it (another file sharing a 1 MiB chunk, a
     /// commit, an LFS object, a pin). Raw leaves are never read to be marked or swept: only inner nodes
     /// have links. A live DAG that cannot be read stops the removal before anything is deleted.
+    /// Reads and deletes blocks synchronously: call it off the cooperative pool (`runBlocking`).
     package func removeContent(cid: String, liveRoots: [CID]) throws {
         guard let root = try? CID(cid) else { return }
         var live = Set<Multihash>()
@@ -524,7 +527,9 @@ struct MirrorCopy: Sendable {
             server.logger.error("pull-through of \(namespace)/\(name)/\(path) from \(source.name): \(stored.size) bytes hash to sha256 \(stored.sha256) / git \(stored.gitSHA1), the source said \(expected ?? "nothing"); not kept")
             if !((try? await service.database.isContentReferenced(cid: stored.cid)) ?? true) {
                 do {
-                    try server.content.removeContent(cid: stored.cid, liveRoots: try await HubServer.liveRoots(service.database, pinned: server.pinnedRoots))
+                    let live = try await HubServer.liveRoots(service.database, pinned: server.pinnedRoots)
+                    let content = server.content, cid = stored.cid
+                    try await runBlocking { try content.removeContent(cid: cid, liveRoots: live) }
                 } catch {
                     server.logger.error("pull-through of \(path): the unverified copy was kept on disk (unreferenced): \(error)")
                 }
@@ -537,7 +542,7 @@ struct MirrorCopy: Sendable {
     func keep(_ stored: StoredContent, _ meta: UpstreamFileMeta) async {
         do {
             let blocks = server.content.blocks
-            try await NIOThreadPool.singleton.runIfActive { try blocks.sync() }
+            try await runBlocking { try blocks.sync() }
         } catch {
             server.logger.error("pull-through of \(namespace)/\(name)/\(path): the copy could not be made durable, not kept: \(error)")
             return
