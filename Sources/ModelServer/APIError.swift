@@ -52,13 +52,22 @@ public struct APIError: Error, Sendable, Equatable, CustomStringConvertible {
         APIError(status: .internalServerError, message: message, type: "server_error", code: code)
     }
 
-    var json: [String: Any] {
-        ["error": ["message": message, "type": type, "param": param as Any? ?? NSNull(), "code": code as Any? ?? NSNull()]]
+    /// The body: `param` and `code` are present as `null` when unset, as OpenAI sends them.
+    struct Body: Encodable, Sendable {
+        struct Detail: Encodable, Sendable {
+            var message: String
+            var type: String
+            var param: OrNull<String>
+            var code: OrNull<String>
+        }
+        var error: Detail
     }
+
+    var json: Body { Body(error: .init(message: message, type: type, param: OrNull(param), code: OrNull(code))) }
 
     /// The error as a response with its headers.
     func response(extraHeaders: [String: String] = [:]) -> Response {
-        var r = JSONResponse.make(json, status: status)
+        var r = JSONResponse.make(data: JSON.encode(json), status: status)
         for (k, v) in headers.merging(extraHeaders, uniquingKeysWith: { a, _ in a }) {
             if let name = HTTPField.Name(k) { r.headers[name] = v }
         }
@@ -69,8 +78,12 @@ public struct APIError: Error, Sendable, Equatable, CustomStringConvertible {
 /// JSON in and out through Foundation's serializer: the request shapes are validated key by key,
 /// which a Codable decoder would silently skip.
 enum JSON {
-    static func encode(_ object: Any) -> Data {
-        (try? JSONSerialization.data(withJSONObject: object, options: [.withoutEscapingSlashes])) ?? Data("{}".utf8)
+    /// As `JSONResponse.make` writes: `/` unescaped (as Python's `json`), and `{}` for a value
+    /// that cannot be written (a non-finite number) rather than a failed answer.
+    static func encode(_ value: some Encodable) -> Data {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.withoutEscapingSlashes]
+        return (try? encoder.encode(value)) ?? Data("{}".utf8)
     }
 
     /// Canonical form (sorted keys) for cache keys.

@@ -28,10 +28,10 @@ public struct ModelServerRoutes: Sendable {
         }
         router.post("/models/load") { req, _ in await s.handleJSON(req, endpoint: "models_load", limit: limit) { o, _, _ throws(APIError) in try await s.loadModel(o) } }
         router.post("/models/unload") { req, _ in await s.handleJSON(req, endpoint: "models_unload", limit: limit) { o, _, _ throws(APIError) in try await s.unloadModel(o) } }
-        router.get("/health") { _, _ in JSONResponse.make(["status": "healthy", "version": ModelServer.version]) }
+        router.get("/health") { _, _ in ModelServer.json(["status": "healthy", "version": ModelServer.version]) }
         router.get("/ready") { _, _ in
-            if let why = s.notReadyReason { return JSONResponse.make(["status": "not_ready", "reason": why], status: .serviceUnavailable) }
-            return JSONResponse.make(["status": "ready"])
+            if let why = s.notReadyReason { return ModelServer.json(["status": "not_ready", "reason": why], status: .serviceUnavailable) }
+            return ModelServer.json(["status": "ready"])
         }
         router.get("/status") { _, _ in await s.statusResponse() }
         router.get("/metrics") { _, _ in

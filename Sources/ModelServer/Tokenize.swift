@@ -33,19 +33,18 @@ extension ModelServer {
             if llamaShape {
                 if try p.bool("with_pieces") ?? false {
                     // As llama.cpp: a piece that is not whole UTF-8 on its own comes as its bytes.
-                    let pieces: [[String: Any]] = ids.map { id in
+                    let pieces: [TokenPieceJSON] = ids.map { id in
                         let bytes = (tok as? BPETokenizer)?.bytes(of: id) ?? Array(tok.decode([id], skipSpecialTokens: false).utf8)
-                        let text = String(validating: bytes, as: UTF8.self)
-                        return ["id": id, "piece": text.map { $0 as Any } ?? bytes.map(Int.init) as Any]
+                        return TokenPieceJSON(id: id, piece: String(validating: bytes, as: UTF8.self).map { .text($0) } ?? .bytes(bytes.map(Int.init)))
                     }
-                    return JSONResponse.make(["tokens": pieces])
+                    return Self.json(["tokens": pieces])
                 }
-                return JSONResponse.make(["tokens": ids])
+                return Self.json(["tokens": ids])
             }
         }
-        var body: [String: Any] = ["count": ids.count, "max_model_len": lm.contextLength, "tokens": ids]
-        if try p.bool("return_token_strs") ?? false { body["token_strs"] = ids.map { tok.decode([$0], skipSpecialTokens: false) } }
-        return JSONResponse.make(body)
+        var body = TokenizeJSON(count: ids.count, maxModelLen: lm.contextLength, tokens: ids)
+        if try p.bool("return_token_strs") ?? false { body.tokenStrs = ids.map { tok.decode([$0], skipSpecialTokens: false) } }
+        return Self.json(body)
     }
 
     func detokenize(_ object: [String: Any], caller: Caller) async throws(APIError) -> Response {
@@ -65,7 +64,7 @@ extension ModelServer {
         }
         let text = lm.tokenizer.decode(ids, skipSpecialTokens: false)
         // llama.cpp answers `content`, vLLM `prompt`: both keys, the same text.
-        return JSONResponse.make(["content": text, "prompt": text])
+        return Self.json(["content": text, "prompt": text])
     }
 
     /// The named generation model, or, when no name is given (llama.cpp's clients send none),
@@ -90,4 +89,30 @@ extension ModelServer {
         }
         return (name, lm)
     }
+}
+
+/// vLLM's /tokenize answer.
+struct TokenizeJSON: Encodable, Sendable {
+    var count: Int
+    var maxModelLen: Int
+    var tokens: [Int]
+    var tokenStrs: [String]?
+    enum CodingKeys: String, CodingKey { case count, maxModelLen = "max_model_len", tokens, tokenStrs = "token_strs" }
+}
+
+/// llama.cpp's `with_pieces`: the piece's text, or its bytes when they are not whole UTF-8.
+struct TokenPieceJSON: Encodable, Sendable {
+    enum Piece: Encodable, Sendable {
+        case text(String)
+        case bytes([Int])
+        func encode(to encoder: any Encoder) throws {
+            var c = encoder.singleValueContainer()
+            switch self {
+            case .text(let s): try c.encode(s)
+            case .bytes(let b): try c.encode(b)
+            }
+        }
+    }
+    var id: Int
+    var piece: Piece
 }

@@ -248,14 +248,6 @@ private func wholeCalls(_ text: String) -> JinjaValue? {
     return nil
 }
 
-extension ParsedToolCall {
-    func json(index: Int? = nil) -> [String: Any] {
-        var d: [String: Any] = ["id": id, "type": "function", "function": ["name": name, "arguments": arguments]]
-        if let index { d["index"] = index }
-        return d
-    }
-}
-
 /// The tool calls in a finished answer, read the way the request asked for them.
 struct ToolAnswer {
     var content: String?
