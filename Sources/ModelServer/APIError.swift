@@ -75,8 +75,8 @@ public struct APIError: Error, Sendable, Equatable, CustomStringConvertible {
     }
 }
 
-/// JSON in and out through Foundation's serializer: the request shapes are validated key by key,
-/// which a Codable decoder would silently skip.
+/// JSON in and out. A body is read twice: once as a whole (its keys, its model, the cache key),
+/// then as the endpoint's request type.
 enum JSON {
     /// As `JSONResponse.make` writes: `/` unescaped (as Python's `json`), and `{}` for a value
     /// that cannot be written (a non-finite number) rather than a failed answer.
@@ -87,19 +87,29 @@ enum JSON {
     }
 
     /// Canonical form (sorted keys) for cache keys.
-    static func canonical(_ object: Any) -> Data {
-        (try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys, .withoutEscapingSlashes])) ?? Data()
+    static func canonical(_ object: [String: JSONValue]) -> Data {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        return (try? encoder.encode(object)) ?? Data()
     }
 
-    static func object(from buffer: ByteBuffer) throws(APIError) -> [String: Any] {
+    static func object(from buffer: ByteBuffer) throws(APIError) -> [String: JSONValue] {
         let data = Data(buffer.readableBytesView)
         guard !data.isEmpty else { throw APIError.invalid("The request body is empty; send a JSON object.", code: "invalid_json") }
-        guard let any = try? JSONSerialization.jsonObject(with: data, options: [.fragmentsAllowed]) else {
+        guard let value = try? JSONDecoder().decode(JSONValue.self, from: data) else {
             throw APIError.invalid("The request body is not valid JSON.", code: "invalid_json")
         }
-        guard let obj = any as? [String: Any] else {
+        guard case .object(let obj) = value else {
             throw APIError.invalid("The request body must be a JSON object.", code: "invalid_json")
         }
         return obj
+    }
+
+    /// The fuzzer's Foundation objects back as bytes.
+    static func data(fuzzed object: [String: Any]) throws(APIError) -> Data {
+        guard let data = try? JSONSerialization.data(withJSONObject: object) else {
+            throw APIError.invalid("The request body is not valid JSON.", code: "invalid_json")
+        }
+        return data
     }
 }

@@ -1,11 +1,12 @@
 import Foundation
 import Hummingbird
 import Inference
+import NIOCore
 
 /// /v1/embeddings.
 extension ModelServer {
-    func embeddings(_ object: [String: Any], caller: Caller) async throws(APIError) -> Response {
-        let req = try EmbeddingRequest.parse(object)
+    func embeddings(_ object: [String: JSONValue], body: ByteBuffer, caller: Caller) async throws(APIError) -> Response {
+        let req = try EmbeddingRequest.parse(Data(body.readableBytesView))
         try checkBreaker(req.model)
         var cacheKey: String? = nil
         if config.enableCaching {

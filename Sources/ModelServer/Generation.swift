@@ -11,14 +11,15 @@ extension ModelServer {
         var characters: Int
     }
 
-    func generation(_ object: [String: Any], body: ByteBuffer, chat: Bool, caller: Caller) async throws(APIError) -> Response {
+    func generation(_ object: [String: JSONValue], body: ByteBuffer, chat: Bool, caller: Caller) async throws(APIError) -> Response {
         // Tool schemas and JSON schemas keep the client's key order (the prompt's `tojson`, the
-        // output's property order); Foundation's parser does not keep it.
+        // output's property order); Foundation's decoder does not keep it.
+        let data = Data(body.readableBytesView)
         var ordered: JinjaValue? = nil
         if chat, object["tools"] != nil || object["response_format"] != nil {
-            ordered = try? JinjaValue.parseJSON(String(decoding: body.readableBytesView, as: UTF8.self))
+            ordered = try? JinjaValue.parseJSON(String(decoding: data, as: UTF8.self))
         }
-        var req = try GenerationRequest.parse(object, chat: chat, ordered: ordered)
+        var req = try GenerationRequest.parse(data, chat: chat, ordered: ordered)
         if let tools = req.tools, let g = try tools.grammar() { req.parameters.grammar = g }
         let endpoint = chat ? "chat_completions" : "completions"
         try checkBreaker(req.model)
@@ -154,7 +155,7 @@ extension ModelServer {
 
     /// The response cache for one request: a stored answer (counted as a hit), or the key under
     /// which to store the answer about to be computed (counted as a miss).
-    func cacheLookup(endpoint: String, model: String, request object: [String: Any]) -> CacheLookup {
+    func cacheLookup(endpoint: String, model: String, request object: [String: JSONValue]) -> CacheLookup {
         let key = ResponseCache.key(endpoint: endpoint, model: model, canonicalRequest: JSON.canonical(object))
         if let hit = cache.get(key) {
             metrics.count("hf_server_cache_hits_total", ["cache_type": "response"])

@@ -1,6 +1,7 @@
 import Foundation
 import Hummingbird
 import HTTPSupport
+import NIOCore
 
 /// /v1/models, /models/load|unload, /status and the admin routes.
 extension ModelServer {
@@ -22,11 +23,12 @@ extension ModelServer {
         return Self.json(ModelEntryJSON(h))
     }
 
-    func loadModel(_ object: [String: Any]) async throws(APIError) -> Response {
-        let p = Params(object: object)
-        try p.only(["model_id", "hardware", "options"])
-        let name = try p.requiredString("model_id")
-        if let hw = try p.string("hardware")?.lowercased() {
+    func loadModel(_ body: ByteBuffer) async throws(APIError) -> Response {
+        let keyed = try JSON.decode(Keyed<LoadModelBody>.self, from: Data(body.readableBytesView))
+        let b = keyed.value
+        try Fields.only(keyed.keys, ["model_id", "hardware", "options"])
+        let name = try b.modelID.required("model_id")
+        if let hw = try b.hardware.string("hardware")?.lowercased() {
             guard HardwareInfo.knownNames.contains(hw) else {
                 throw APIError.invalid("Unknown hardware '\(hw)'; this machine has: \(hardware.available.joined(separator: ", ")).", param: "hardware")
             }
@@ -39,8 +41,8 @@ extension ModelServer {
                                        param: "hardware", code: "hardware_unsupported")
             }
         }
-        if p.has("options") {
-            guard let options = object["options"] as? [String: Any] else {
+        if let sent = b.options {
+            guard case .value(let options) = sent else {
                 throw APIError.invalid("'options' must be an object.", param: "options", code: "invalid_type")
             }
             if let key = options.keys.sorted().first { throw APIError.unknownParameter("options.\(key)") }
@@ -54,10 +56,10 @@ extension ModelServer {
                                         cid: OrNull(h.cid), path: h.location.path))
     }
 
-    func unloadModel(_ object: [String: Any]) async throws(APIError) -> Response {
-        let p = Params(object: object)
-        try p.only(["model_id"])
-        let name = try p.requiredString("model_id")
+    func unloadModel(_ body: ByteBuffer) async throws(APIError) -> Response {
+        let keyed = try JSON.decode(Keyed<LoadModelBody>.self, from: Data(body.readableBytesView))
+        try Fields.only(keyed.keys, ["model_id"])
+        let name = try keyed.value.modelID.required("model_id")
         guard await registry.unload(name) != nil else { throw APIError.modelNotFound(name, "it is not loaded") }
         return Self.json(StatusJSON(status: "unloaded", modelID: name))
     }
@@ -112,8 +114,9 @@ extension ModelServer {
         guard let keys else { throw APIError.server("No key database is configured.", code: "no_key_store") }
         var request = request
         // JSON, a form body (as the reference's curl example sends) or the query string.
-        var fields: [String: Any] = [:]
-        for (k, v) in request.uri.queryParameters { fields[String(k)] = String(v) }
+        // Values from three sources, so kept as JSON (query and form values are strings).
+        var fields: [String: JSONValue] = [:]
+        for (k, v) in request.uri.queryParameters { fields[String(k)] = .string(String(v)) }
         let buffer = (try? await request.collectBody(upTo: 1 << 16)) ?? ByteBuffer()
         if buffer.readableBytes > 0 {
             if let o = try? JSON.object(from: buffer) {
@@ -122,28 +125,27 @@ extension ModelServer {
                 let text = String(buffer: buffer)
                 for pair in text.split(separator: "&") {
                     let kv = pair.split(separator: "=", maxSplits: 1).map { String($0).replacingOccurrences(of: "+", with: " ").removingPercentEncoding ?? String($0) }
-                    if kv.count == 2 { fields[kv[0]] = kv[1] }
+                    if kv.count == 2 { fields[kv[0]] = .string(kv[1]) }
                 }
             }
         }
-        let p = Params(object: fields)
-        try p.only(["name", "rate_limit", "allowed_models", "priority"])
-        let name = (fields["name"] as? String) ?? "unnamed"
+        try Fields.only(Array(fields.keys), ["name", "rate_limit", "allowed_models", "priority"])
+        let name = fields["name"]?.string ?? "unnamed"
         var rate: Int? = nil
         if let r = fields["rate_limit"] {
-            guard let n = (r as? NSNumber)?.intValue ?? (r as? String).flatMap({ Int($0) }), n > 0 else {
+            guard let n = r.number.flatMap({ Int(exactly: $0.rounded(.towardZero)) }) ?? r.string.flatMap({ Int($0) }), n > 0 else {
                 throw APIError.invalid("'rate_limit' must be a positive integer (requests per minute).", param: "rate_limit")
             }
             rate = n
         }
         var allowed: [String]? = nil
         if let a = fields["allowed_models"] {
-            if let list = a as? [String] { allowed = list } else if let s = a as? String {
+            if let list = a.array, list.allSatisfy({ $0.string != nil }) { allowed = list.compactMap(\.string) } else if let s = a.string {
                 allowed = s.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
             } else { throw APIError.invalid("'allowed_models' must be a list of model names.", param: "allowed_models") }
         }
         var priority: RequestPriority? = nil
-        if let s = fields["priority"] as? String {
+        if let s = fields["priority"]?.string {
             guard let pr = RequestPriority(name: s) else { throw APIError.invalid("'priority' must be LOW, NORMAL, HIGH or CRITICAL.", param: "priority") }
             priority = pr
         }
