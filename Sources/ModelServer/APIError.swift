@@ -52,13 +52,22 @@ public struct APIError: Error, Sendable, Equatable, CustomStringConvertible {
         APIError(status: .internalServerError, message: message, type: "server_error", code: code)
     }
 
-    var json: [String: Any] {
-        ["error": ["message": message, "type": type, "param": param as Any? ?? NSNull(), "code": code as Any? ?? NSNull()]]
+    /// The body: `param` and `code` are present as `null` when unset, as OpenAI sends them.
+    struct Body: Encodable, Sendable {
+        struct Detail: Encodable, Sendable {
+            var message: String
+            var type: String
+            var param: OrNull<String>
+            var code: OrNull<String>
+        }
+        var error: Detail
     }
+
+    var json: Body { Body(error: .init(message: message, type: type, param: OrNull(param), code: OrNull(code))) }
 
     /// The error as a response with its headers.
     func response(extraHeaders: [String: String] = [:]) -> Response {
-        var r = JSONResponse.make(json, status: status)
+        var r = JSONResponse.make(data: JSON.encode(json), status: status)
         for (k, v) in headers.merging(extraHeaders, uniquingKeysWith: { a, _ in a }) {
             if let name = HTTPField.Name(k) { r.headers[name] = v }
         }
@@ -66,27 +75,41 @@ public struct APIError: Error, Sendable, Equatable, CustomStringConvertible {
     }
 }
 
-/// JSON in and out through Foundation's serializer: the request shapes are validated key by key,
-/// which a Codable decoder would silently skip.
+/// JSON in and out. A body is read twice: once as a whole (its keys, its model, the cache key),
+/// then as the endpoint's request type.
 enum JSON {
-    static func encode(_ object: Any) -> Data {
-        (try? JSONSerialization.data(withJSONObject: object, options: [.withoutEscapingSlashes])) ?? Data("{}".utf8)
+    /// As `JSONResponse.make` writes: `/` unescaped (as Python's `json`), and `{}` for a value
+    /// that cannot be written (a non-finite number) rather than a failed answer.
+    static func encode(_ value: some Encodable) -> Data {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.withoutEscapingSlashes]
+        return (try? encoder.encode(value)) ?? Data("{}".utf8)
     }
 
     /// Canonical form (sorted keys) for cache keys.
-    static func canonical(_ object: Any) -> Data {
-        (try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys, .withoutEscapingSlashes])) ?? Data()
+    static func canonical(_ object: [String: JSONValue]) -> Data {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        return (try? encoder.encode(object)) ?? Data()
     }
 
-    static func object(from buffer: ByteBuffer) throws(APIError) -> [String: Any] {
+    static func object(from buffer: ByteBuffer) throws(APIError) -> [String: JSONValue] {
         let data = Data(buffer.readableBytesView)
         guard !data.isEmpty else { throw APIError.invalid("The request body is empty; send a JSON object.", code: "invalid_json") }
-        guard let any = try? JSONSerialization.jsonObject(with: data, options: [.fragmentsAllowed]) else {
+        guard let value = try? JSONDecoder().decode(JSONValue.self, from: data) else {
             throw APIError.invalid("The request body is not valid JSON.", code: "invalid_json")
         }
-        guard let obj = any as? [String: Any] else {
+        guard case .object(let obj) = value else {
             throw APIError.invalid("The request body must be a JSON object.", code: "invalid_json")
         }
         return obj
+    }
+
+    /// The fuzzer's Foundation objects back as bytes.
+    static func data(fuzzed object: [String: Any]) throws(APIError) -> Data {
+        guard let data = try? JSONSerialization.data(withJSONObject: object) else {
+            throw APIError.invalid("The request body is not valid JSON.", code: "invalid_json")
+        }
+        return data
     }
 }

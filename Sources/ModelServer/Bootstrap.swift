@@ -46,8 +46,7 @@ public enum EngineLoader {
                 let files = (try? fm.contentsOfDirectory(atPath: dir.path)) ?? []
                 if files.contains(where: { $0.hasSuffix(".gguf") }) { out.append("\(org)/\(name)"); continue }
                 if let data = fm.contents(atPath: dir.appendingPathComponent("config.json").path),
-                   let config = try? JSONSerialization.jsonObject(with: data) as? [String: Any],
-                   let type = config["model_type"] as? String, supportedArchitectures.contains(type) {
+                   let type = (try? JSONDecoder().decode(ModelTypeProbe.self, from: data))?.modelType, supportedArchitectures.contains(type) {
                     out.append("\(org)/\(name)")
                 }
             }
@@ -70,4 +69,10 @@ public enum EngineLoader {
         let names = (try? fm.contentsOfDirectory(atPath: url.path)) ?? []
         return names.sorted().first { $0.lowercased().hasSuffix(".gguf") }.map { url.appendingPathComponent($0) }
     }
+}
+
+/// The one field of a model's config.json that says whether this server can run it.
+private struct ModelTypeProbe: Decodable {
+    var modelType: String?
+    enum CodingKeys: String, CodingKey { case modelType = "model_type" }
 }

@@ -1,11 +1,12 @@
 import Foundation
 import Hummingbird
 import Inference
+import NIOCore
 
 /// /v1/embeddings.
 extension ModelServer {
-    func embeddings(_ object: [String: Any], caller: Caller) async throws(APIError) -> Response {
-        let req = try EmbeddingRequest.parse(object)
+    func embeddings(_ object: [String: JSONValue], body: ByteBuffer, caller: Caller) async throws(APIError) -> Response {
+        let req = try EmbeddingRequest.parse(Data(body.readableBytesView))
         try checkBreaker(req.model)
         var cacheKey: String? = nil
         if config.enableCaching {
@@ -42,12 +43,10 @@ extension ModelServer {
         }
         recordOutcome(model: req.model, success: true)
         metrics.count("hf_server_prompt_tokens_total", ["model": req.model], by: tokens)
-        let data: [[String: Any]] = vectors.enumerated().map { i, v in
-            ["object": "embedding", "index": i, "embedding": req.base64 ? Self.base64(v) as Any : v.map(Double.init) as Any]
+        let data = vectors.enumerated().map { i, v in
+            EmbeddingsResponse.Item(index: i, embedding: req.base64 ? .base64(Self.base64(v)) : .floats(v))
         }
-        let body: [String: Any] = ["object": "list", "data": data, "model": req.model,
-                                   "usage": ["prompt_tokens": tokens, "total_tokens": tokens]]
-        let encoded = JSON.encode(body)
+        let encoded = JSON.encode(EmbeddingsResponse(data: data, model: req.model, usage: .init(promptTokens: tokens, totalTokens: tokens)))
         if let cacheKey { cache.put(cacheKey, encoded) }
         return Self.jsonResponse(encoded)
     }
@@ -82,4 +81,38 @@ extension ModelServer {
         for f in v { withUnsafeBytes(of: f.bitPattern.littleEndian) { bytes.append(contentsOf: $0) } }
         return Data(bytes).base64EncodedString()
     }
+}
+
+struct EmbeddingsResponse: Encodable, Sendable {
+    struct Item: Encodable, Sendable {
+        var object = "embedding"
+        var index: Int
+        var embedding: Vector
+    }
+
+    enum Vector: Encodable, Sendable {
+        case floats([Float])
+        case base64(String)
+
+        func encode(to encoder: any Encoder) throws {
+            var c = encoder.singleValueContainer()
+            switch self {
+            // Each Float widened to Double: the shortest decimal of that Double reads back as the
+            // same Float, which a Float's own shortest decimal, read as a Double first, may not.
+            case .floats(let v): try c.encode(v.map(Double.init))
+            case .base64(let s): try c.encode(s)
+            }
+        }
+    }
+
+    struct EmbeddingUsage: Encodable, Sendable {
+        var promptTokens: Int
+        var totalTokens: Int
+        enum CodingKeys: String, CodingKey { case promptTokens = "prompt_tokens", totalTokens = "total_tokens" }
+    }
+
+    var object = "list"
+    var data: [Item]
+    var model: String
+    var usage: EmbeddingUsage
 }

@@ -11,14 +11,15 @@ extension ModelServer {
         var characters: Int
     }
 
-    func generation(_ object: [String: Any], body: ByteBuffer, chat: Bool, caller: Caller) async throws(APIError) -> Response {
+    func generation(_ object: [String: JSONValue], body: ByteBuffer, chat: Bool, caller: Caller) async throws(APIError) -> Response {
         // Tool schemas and JSON schemas keep the client's key order (the prompt's `tojson`, the
-        // output's property order); Foundation's parser does not keep it.
+        // output's property order); Foundation's decoder does not keep it.
+        let data = Data(body.readableBytesView)
         var ordered: JinjaValue? = nil
         if chat, object["tools"] != nil || object["response_format"] != nil {
-            ordered = try? JinjaValue.parseJSON(String(decoding: body.readableBytesView, as: UTF8.self))
+            ordered = try? JinjaValue.parseJSON(String(decoding: data, as: UTF8.self))
         }
-        var req = try GenerationRequest.parse(object, chat: chat, ordered: ordered)
+        var req = try GenerationRequest.parse(data, chat: chat, ordered: ordered)
         if let tools = req.tools, let g = try tools.grammar() { req.parameters.grammar = g }
         let endpoint = chat ? "chat_completions" : "completions"
         try checkBreaker(req.model)
@@ -123,42 +124,38 @@ extension ModelServer {
         let completionTokens = results.reduce(0) { $0 + $1.completionTokens }
         metrics.count("hf_server_tokens_generated_total", ["model": req.model], by: completionTokens)
 
-        var choices: [[String: Any]] = []
-        for (i, r) in results.enumerated() {
-            let job = jobs[i]
-            var c: [String: Any] = ["index": i, "finish_reason": r.finishReason.rawValue]
-            if chat {
-                var message: [String: Any] = ["role": "assistant", "content": r.text, "refusal": NSNull()]
+        let encoded: Data
+        if chat {
+            var choices: [ChatChoiceJSON] = []
+            for (i, r) in results.enumerated() {
+                var c = ChatChoiceJSON(index: i, finishReason: r.finishReason.rawValue, message: ChatMessageJSON(content: OrNull(r.text)),
+                                       logprobs: OrNull(req.logprobs.map { _ in ChatLogprobsJSON(content: r.tokens.map(Self.chatLogprob)) }))
                 if let answer = ToolAnswer(text: r.text, tools: req.tools, format: toolFormat), !answer.calls.isEmpty {
-                    message["content"] = answer.content as Any? ?? NSNull()
-                    message["tool_calls"] = answer.calls.map { $0.json() }
-                    if r.finishReason == .stop { c["finish_reason"] = "tool_calls" }
+                    c.message.content = OrNull(answer.content)
+                    c.message.toolCalls = answer.calls.map { $0.json() }
+                    if r.finishReason == .stop { c.finishReason = "tool_calls" }
                 }
-                c["message"] = message
-                c["logprobs"] = req.logprobs.map { _ in ["content": r.tokens.map(Self.chatLogprob), "refusal": NSNull()] as [String: Any] } as Any? ?? NSNull()
-            } else {
-                c["text"] = r.text
-                c["logprobs"] = req.logprobs.map { _ in Self.completionLogprobs(r.tokens, offset: prompts[job.prompt].characters) } as Any? ?? NSNull()
+                choices.append(c)
             }
-            choices.append(c)
+            encoded = JSON.encode(CompletionBody(meta: meta, object: "chat.completion", choices: choices,
+                                              usage: .final(Usage(prompt: promptTokens, completion: completionTokens))))
+        } else {
+            let choices = results.enumerated().map { i, r in
+                CompletionChoiceJSON(index: i, finishReason: OrNull(r.finishReason.rawValue), text: r.text,
+                                     logprobs: OrNull(req.logprobs.map { _ in Self.completionLogprobs(r.tokens, offset: prompts[jobs[i].prompt].characters) }))
+            }
+            encoded = JSON.encode(CompletionBody(meta: meta, object: "text_completion", choices: choices,
+                                              usage: .final(Usage(prompt: promptTokens, completion: completionTokens))))
         }
-        var body = meta.header(object: chat ? "chat.completion" : "text_completion")
-        body["choices"] = choices
-        body["usage"] = Self.usage(prompt: promptTokens, completion: completionTokens)
-        let data = JSON.encode(body)
-        if let cacheKey { cache.put(cacheKey, data) }
-        return Self.jsonResponse(data)
-    }
-
-    static func usage(prompt: Int, completion: Int) -> [String: Any] {
-        ["prompt_tokens": prompt, "completion_tokens": completion, "total_tokens": prompt + completion]
+        if let cacheKey { cache.put(cacheKey, encoded) }
+        return Self.jsonResponse(encoded)
     }
 
     enum CacheLookup { case hit(Response), miss(key: String) }
 
     /// The response cache for one request: a stored answer (counted as a hit), or the key under
     /// which to store the answer about to be computed (counted as a miss).
-    func cacheLookup(endpoint: String, model: String, request object: [String: Any]) -> CacheLookup {
+    func cacheLookup(endpoint: String, model: String, request object: [String: JSONValue]) -> CacheLookup {
         let key = ResponseCache.key(endpoint: endpoint, model: model, canonicalRequest: JSON.canonical(object))
         if let hit = cache.get(key) {
             metrics.count("hf_server_cache_hits_total", ["cache_type": "response"])
@@ -175,20 +172,6 @@ extension ModelServer {
     }
 
     static func jsonResponse(_ data: Data) -> Response { JSONResponse.make(data: data) }
-
-    static func chatLogprob(_ t: GeneratedToken) -> [String: Any] {
-        ["token": t.text, "logprob": Double(t.logprob), "bytes": Array(t.text.utf8).map(Int.init),
-         "top_logprobs": t.topLogprobs.map { ["token": $0.text, "logprob": Double($0.logprob), "bytes": Array($0.text.utf8).map(Int.init)] as [String: Any] }]
-    }
-
-    static func completionLogprobs(_ tokens: [GeneratedToken], offset: Int) -> [String: Any] {
-        var offsets: [Int] = []
-        var at = offset
-        for t in tokens { offsets.append(at); at += t.text.count }
-        return ["tokens": tokens.map(\.text), "token_logprobs": tokens.map { Double($0.logprob) },
-                "top_logprobs": tokens.map { t in Dictionary(t.topLogprobs.map { ($0.text, Double($0.logprob)) }, uniquingKeysWith: { a, _ in a }) },
-                "text_offset": offsets]
-    }
 }
 
 struct ResponseMeta: Sendable {
@@ -196,8 +179,4 @@ struct ResponseMeta: Sendable {
     var created: Int
     var model: String
     var chat: Bool
-
-    func header(object: String) -> [String: Any] {
-        ["id": id, "object": object, "created": created, "model": model, "system_fingerprint": "ipfs-accelerate-\(ModelServer.version)"]
-    }
 }

@@ -55,12 +55,6 @@ public struct HardwareInfo: Sendable {
         return HardwareInfo(cpuModel: model, cores: ProcessInfo.processInfo.activeProcessorCount,
                             simd: interesting.filter(flags.contains), cudaDevices: cuda, rocmDevices: rocm, metal: metal)
     }
-
-    var json: [String: Any] {
-        ["cpu": ["model": cpuModel, "cores": cores, "simd": simd],
-         "cuda": ["devices": cudaDevices], "rocm": ["devices": rocmDevices], "mps": metal,
-         "engine": Array(Self.engineBackends).sorted()]
-    }
 }
 
 /// Resident memory of this process (Linux /proc), in bytes; 0 where unknown.

@@ -1,16 +1,6 @@
 import Foundation
 import HubDatabase
 
-extension APIKeyRecord {
-    var publicJSON: [String: Any] {
-        let f = ISO8601DateFormatter()
-        return ["key_id": keyID, "name": name, "rate_limit": rateLimit as Any? ?? NSNull(),
-                "allowed_models": allowedModels as Any? ?? NSNull(), "priority": priority ?? "NORMAL",
-                "created_at": f.string(from: createdAt), "revoked": isRevoked,
-                "revoked_at": revokedAt.map { f.string(from: $0) } as Any? ?? NSNull()]
-    }
-}
-
 /// The model server's API keys: stored in the data directory's database (the hub's `hub.sqlite`,
 /// table `api_keys` of `HubDatabase`'s schema) and mirrored in memory so checking a key costs no query.
 public final class KeyStore: Sendable {

@@ -1,38 +1,34 @@
 import Foundation
 import Hummingbird
 import HTTPSupport
-import Primitives
+import NIOCore
 
 /// /v1/models, /models/load|unload, /status and the admin routes.
 extension ModelServer {
     func listModels() async -> Response {
         let loaded = await registry.loaded()
         var seen = Set<String>()
-        var data: [[String: Any]] = []
-        for h in loaded where seen.insert(h.name).inserted {
-            data.append(["id": h.name, "object": "model", "created": Int(h.loadedAt.timeIntervalSince1970),
-                         "owned_by": "ipfs-accelerate", "loaded": true, "type": h.kind])
-        }
+        var data: [ModelEntryJSON] = []
+        for h in loaded where seen.insert(h.name).inserted { data.append(ModelEntryJSON(h)) }
         for name in await source.availableModels() + config.preloadModels where seen.insert(name).inserted {
-            data.append(["id": name, "object": "model", "created": Int(startedAt.timeIntervalSince1970),
-                         "owned_by": "ipfs-accelerate", "loaded": false])
+            data.append(ModelEntryJSON(available: name, since: startedAt))
         }
-        return JSONResponse.make(["object": "list", "data": data])
+        return Self.json(ModelListJSON(data: data))
     }
 
     func describeModel(_ id: String) async throws(APIError) -> Response {
         guard let h = await registry.loaded().first(where: { $0.name == id }) else {
             throw APIError.modelNotFound(id, "it is not loaded")
         }
-        return JSONResponse.make(["id": h.name, "object": "model", "created": Int(h.loadedAt.timeIntervalSince1970),
-                              "owned_by": "ipfs-accelerate", "loaded": true, "type": h.kind])
+        return Self.json(ModelEntryJSON(h))
     }
 
-    func loadModel(_ object: [String: Any]) async throws(APIError) -> Response {
-        let p = Params(object: object)
-        try p.only(["model_id", "hardware", "options"])
-        let name = try p.requiredString("model_id")
-        if let hw = try p.string("hardware")?.lowercased() {
+    func loadModel(_ body: ByteBuffer) async throws(APIError) -> Response {
+        let keyed = try JSON.decode(Keyed<LoadModelBody>.self, from: Data(body.readableBytesView))
+        let b = keyed.value
+        try Fields.only(keyed.keys, ["model_id", "hardware", "options"])
+        let name = try b.modelID.required("model_id")
+        if let hw = try b.hardware.string("hardware")?.lowercased() {
             guard HardwareInfo.knownNames.contains(hw) else {
                 throw APIError.invalid("Unknown hardware '\(hw)'; this machine has: \(hardware.available.joined(separator: ", ")).", param: "hardware")
             }
@@ -45,8 +41,8 @@ extension ModelServer {
                                        param: "hardware", code: "hardware_unsupported")
             }
         }
-        if p.has("options") {
-            guard let options = object["options"] as? [String: Any] else {
+        if let sent = b.options {
+            guard case .value(let options) = sent else {
                 throw APIError.invalid("'options' must be an object.", param: "options", code: "invalid_type")
             }
             if let key = options.keys.sorted().first { throw APIError.unknownParameter("options.\(key)") }
@@ -55,18 +51,17 @@ extension ModelServer {
         let wasLoaded = await registry.isLoaded(name)
         let h = try await model(name)
         if config.enableCircuitBreaker { breakers.recordSuccess(name) }
-        return JSONResponse.make(["status": wasLoaded ? "already_loaded" : "loaded", "model_id": name, "type": h.kind,
-                              "hardware": "cpu", "memory_bytes": h.memoryBytes, "load_seconds": h.loadSeconds,
-                              "warmup_seconds": h.warmupSeconds, "cid": h.cid as Any? ?? NSNull(),
-                              "path": h.location.path])
+        return Self.json(LoadResultJSON(status: wasLoaded ? "already_loaded" : "loaded", modelID: name, type: h.kind,
+                                        memoryBytes: h.memoryBytes, loadSeconds: h.loadSeconds, warmupSeconds: h.warmupSeconds,
+                                        cid: OrNull(h.cid), path: h.location.path))
     }
 
-    func unloadModel(_ object: [String: Any]) async throws(APIError) -> Response {
-        let p = Params(object: object)
-        try p.only(["model_id"])
-        let name = try p.requiredString("model_id")
+    func unloadModel(_ body: ByteBuffer) async throws(APIError) -> Response {
+        let keyed = try JSON.decode(Keyed<LoadModelBody>.self, from: Data(body.readableBytesView))
+        try Fields.only(keyed.keys, ["model_id"])
+        let name = try keyed.value.modelID.required("model_id")
         guard await registry.unload(name) != nil else { throw APIError.modelNotFound(name, "it is not loaded") }
-        return JSONResponse.make(["status": "unloaded", "model_id": name])
+        return Self.json(StatusJSON(status: "unloaded", modelID: name))
     }
 
     func statusResponse() async -> Response {
@@ -75,53 +70,53 @@ extension ModelServer {
         let total = loaded.reduce(0) { $0 + $1.memoryBytes }
         let q = queue.stats
         let c = cache.stats
-        let models: [[String: Any]] = loaded.map { h in
-            ["id": h.name, "type": h.kind, "memory_bytes": h.memoryBytes, "memory_mb": Double(h.memoryBytes) / 1_048_576,
-             "load_seconds": h.loadSeconds, "warmup_seconds": h.warmupSeconds, "cid": h.cid as Any? ?? NSNull(),
-             "path": h.location.path, "circuit_breaker": breakers.state(h.name).rawValue]
+        let models = loaded.map { h in
+            ServerStatusJSON.LoadedModel(id: h.name, type: h.kind, memoryBytes: h.memoryBytes, memoryMB: Double(h.memoryBytes) / 1_048_576,
+                                         loadSeconds: h.loadSeconds, warmupSeconds: h.warmupSeconds, cid: OrNull(h.cid),
+                                         path: h.location.path, circuitBreaker: breakers.state(h.name).rawValue)
         }
         let available = await source.availableModels()
-        let body: [String: Any] = [
-            "status": notReadyReason == nil ? "ready" : "starting",
-            "version": ModelServer.version,
-            "models_loaded": loaded.map(\.name),
-            "models_available": available,
-            "hardware_available": hardware.available,
-            "uptime_seconds": Date().timeIntervalSince(startedAt),
-            "hardware": hardware.json,
-            "models": models,
-            "memory": ["total_bytes": total, "used_mb": Double(total) / 1_048_576, "limit_mb": config.maxMemoryMB,
-                       "process_resident_bytes": processResidentBytes()] as [String: Any],
-            "model_cache": ["loads": stats.loads, "hits": stats.hits, "misses": stats.misses, "evictions": stats.evictions,
-                            "failures": stats.failures, "max_loaded": config.maxLoadedModels,
-                            "ipfs_model_cache": config.enableIPFSModelCache, "ipfs_model_storage": config.enableIPFSModelStorage] as [String: Any],
-            "response_cache": ["enabled": config.enableCaching, "entries": c.entries, "hits": c.hits, "misses": c.misses,
-                               "ttl_seconds": config.cacheTTLSeconds] as [String: Any],
-            "queue": queueStatsJSON(q),
-            "circuit_breakers": breakers.states().mapValues(\.rawValue),
-            "controls": ["auth": config.enableAuth, "require_auth": config.requireAuth, "rate_limiting": config.enableRateLimiting,
-                         "request_queue": config.enableRequestQueue, "batching": config.enableBatching, "caching": config.enableCaching,
-                         "circuit_breaker": config.enableCircuitBreaker, "metrics": config.enableMetrics],
-        ]
-        return JSONResponse.make(body)
+        let body = ServerStatusJSON(
+            status: notReadyReason == nil ? "ready" : "starting",
+            version: ModelServer.version,
+            modelsLoaded: loaded.map(\.name),
+            modelsAvailable: available,
+            hardwareAvailable: hardware.available,
+            uptimeSeconds: Date().timeIntervalSince(startedAt),
+            hardware: HardwareJSON(hardware),
+            models: models,
+            memory: .init(totalBytes: total, usedMB: Double(total) / 1_048_576, limitMB: config.maxMemoryMB,
+                          processResidentBytes: processResidentBytes()),
+            modelCache: .init(loads: stats.loads, hits: stats.hits, misses: stats.misses, evictions: stats.evictions,
+                              failures: stats.failures, maxLoaded: config.maxLoadedModels,
+                              ipfsModelCache: config.enableIPFSModelCache, ipfsModelStorage: config.enableIPFSModelStorage),
+            responseCache: .init(enabled: config.enableCaching, entries: c.entries, hits: c.hits, misses: c.misses,
+                                 ttlSeconds: config.cacheTTLSeconds),
+            queue: queueStatsJSON(q),
+            circuitBreakers: breakers.states().mapValues(\.rawValue),
+            controls: .init(auth: config.enableAuth, requireAuth: config.requireAuth, rateLimiting: config.enableRateLimiting,
+                            requestQueue: config.enableRequestQueue, batching: config.enableBatching, caching: config.enableCaching,
+                            circuitBreaker: config.enableCircuitBreaker, metrics: config.enableMetrics))
+        return Self.json(body)
     }
 
-    func queueStatsJSON(_ q: RequestQueue.Stats) -> [String: Any] {
-        ["current_size": q.currentSize, "max_size": q.maxSize, "total_queued": q.totalQueued, "total_processed": q.totalProcessed,
-         "total_timeouts": q.totalTimeouts, "total_rejected": q.totalRejected, "total_cancelled": q.totalCancelled,
-         "utilization": q.utilization, "running": q.running, "by_priority": q.byPriority,
-         "mode": config.queuePerModel ? "per_model" : "global", "enabled": config.enableRequestQueue,
-         "max_concurrent": config.maxConcurrentRequests, "timeout_seconds": config.queueTimeoutSeconds]
+    func queueStatsJSON(_ q: RequestQueue.Stats) -> QueueStatsJSON {
+        QueueStatsJSON(currentSize: q.currentSize, maxSize: q.maxSize, totalQueued: q.totalQueued, totalProcessed: q.totalProcessed,
+                       totalTimeouts: q.totalTimeouts, totalRejected: q.totalRejected, totalCancelled: q.totalCancelled,
+                       utilization: q.utilization, running: q.running, byPriority: q.byPriority,
+                       mode: config.queuePerModel ? "per_model" : "global", enabled: config.enableRequestQueue,
+                       maxConcurrent: config.maxConcurrentRequests, timeoutSeconds: config.queueTimeoutSeconds)
     }
 
-    func queueStats() -> Response { JSONResponse.make(queueStatsJSON(queue.stats)) }
+    func queueStats() -> Response { Self.json(queueStatsJSON(queue.stats)) }
 
     func generateKey(_ request: Request) async throws(APIError) -> Response {
         guard let keys else { throw APIError.server("No key database is configured.", code: "no_key_store") }
         var request = request
         // JSON, a form body (as the reference's curl example sends) or the query string.
-        var fields: [String: Any] = [:]
-        for (k, v) in request.uri.queryParameters { fields[String(k)] = String(v) }
+        // Values from three sources, so kept as JSON (query and form values are strings).
+        var fields: [String: JSONValue] = [:]
+        for (k, v) in request.uri.queryParameters { fields[String(k)] = .string(String(v)) }
         let buffer = (try? await request.collectBody(upTo: 1 << 16)) ?? ByteBuffer()
         if buffer.readableBytes > 0 {
             if let o = try? JSON.object(from: buffer) {
@@ -130,44 +125,43 @@ extension ModelServer {
                 let text = String(buffer: buffer)
                 for pair in text.split(separator: "&") {
                     let kv = pair.split(separator: "=", maxSplits: 1).map { String($0).replacingOccurrences(of: "+", with: " ").removingPercentEncoding ?? String($0) }
-                    if kv.count == 2 { fields[kv[0]] = kv[1] }
+                    if kv.count == 2 { fields[kv[0]] = .string(kv[1]) }
                 }
             }
         }
-        let p = Params(object: fields)
-        try p.only(["name", "rate_limit", "allowed_models", "priority"])
-        let name = (fields["name"] as? String) ?? "unnamed"
+        try Fields.only(Array(fields.keys), ["name", "rate_limit", "allowed_models", "priority"])
+        let name = fields["name"]?.string ?? "unnamed"
         var rate: Int? = nil
         if let r = fields["rate_limit"] {
-            guard let n = (r as? NSNumber)?.intValue ?? (r as? String).flatMap({ Int($0) }), n > 0 else {
+            guard let n = r.number.flatMap({ Int(exactly: $0.rounded(.towardZero)) }) ?? r.string.flatMap({ Int($0) }), n > 0 else {
                 throw APIError.invalid("'rate_limit' must be a positive integer (requests per minute).", param: "rate_limit")
             }
             rate = n
         }
         var allowed: [String]? = nil
         if let a = fields["allowed_models"] {
-            if let list = a as? [String] { allowed = list } else if let s = a as? String {
+            if let list = a.array, list.allSatisfy({ $0.string != nil }) { allowed = list.compactMap(\.string) } else if let s = a.string {
                 allowed = s.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
             } else { throw APIError.invalid("'allowed_models' must be a list of model names.", param: "allowed_models") }
         }
         var priority: RequestPriority? = nil
-        if let s = fields["priority"] as? String {
+        if let s = fields["priority"]?.string {
             guard let pr = RequestPriority(name: s) else { throw APIError.invalid("'priority' must be LOW, NORMAL, HIGH or CRITICAL.", param: "priority") }
             priority = pr
         }
         do {
             let (key, record) = try await keys.generate(name: name, rateLimit: rate, allowedModels: allowed, priority: priority)
-            var body = record.publicJSON
-            body["api_key"] = key
-            body["rate_limit"] = record.rateLimit ?? config.defaultRateLimit
-            return JSONResponse.make(body)
+            var body = APIKeyJSON(record)
+            body.apiKey = key
+            body.rateLimit = OrNull(record.rateLimit ?? config.defaultRateLimit)
+            return Self.json(body)
         } catch {
             throw APIError.server("The key could not be stored: \(error)", code: "key_store_failed")
         }
     }
 
     func listKeys() -> Response {
-        JSONResponse.make(["keys": (keys?.list() ?? []).map(\.publicJSON)])
+        Self.json(["keys": (keys?.list() ?? []).map(APIKeyJSON.init)])
     }
 
     func revokeKey(_ id: String) async throws(APIError) -> Response {
@@ -177,6 +171,6 @@ extension ModelServer {
         guard found else {
             throw APIError(status: .notFound, message: "No API key with id '\(id)'.", type: "invalid_request_error", param: "key_id", code: "key_not_found")
         }
-        return JSONResponse.make(["key_id": id, "revoked": true])
+        return Self.json(RevokedJSON(keyID: id))
     }
 }

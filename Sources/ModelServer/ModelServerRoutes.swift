@@ -18,20 +18,20 @@ public struct ModelServerRoutes: Sendable {
         let limit = maxBodyBytes
         router.post("/v1/completions") { req, _ in await s.handleJSON(req, endpoint: "completions", limit: limit) { o, raw, c throws(APIError) in try await s.generation(o, body: raw, chat: false, caller: c) } }
         router.post("/v1/chat/completions") { req, _ in await s.handleJSON(req, endpoint: "chat_completions", limit: limit) { o, raw, c throws(APIError) in try await s.generation(o, body: raw, chat: true, caller: c) } }
-        router.post("/v1/embeddings") { req, _ in await s.handleJSON(req, endpoint: "embeddings", limit: limit) { o, _, c throws(APIError) in try await s.embeddings(o, caller: c) } }
-        router.post("/tokenize") { req, _ in await s.handleJSON(req, endpoint: "tokenize", limit: limit) { o, _, c throws(APIError) in try await s.tokenize(o, caller: c) } }
-        router.post("/detokenize") { req, _ in await s.handleJSON(req, endpoint: "detokenize", limit: limit) { o, _, c throws(APIError) in try await s.detokenize(o, caller: c) } }
+        router.post("/v1/embeddings") { req, _ in await s.handleJSON(req, endpoint: "embeddings", limit: limit) { o, raw, c throws(APIError) in try await s.embeddings(o, body: raw, caller: c) } }
+        router.post("/tokenize") { req, _ in await s.handleJSON(req, endpoint: "tokenize", limit: limit) { _, raw, c throws(APIError) in try await s.tokenize(raw, caller: c) } }
+        router.post("/detokenize") { req, _ in await s.handleJSON(req, endpoint: "detokenize", limit: limit) { _, raw, c throws(APIError) in try await s.detokenize(raw, caller: c) } }
         router.get("/v1/models") { req, _ in await s.handle(req, endpoint: "models", model: nil) { _ in await s.listModels() } }
         router.get("/v1/models/{id}") { req, ctx in
             let id = ctx.parameters.get("id") ?? ""
             return await s.handle(req, endpoint: "models", model: nil) { _ throws(APIError) in try await s.describeModel(id) }
         }
-        router.post("/models/load") { req, _ in await s.handleJSON(req, endpoint: "models_load", limit: limit) { o, _, _ throws(APIError) in try await s.loadModel(o) } }
-        router.post("/models/unload") { req, _ in await s.handleJSON(req, endpoint: "models_unload", limit: limit) { o, _, _ throws(APIError) in try await s.unloadModel(o) } }
-        router.get("/health") { _, _ in JSONResponse.make(["status": "healthy", "version": ModelServer.version]) }
+        router.post("/models/load") { req, _ in await s.handleJSON(req, endpoint: "models_load", limit: limit) { _, raw, _ throws(APIError) in try await s.loadModel(raw) } }
+        router.post("/models/unload") { req, _ in await s.handleJSON(req, endpoint: "models_unload", limit: limit) { _, raw, _ throws(APIError) in try await s.unloadModel(raw) } }
+        router.get("/health") { _, _ in ModelServer.json(["status": "healthy", "version": ModelServer.version]) }
         router.get("/ready") { _, _ in
-            if let why = s.notReadyReason { return JSONResponse.make(["status": "not_ready", "reason": why], status: .serviceUnavailable) }
-            return JSONResponse.make(["status": "ready"])
+            if let why = s.notReadyReason { return ModelServer.json(["status": "not_ready", "reason": why], status: .serviceUnavailable) }
+            return ModelServer.json(["status": "ready"])
         }
         router.get("/status") { _, _ in await s.statusResponse() }
         router.get("/metrics") { _, _ in
@@ -55,7 +55,7 @@ public struct ModelServerRoutes: Sendable {
 extension ModelServer {
     /// A JSON-bodied route: parse, authorise (with the body's model), run, count.
     func handleJSON(_ request: Request, endpoint: String, limit: Int,
-                    _ body: @Sendable ([String: Any], ByteBuffer, Caller) async throws(APIError) -> Response) async -> Response {
+                    _ body: @Sendable ([String: JSONValue], ByteBuffer, Caller) async throws(APIError) -> Response) async -> Response {
         var request = request
         let started = systemMonotonicClock()
         var model = ""
@@ -69,7 +69,7 @@ extension ModelServer {
                 throw APIError(status: .contentTooLarge, message: "The request body is larger than \(limit) bytes.", type: "invalid_request_error", code: "body_too_large")
             }
             let object = try JSON.object(from: buffer)
-            model = object["model"] as? String ?? object["model_id"] as? String ?? ""
+            model = object["model"]?.string ?? object["model_id"]?.string ?? ""
             if !model.isEmpty { try checkModelAllowed(caller, model) }
             response = try await body(object, buffer, caller)
         } catch {

@@ -17,18 +17,18 @@ extension ModelServer {
         let wantLogprobs = req.logprobs != nil
         let metrics = self.metrics
 
-        let chunk: @Sendable ([[String: Any]], [String: Any]?) -> Data = { choices, usage in
-            var body = meta.header(object: object)
-            body["choices"] = choices
-            if includeUsage { body["usage"] = usage as Any? ?? NSNull() }
-            return Self.sse(body)
+        // Chat and completion chunks differ only in their choices.
+        @Sendable func chunk<Choice: Encodable & Sendable>(_ choices: [Choice], _ usage: Usage? = nil) -> Data {
+            var field = CompletionBody<Choice>.UsageField.absent
+            if includeUsage { field = usage.map { .final($0) } ?? .pending }
+            return Self.sse(CompletionBody(meta: meta, object: object, choices: choices, usage: field))
         }
 
         let started = systemMonotonicClock()
         let firstToken = Locked<Double?>(nil)
         if chat {
             for i in jobs.indices {
-                sink.yield(chunk([["index": i, "delta": ["role": "assistant", "content": ""], "logprobs": NSNull(), "finish_reason": NSNull()]], nil))
+                sink.yield(chunk([ChatChunkChoiceJSON(index: i, delta: ChatDeltaJSON(role: "assistant", content: ""))]))
             }
         }
         let jobInputs = jobs.map { (prompts[$0.prompt].ids, $0.parameters, prompts[$0.prompt].characters) }
@@ -46,32 +46,32 @@ extension ModelServer {
                                 firstToken.withLock { if $0 == nil { $0 = systemMonotonicClock() } }
                                 let text = filter.map { f in f.withLock { $0.add(token.text) } } ?? token.text
                                 if text.isEmpty && !wantLogprobs { return true }
-                                var c: [String: Any] = ["index": i, "finish_reason": NSNull()]
                                 if chat {
-                                    c["delta"] = ["content": text]
-                                    c["logprobs"] = wantLogprobs ? ["content": [Self.chatLogprob(token)], "refusal": NSNull()] as [String: Any] : NSNull()
+                                    sink.yield(chunk([ChatChunkChoiceJSON(index: i, delta: ChatDeltaJSON(content: text),
+                                                                          logprobs: OrNull(wantLogprobs ? ChatLogprobsJSON(content: [Self.chatLogprob(token)]) : nil))]))
                                 } else {
-                                    c["text"] = token.text
                                     let at = offset.withLock { o -> Int in defer { o += token.text.count }; return o }
-                                    c["logprobs"] = wantLogprobs ? Self.completionLogprobs([token], offset: at) : NSNull()
+                                    sink.yield(chunk([CompletionChoiceJSON(index: i, finishReason: nil, text: token.text,
+                                                                           logprobs: OrNull(wantLogprobs ? Self.completionLogprobs([token], offset: at) : nil))]))
                                 }
-                                sink.yield(chunk([c], nil))
                                 return true
                             }))
                             var finishReason = r.finishReason.rawValue
                             if let (rest, calls) = filter.map({ f in f.withLock { $0.finish() } }) {
                                 if !rest.isEmpty {
-                                    sink.yield(chunk([["index": i, "delta": ["content": rest], "logprobs": NSNull(), "finish_reason": NSNull()]], nil))
+                                    sink.yield(chunk([ChatChunkChoiceJSON(index: i, delta: ChatDeltaJSON(content: rest))]))
                                 }
                                 if !calls.isEmpty {
                                     let deltas = calls.enumerated().map { $0.element.json(index: $0.offset) }
-                                    sink.yield(chunk([["index": i, "delta": ["tool_calls": deltas], "logprobs": NSNull(), "finish_reason": NSNull()]], nil))
+                                    sink.yield(chunk([ChatChunkChoiceJSON(index: i, delta: ChatDeltaJSON(toolCalls: deltas))]))
                                     if r.finishReason == .stop { finishReason = "tool_calls" }
                                 }
                             }
-                            var c: [String: Any] = ["index": i, "finish_reason": finishReason, "logprobs": NSNull()]
-                            if chat { c["delta"] = [String: Any]() } else { c["text"] = "" }
-                            sink.yield(chunk([c], nil))
+                            if chat {
+                                sink.yield(chunk([ChatChunkChoiceJSON(index: i, delta: ChatDeltaJSON(), finishReason: OrNull(finishReason))]))
+                            } else {
+                                sink.yield(chunk([CompletionChoiceJSON(index: i, finishReason: OrNull(finishReason), text: "", logprobs: nil)]))
+                            }
                             return r
                         }
                     }
@@ -85,7 +85,7 @@ extension ModelServer {
                 let completion = results.reduce(0) { $0 + $1.completionTokens }
                 metrics.count("hf_server_tokens_generated_total", ["model": req.model], by: completion)
                 if let t = firstToken.withLock({ $0 }) { metrics.seconds("hf_server_time_to_first_token_seconds", ["model": req.model], t - started) }
-                if includeUsage { sink.yield(chunk([], Self.usage(prompt: promptTokens, completion: completion))) }
+                if includeUsage { sink.yield(chunk([ChatChunkChoiceJSON](), Usage(prompt: promptTokens, completion: completion))) }
                 sink.yield(Data("data: [DONE]\n\n".utf8))
             } catch {
                 self.recordOutcome(model: req.model, success: false, errorType: "inference_failed")
@@ -105,9 +105,9 @@ extension ModelServer {
         return Response(status: .ok, headers: [.contentType: "text/event-stream", .cacheControl: "no-cache"], body: body)
     }
 
-    static func sse(_ object: Any) -> Data {
+    static func sse(_ value: some Encodable) -> Data {
         var d = Data("data: ".utf8)
-        d.append(JSON.encode(object))
+        d.append(JSON.encode(value))
         d.append(contentsOf: Array("\n\n".utf8))
         return d
     }

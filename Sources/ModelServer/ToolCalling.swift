@@ -21,24 +21,23 @@ struct ChatTools: Sendable {
     var choice: ToolChoice
     var parallel: Bool
 
-    static func parse(_ object: [String: Any], ordered: JinjaValue?) throws(APIError) -> ChatTools? {
-        let p = Params(object: object)
-        let parallel = try p.bool("parallel_tool_calls") ?? true
-        guard p.has("tools") else {
-            if p.has("tool_choice") { throw APIError.invalid("'tool_choice' is only allowed when 'tools' are given.", param: "tool_choice") }
+    static func parse(_ body: GenerationBody, ordered: JinjaValue?) throws(APIError) -> ChatTools? {
+        let parallel = try body.parallelToolCalls.bool("parallel_tool_calls") ?? true
+        guard let sent = body.tools else {
+            if body.toolChoice != nil { throw APIError.invalid("'tool_choice' is only allowed when 'tools' are given.", param: "tool_choice") }
             return nil
         }
-        guard let list = object["tools"] as? [Any] else { throw APIError.invalid("'tools' must be an array.", param: "tools", code: "invalid_type") }
+        guard case .value(let list) = sent else { throw APIError.invalid("'tools' must be an array.", param: "tools", code: "invalid_type") }
         guard list.count <= 128 else { throw APIError.invalid("'tools' may hold at most 128 tools.", param: "tools") }
         var orderedList: [JinjaValue] = []
         if case .dict(let d)? = ordered, case .array(let a)? = d["tools"] { orderedList = a }
         var tools: [Tool] = []
         for (i, item) in list.enumerated() {
             let at = "tools[\(i)]"
-            guard let t = item as? [String: Any], t["type"] as? String == "function", let f = t["function"] as? [String: Any] else {
+            guard case .value(let t) = item, t.type?.value == "function", case .value(let f)? = t.function else {
                 throw APIError.invalid("\(at) must be {type: 'function', function: {name, description, parameters}}.", param: at, code: "invalid_type")
             }
-            guard let name = f["name"] as? String, !name.isEmpty, name.count <= 64,
+            guard let name = f.value.name?.value, !name.isEmpty, name.count <= 64,
                   name.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "_" || $0 == "-") }) else {
                 throw APIError.invalid("\(at).function.name must be 1-64 letters, digits, '_' or '-'.", param: "\(at).function.name")
             }
@@ -46,29 +45,29 @@ struct ChatTools: Sendable {
             let value = i < orderedList.count ? orderedList[i] : .none
             var parameters: JinjaValue = .dict(JinjaDict([("type", .string("object")), ("properties", .dict(JinjaDict()))]))
             if case .dict(let tv) = value, case .dict(let fv)? = tv["function"], let ps = fv["parameters"] { parameters = ps }
-            if f["parameters"] != nil, !(f["parameters"] is [String: Any]) {
+            // A `null` here is sent, and is no schema.
+            if f.keys.contains("parameters"), f.value.parameters?.object == nil {
                 throw APIError.invalid("\(at).function.parameters must be a JSON schema object.", param: "\(at).function.parameters")
             }
             tools.append(Tool(name: name, value: value, parameters: parameters))
         }
         var choice = ToolChoice.auto
-        if let c = object["tool_choice"], !(c is NSNull) {
-            if let s = c as? String {
-                switch s {
-                case "auto": choice = .auto
-                case "none": choice = .none
-                case "required": choice = .required
-                default: throw APIError.invalid("'tool_choice' must be 'auto', 'none', 'required' or a named function.", param: "tool_choice")
-                }
-            } else if let d = c as? [String: Any], d["type"] as? String == "function",
-                      let f = d["function"] as? [String: Any], let name = f["name"] as? String {
-                guard tools.contains(where: { $0.name == name }) else {
-                    throw APIError.invalid("'tool_choice' names '\(name)', which is not among the tools.", param: "tool_choice")
-                }
-                choice = .function(name)
-            } else {
-                throw APIError.invalid("'tool_choice' must be 'auto', 'none', 'required' or {type: 'function', function: {name}}.", param: "tool_choice", code: "invalid_type")
+        switch body.toolChoice {
+        case nil: break
+        case .value(.mode(let s))?:
+            switch s {
+            case "auto": choice = .auto
+            case "none": choice = .none
+            case "required": choice = .required
+            default: throw APIError.invalid("'tool_choice' must be 'auto', 'none', 'required' or a named function.", param: "tool_choice")
             }
+        case .value(.function(let name))?:
+            guard tools.contains(where: { $0.name == name }) else {
+                throw APIError.invalid("'tool_choice' names '\(name)', which is not among the tools.", param: "tool_choice")
+            }
+            choice = .function(name)
+        case .wrong?:
+            throw APIError.invalid("'tool_choice' must be 'auto', 'none', 'required' or {type: 'function', function: {name}}.", param: "tool_choice", code: "invalid_type")
         }
         if tools.isEmpty && choice != .none && choice != .auto {
             throw APIError.invalid("'tool_choice' requires at least one tool.", param: "tool_choice")
@@ -104,20 +103,20 @@ struct ChatTools: Sendable {
 
 /// `response_format`: text, any JSON object, or a JSON schema, the latter two enforced by the grammar.
 enum ResponseFormat {
-    static func grammar(_ value: Any?, ordered: JinjaValue?) throws(APIError) -> JSONGrammar? {
-        guard let value, !(value is NSNull) else { return nil }
-        guard let f = value as? [String: Any], let type = f["type"] as? String else {
+    static func grammar(_ value: Field<ResponseFormatBody>?, ordered: JinjaValue?) throws(APIError) -> JSONGrammar? {
+        guard let value else { return nil }
+        guard case .value(let f) = value, let type = f.type?.value else {
             throw APIError.invalid("'response_format' must be an object with a 'type'.", param: "response_format", code: "invalid_type")
         }
         switch type {
         case "text": return nil
         case "json_object": return JSONGrammar.anyObject
         case "json_schema":
-            guard let js = f["json_schema"] as? [String: Any] else {
+            guard case .value(let js)? = f.jsonSchema else {
                 throw APIError.invalid("'response_format.json_schema' is required for type 'json_schema'.", param: "response_format.json_schema",
                                        code: "missing_required_parameter")
             }
-            guard let name = js["name"] as? String, !name.isEmpty else {
+            guard let name = js.name?.value, !name.isEmpty else {
                 throw APIError.invalid("'response_format.json_schema.name' is required.", param: "response_format.json_schema.name",
                                        code: "missing_required_parameter")
             }
@@ -246,14 +245,6 @@ private func wholeCalls(_ text: String) -> JinjaValue? {
         end = close
     }
     return nil
-}
-
-extension ParsedToolCall {
-    func json(index: Int? = nil) -> [String: Any] {
-        var d: [String: Any] = ["id": id, "type": "function", "function": ["name": name, "arguments": arguments]]
-        if let index { d["index"] = index }
-        return d
-    }
 }
 
 /// The tool calls in a finished answer, read the way the request asked for them.
