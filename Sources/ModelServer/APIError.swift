@@ -104,12 +104,4 @@ enum JSON {
         }
         return obj
     }
-
-    /// The fuzzer's Foundation objects back as bytes.
-    static func data(fuzzed object: [String: Any]) throws(APIError) -> Data {
-        guard let data = try? JSONSerialization.data(withJSONObject: object) else {
-            throw APIError.invalid("The request body is not valid JSON.", code: "invalid_json")
-        }
-        return data
-    }
 }

@@ -42,11 +42,6 @@ package struct GenerationRequest: Sendable {
         try parse(JSON.decode(Keyed<GenerationBody>.self, from: data), chat: chat, ordered: ordered)
     }
 
-    /// For the fuzzer (Fuzz/Sources/FuzzOpenAIRequest), which hands over Foundation objects.
-    package static func parse(_ object: [String: Any], chat: Bool) throws(APIError) -> GenerationRequest {
-        try parse(JSON.data(fuzzed: object), chat: chat)
-    }
-
     static func parse(_ keyed: Keyed<GenerationBody>, chat: Bool, ordered: JinjaValue?) throws(APIError) -> GenerationRequest {
         let b = keyed.value
         try Fields.only(keyed.keys, chat ? chatKeys : completionKeys)
@@ -282,10 +277,5 @@ package struct EmbeddingRequest: Sendable {
         r.dimensions = try b.dimensions.integer("dimensions", in: Int.min...Int.max)
         _ = try b.user.string("user")
         return r
-    }
-
-    /// For the fuzzer (Fuzz/Sources/FuzzOpenAIRequest), which hands over Foundation objects.
-    package static func parse(_ object: [String: Any]) throws(APIError) -> EmbeddingRequest {
-        try parse(JSON.data(fuzzed: object))
     }
 }
