@@ -151,3 +151,26 @@ def test_the_fallback_downloads_a_file_once_for_every_process_on_the_database(tm
         a.stop()
         b.stop()
         rec.stop()
+
+
+def test_model_server_keys_made_on_one_process_work_on_another(tmp_path):
+    """serve keeps the model server's API keys in the hub's database (here PostgreSQL), not in a
+    hub.sqlite of its own data directory, so every process behind a load balancer knows them."""
+    admin = "hf_admin_" + uuid.uuid4().hex
+    env = {"HUB_DATABASE_URL": PG, "HF_SERVER_ENABLE_AUTH": "true", "HF_SERVER_REQUIRE_AUTH": "true",
+           "HF_SERVER_ADMIN_API_KEY": admin}
+    a = Server(tmp_path / "a", env=env)
+    try:
+        made = requests.post(a.url + "/admin/keys/generate", json={"name": "shared-" + uuid.uuid4().hex[:8]},
+                             headers={"Authorization": f"Bearer {admin}"}, timeout=30).json()
+        key = made["api_key"]
+        assert requests.get(a.url + "/v1/models", headers={"Authorization": f"Bearer {key}"}, timeout=30).status_code == 200
+        b = Server(tmp_path / "b", env=env)  # another data directory: only the database is shared
+        try:
+            assert requests.get(b.url + "/v1/models", headers={"Authorization": f"Bearer {key}"}, timeout=30).status_code == 200
+            assert requests.get(b.url + "/v1/models", headers={"Authorization": "Bearer hf_not_a_key"}, timeout=30).status_code == 401
+            assert not (tmp_path / "b" / "hub.sqlite").exists()
+        finally:
+            b.stop()
+    finally:
+        a.stop()

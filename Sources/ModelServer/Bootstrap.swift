@@ -3,10 +3,10 @@ import Inference
 import Logging
 
 extension ModelServer {
-    /// The server as `ipfs-accelerate serve` runs it: settings from the environment, keys in the
-    /// data directory's `hub.sqlite`, models resolved by `resolve` (paths, `org/name`, `ipfs://CID`)
-    /// and loaded by the engine.
-    public static func make(environment: [String: String], dataDir: URL,
+    /// The server as `ipfs-accelerate serve` runs it: settings from the environment, keys in
+    /// `keys` (serve: the hub's database) or else the data directory's `hub.sqlite`, models
+    /// resolved by `resolve` (paths, `org/name`, `ipfs://CID`) and loaded by the engine.
+    public static func make(environment: [String: String], dataDir: URL, keys: KeyStore? = nil,
                             load: @escaping @Sendable (URL, String) throws -> LoadedModel = EngineLoader.load,
                             hubRepo: (@Sendable (String) async throws -> URL?)? = nil,
                             fetchCID: (@Sendable (String, URL) async throws -> Void)? = nil,
@@ -24,8 +24,9 @@ extension ModelServer {
                                                                     fetchCID: fetchCID ?? { try await storage.fetch($0, to: $1) }),
                                  load: load, storeByCID: storeByCID ?? { try await storage.store($0) },
                                  availableModels: availableModels ?? { EngineLoader.supportedModels(under: dataDir.appendingPathComponent("models")) })
-        return try ModelServer(config: config, source: source, keysDatabase: dataDir.appendingPathComponent("hub.sqlite").path,
-                               metrics: metrics, logger: logger)
+        return ModelServer(config: config, source: source,
+                           keys: try keys ?? KeyStore(path: dataDir.appendingPathComponent("hub.sqlite").path),
+                           metrics: metrics, logger: logger)
     }
 }
 

@@ -29,15 +29,25 @@ public final class ModelServer: Sendable {
     /// - Parameters:
     ///   - keysDatabase: the SQLite file holding API keys (the data directory's `hub.sqlite`); nil keeps no keys.
     ///   - clock: the time the rate limiter, circuit breakers and response cache count in (tests move it by hand).
-    public init(config: ModelServerConfig, source: ModelSource, keysDatabase: String?,
+    public convenience init(config: ModelServerConfig, source: ModelSource, keysDatabase: String?,
+                            hardware: HardwareInfo = .detect(), metrics: ServerMetrics = ServerMetrics(),
+                            logger: Logger = Logger(label: "ipfs-accelerate.modelserver"),
+                            clock: @escaping MonotonicClock = systemMonotonicClock) throws {
+        self.init(config: config, source: source, keys: try keysDatabase.map { try KeyStore(path: $0) },
+                  hardware: hardware, metrics: metrics, logger: logger, clock: clock)
+    }
+
+    /// - Parameters:
+    ///   - keys: the API keys (`serve` passes a store over the hub's own database, SQLite or PostgreSQL); nil keeps no keys.
+    public init(config: ModelServerConfig, source: ModelSource, keys: KeyStore?,
                 hardware: HardwareInfo = .detect(), metrics: ServerMetrics = ServerMetrics(),
                 logger: Logger = Logger(label: "ipfs-accelerate.modelserver"),
-                clock: @escaping MonotonicClock = systemMonotonicClock) throws {
+                clock: @escaping MonotonicClock = systemMonotonicClock) {
         self.config = config
         self.hardware = hardware
         self.logger = logger
         self.source = source
-        keys = try keysDatabase.map { try KeyStore(path: $0) }
+        self.keys = keys
         self.metrics = metrics
         rateLimiter = RateLimiter(clock: clock)
         queue = RequestQueue(enabled: config.enableRequestQueue, maxSize: config.maxQueueSize,

@@ -66,8 +66,10 @@ struct ServeCommand: AsyncParsableCommand {
         let localModels = dataDirectory.appendingPathComponent("models")
         let boundPort = BoundPort()
         let loopback = host == "0.0.0.0" ? "127.0.0.1" : host == "::" ? "[::1]" : host.contains(":") ? "[\(host)]" : host
+        // API keys live in the hub's database: PostgreSQL when HUB_DATABASE_URL names one, so
+        // every serve process behind a load balancer knows the same keys.
         let modelServer = try ModelServer.make(
-            environment: env, dataDir: dataDirectory,
+            environment: env, dataDir: dataDirectory, keys: try await KeyStore(database: hubDatabase),
             hubRepo: { id in
                 if let folder = try await hubModels.folder(for: id) { return folder }
                 let port = boundPort.value.load(ordering: .acquiring)
