@@ -10,8 +10,14 @@ import Primitives
 
 /// The trustless gateway: `/ipfs/{cid}[/path]` as raw blocks, CAR streams (dag-scope, entity-bytes),
 /// file bytes with Range, or a directory listing; only for content reachable from a public repo or a pin.
-extension HubServer {
-    func addGatewayRoutes(to router: HubRouter) {
+package struct GatewayController: Sendable {
+    let content: ContentStore
+    let database: HubDatabase
+    /// Content pinned in the node (served besides what public repos reach).
+    let isPinned: @Sendable (String) async -> Bool
+    let responses: ContentResponses
+
+    func addRoutes(to router: HubRouter) {
         for method in [HTTPRequest.Method.get, .head] {
             router.on("/ipfs/:cid", method: method) { req, ctx in try await self.gateway(req, cid: ctx.parameters.get("cid") ?? "", path: []) }
             router.on("/ipfs/:cid/**", method: method) { req, ctx in
@@ -133,7 +139,7 @@ extension HubServer {
                 headers[.acceptRanges] = "bytes"
                 headers[.contentType] = "application/octet-stream"
                 headers[.xIPFSCID] = target.description
-                return streamResponse(cid: target.description, size: size, headers: headers, request)
+                return responses.stream(cid: target.description, size: size, headers: headers, request)
             case .directory:
                 let entries = try await runBlocking { try exporter.ls(target) }
                 let base = "/ipfs/\(rootString)" + (path.isEmpty ? "" : "/" + path.map { PercentEncoding.encode($0) }.joined(separator: "/"))

@@ -138,7 +138,8 @@ public final class HubServer: Sendable {
         api.post("/hub-lfs/verify") { req, ctx in try await self.lfsVerify(req, ctx.caller) }
         addAdminRoutes(to: api)
         addFallbackAdminRoutes(to: api)
-        addGatewayRoutes(to: open)
+        GatewayController(content: content, database: database, isPinned: isPinned,
+                          responses: ContentResponses(content: content, logger: logger)).addRoutes(to: open)
         addGitRoutes(git: git, lfs: lfs)
         // Web pages (Sources/Hub/Web): `/`, `/-/...` and GET `/{ns}[/{name}[/tree|blob|commits/...]]`.
         addWebRoutes(to: web)

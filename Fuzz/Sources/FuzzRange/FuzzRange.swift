@@ -15,7 +15,7 @@ public func fuzz(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
         }
         let spec = header.hasPrefix("bytes=") ? String(header.dropFirst(6)) : header
         for known in [resource, nil] as [Int64?] {
-            if let r = try? HubServer.parseEntityBytes(spec, size: known) {
+            if let r = try? GatewayController.parseEntityBytes(spec, size: known) {
                 precondition(r.lowerBound >= 0, "entity-bytes \(r) starts before 0")
                 if let known { precondition(r.upperBound < known, "entity-bytes \(r) outside \(known) bytes") }
             }
