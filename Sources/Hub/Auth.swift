@@ -53,7 +53,10 @@ struct Caller: Sendable {
     }
 }
 
-extension HubServer {
+/// Turns a presented token into its `Caller` (HubAuthentication's credentials, the web sign-in).
+struct Authenticator: Sendable {
+    let database: HubDatabase
+
     /// The caller a token stands for, with their organisations; `unknown` is the 401 message for a token
     /// this hub never issued (or has revoked).
     func caller(token: String, unknown: String) async throws -> Caller {
@@ -63,6 +66,10 @@ extension HubServer {
         let orgs = try await database.orgMemberships(userName: user.name)
         return Caller(user: user, token: record, orgs: orgs)
     }
+}
+
+extension HubServer {
+    var authenticator: Authenticator { Authenticator(database: database) }
 
     /// The repo if it exists and the caller may read it; otherwise RepoNotFound (private repos stay invisible).
     func readableRepo(_ type: RepoType, _ namespace: String, _ name: String, caller: Caller) async throws -> RepoRecord {

@@ -38,8 +38,10 @@ struct HubAuthentication: RouterMiddleware {
         case optionalBearer
     }
 
-    let hub: HubServer
+    let authenticator: Authenticator
     let accepted: Accepted
+    /// Git's plain-text refusal (HubServer.gitAnswer), for the `.git` routes.
+    let gitRefusal: @Sendable (_ message: String) -> Response
 
     func handle(_ request: Request, context: HubRequestContext,
                 next: (Request, HubRequestContext) async throws -> Response) async throws -> Response {
@@ -49,7 +51,7 @@ struct HubAuthentication: RouterMiddleware {
         } catch let error as HubError where error.status == .unauthorized && accepted == .optionalBearer {
             context.caller = .anonymous
         } catch let error as HubError where error.status == .unauthorized && accepted == .git {
-            return hub.gitAnswer(401, "\(error.message)\n", wwwAuthenticate: HubServer.gitChallenge)
+            return gitRefusal(error.message)
         }
         return try await next(request, context)
     }
@@ -59,7 +61,7 @@ struct HubAuthentication: RouterMiddleware {
         let parts = header.split(separator: " ", maxSplits: 1)
         let scheme = parts.first?.lowercased() ?? ""
         if parts.count == 2, scheme == "bearer" {
-            return try await hub.caller(token: parts[1].trimmingCharacters(in: .whitespaces),
+            return try await authenticator.caller(token: parts[1].trimmingCharacters(in: .whitespaces),
                                         unknown: "Invalid credentials in Authorization header")
         }
         guard accepted == .bearerOrBasic || accepted == .git, parts.count == 2, scheme == "basic" else {
@@ -70,7 +72,7 @@ struct HubAuthentication: RouterMiddleware {
             throw HubError.unauthorized("Basic credentials must be base64 of 'user:token'")
         }
         // Same lookup as Bearer, organisations included (git access follows the caller's org roles).
-        return try await hub.caller(token: String(pair[pair.index(after: colon)...]),
+        return try await authenticator.caller(token: String(pair[pair.index(after: colon)...]),
                                     unknown: "Invalid credentials: use a hub token as the password")
     }
 }

@@ -103,10 +103,14 @@ public final class HubServer: Sendable {
     /// the web pages through their session cookie or a valid Bearer token; and routes that carry
     /// their own authorisation or none (signed upload URLs, the gateway).
     public func addRoutes(to router: Router<BasicRequestContext>) {
-        let api = router.group(context: HubRequestContext.self).add(middleware: HubAuthentication(hub: self, accepted: .bearer))
-        let lfs = router.group(context: HubRequestContext.self).add(middleware: HubAuthentication(hub: self, accepted: .bearerOrBasic))
-        let git = router.group(context: HubRequestContext.self).add(middleware: HubAuthentication(hub: self, accepted: .git))
-        let web = router.group(context: HubRequestContext.self).add(middleware: HubAuthentication(hub: self, accepted: .optionalBearer))
+        func authentication(_ accepted: HubAuthentication.Accepted) -> HubAuthentication {
+            HubAuthentication(authenticator: authenticator, accepted: accepted,
+                              gitRefusal: { [self] message in gitAnswer(401, message + "\n", wwwAuthenticate: Self.gitChallenge) })
+        }
+        let api = router.group(context: HubRequestContext.self).add(middleware: authentication(.bearer))
+        let lfs = router.group(context: HubRequestContext.self).add(middleware: authentication(.bearerOrBasic))
+        let git = router.group(context: HubRequestContext.self).add(middleware: authentication(.git))
+        let web = router.group(context: HubRequestContext.self).add(middleware: authentication(.optionalBearer))
         let open = router.group(context: HubRequestContext.self)
         api.get("/api/whoami-v2") { req, ctx in try await self.whoami(req, ctx.caller) }
         for type in RepoType.allCases {

@@ -57,7 +57,7 @@ extension HubServer {
         let next = Self.safeNext(form["next"])
         let token = (form["token"] ?? "").trimmingCharacters(in: .whitespacesAndNewlines)
         do {
-            _ = try await caller(token: token, unknown: "This token is not known to this hub (or was revoked)")
+            _ = try await authenticator.caller(token: token, unknown: "This token is not known to this hub (or was revoked)")
         } catch let error as HubError where error.status == .unauthorized {
             return .html(title: "Sign in", template: "login", data: ["next": next, "error": error.message], status: .unauthorized)
         }
