@@ -10,7 +10,7 @@ private actor Order {
 /// Waits until `semaphore` has `n` queued waiters, by polling through the actor: the waiters are
 /// separate tasks, and the test must know they queued in order before it releases.
 private func queued(_ n: Int, on semaphore: AsyncSemaphore) async {
-    while await semaphore.waiting < n { await Task.yield() }
+    while await semaphore.waiting < n { try? await Task.sleep(nanoseconds: 1_000_000) }
 }
 
 /// A semaphore whose every permit is taken, so the next `acquire` waits.

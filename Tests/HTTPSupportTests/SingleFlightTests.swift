@@ -20,7 +20,7 @@ private struct Failed: Error, Equatable { var n: Int }
 private func start<V: Sendable>(_ flight: SingleFlight<String, V>, _ key: String, callers: Int, gate: Gate,
                                 work: @escaping @Sendable () async throws -> V) async throws -> [Task<V, any Error>] {
     let first = Task { try await flight.run(key) { await gate.enter(); return try await work() } }
-    while await gate.runs == 0 { await Task.yield() }
+    while await gate.runs == 0 { try? await Task.sleep(nanoseconds: 1_000_000) }
     let started = Counter()
     var tasks = [first]
     for _ in 1..<callers {
@@ -29,7 +29,7 @@ private func start<V: Sendable>(_ flight: SingleFlight<String, V>, _ key: String
             return try await flight.run(key) { await gate.enter(); return try await work() }
         })
     }
-    while await started.n < callers - 1 { await Task.yield() }
+    while await started.n < callers - 1 { try? await Task.sleep(nanoseconds: 1_000_000) }
     // From `started` to inside `run` is one hop to an idle actor; the work stays held meanwhile,
     // so a joiner that were late would show up as a second run.
     try await Task.sleep(for: .milliseconds(50))

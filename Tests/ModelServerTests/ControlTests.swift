@@ -102,12 +102,14 @@ final class ManualClock: @unchecked Sendable {
     }
 }
 
+// The polling loops below sleep rather than yield: on two cores, a loop of Task.yield() can keep a
+// cooperative thread the awaited tasks need, and a loaded CI run timed out that way.
 @Suite struct RequestQueueTests {
     @Test func fullQueueRefusesAndStatsAddUp() async throws {
         let q = RequestQueue(enabled: true, maxSize: 2, maxConcurrent: 1, timeoutSeconds: 30, perModel: false)
         let running = try await q.acquire(model: "m", priority: .normal)
         let waiters = (0..<2).map { _ in Task { try await q.acquire(model: "m", priority: .normal) } }
-        while q.stats.currentSize < 2 { await Task.yield() }
+        while q.stats.currentSize < 2 { try? await Task.sleep(nanoseconds: 1_000_000) }
         await #expect(throws: RequestQueue.Refusal.full(size: 2)) { try await q.acquire(model: "m", priority: .normal) }
         q.release(running)
         for w in waiters { q.release(try await w.value) }
@@ -130,7 +132,7 @@ final class ManualClock: @unchecked Sendable {
                 order.append(name)
                 q.release(slot)
             })
-            while q.stats.currentSize < tasks.count { await Task.yield() }
+            while q.stats.currentSize < tasks.count { try? await Task.sleep(nanoseconds: 1_000_000) }
         }
         q.release(first)
         for t in tasks { try await t.value }
@@ -152,7 +154,7 @@ final class ManualClock: @unchecked Sendable {
         let q = RequestQueue(enabled: true, maxSize: 5, maxConcurrent: 1, timeoutSeconds: 30, perModel: false)
         let held = try await q.acquire(model: "m", priority: .normal)
         let waiter = Task { try await q.acquire(model: "m", priority: .normal) }
-        while q.stats.currentSize < 1 { await Task.yield() }
+        while q.stats.currentSize < 1 { try? await Task.sleep(nanoseconds: 1_000_000) }
         waiter.cancel()
         await #expect(throws: RequestQueue.Refusal.cancelled) { try await waiter.value }
         #expect(q.stats.currentSize == 0)
