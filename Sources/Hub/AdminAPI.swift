@@ -15,57 +15,57 @@ extension HubServer {
     func addAdminRoutes(to router: HubRouter) {
         router.get("/api/admin/users") { req, ctx in
             _ = try await self.requireAdmin(ctx.caller)
-            return self.json(try await self.database.users().map { ["name": $0.name, "isAdmin": $0.isAdmin, "createdAt": Self.iso8601($0.createdAt)] })
+            return self.json(try await self.database.users().map { AdminUserJSON(name: $0.name, isAdmin: $0.isAdmin, createdAt: Self.iso8601($0.createdAt)) })
         }
         router.post("/api/admin/users") { req, ctx in
             _ = try await self.requireAdmin(ctx.caller)
-            let body = try await self.jsonBody(req)
-            guard let name = body["name"] as? String else { throw HubError.badRequest("'name' is required") }
+            let body = try await self.jsonBody(CreateUserRequest.self, req)
+            guard let name = body.name else { throw HubError.badRequest("'name' is required") }
             try validateRepoName(name, what: "user name")
             do {
-                let u = try await self.database.createUser(name: name, isAdmin: body["admin"] as? Bool ?? false)
-                return self.json(["name": u.name, "isAdmin": u.isAdmin])
+                let u = try await self.database.createUser(name: name, isAdmin: body.admin ?? false)
+                return self.json(AdminUserJSON(name: u.name, isAdmin: u.isAdmin))
             } catch { throw HubError.from(error) }
         }
         router.delete("/api/admin/users/:name") { req, ctx in
             _ = try await self.requireAdmin(ctx.caller)
             do { try await self.database.deleteUser(name: ctx.parameters.get("name") ?? "") } catch { throw HubError.from(error) }
-            return self.json([String: Any]())
+            return self.json(EmptyJSONObject())
         }
         router.get("/api/admin/tokens") { req, ctx in
             _ = try await self.requireAdmin(ctx.caller)
             let user = req.uri.queryParameters["user"].map(String.init) ?? ""
             return self.json(try await self.database.tokens(userName: user).map {
-                ["id": $0.id, "user": $0.userName, "displayName": $0.displayName, "role": $0.canWrite ? "write" : "read"]
+                AdminTokenJSON(id: $0.id, user: $0.userName, displayName: $0.displayName, role: $0.canWrite ? "write" : "read")
             })
         }
         router.post("/api/admin/tokens") { req, ctx in
             _ = try await self.requireAdmin(ctx.caller)
-            let body = try await self.jsonBody(req)
-            guard let user = body["user"] as? String else { throw HubError.badRequest("'user' is required") }
+            let body = try await self.jsonBody(CreateTokenRequest.self, req)
+            guard let user = body.user else { throw HubError.badRequest("'user' is required") }
             let (token, hash) = HubDatabase.newToken()
             do {
-                let record = try await self.database.createToken(userName: user, displayName: body["displayName"] as? String ?? "api",
-                                                                 canWrite: body["write"] as? Bool ?? false, tokenSHA256: hash)
-                return self.json(["id": record.id, "token": token, "role": record.canWrite ? "write" : "read"])
+                let record = try await self.database.createToken(userName: user, displayName: body.displayName ?? "api",
+                                                                 canWrite: body.write ?? false, tokenSHA256: hash)
+                return self.json(NewTokenJSON(id: record.id, token: token, role: record.canWrite ? "write" : "read"))
             } catch { throw HubError.from(error) }
         }
         router.delete("/api/admin/tokens/:id") { req, ctx in
             _ = try await self.requireAdmin(ctx.caller)
             do { try await self.database.deleteToken(id: ctx.parameters.get("id") ?? "") } catch { throw HubError.from(error) }
-            return self.json([String: Any]())
+            return self.json(EmptyJSONObject())
         }
         addOrgAdminRoutes(to: router)
         router.post("/api/admin/pins") { req, ctx in
             _ = try await self.requireAdmin(ctx.caller)
-            guard let cid = (try await self.jsonBody(req))["cid"] as? String, !cid.isEmpty else { throw HubError.badRequest("'cid' is required") }
+            guard let cid = try await self.jsonBody(PinRequest.self, req).cid, !cid.isEmpty else { throw HubError.badRequest("'cid' is required") }
             try await self.database.pin(cid: cid)
-            return self.json(["cid": cid])
+            return self.json(PinJSON(cid: cid))
         }
         router.delete("/api/admin/pins/:cid") { req, ctx in
             _ = try await self.requireAdmin(ctx.caller)
             try await self.database.unpin(cid: ctx.parameters.get("cid") ?? "")
-            return self.json([String: Any]())
+            return self.json(EmptyJSONObject())
         }
     }
 }
@@ -80,11 +80,11 @@ extension HubServer {
         }
     }
 
-    func orgJSON(_ org: OrgRecord, members: [OrgMembershipRecord]) -> [String: Any] {
-        ["name": org.name, "fullname": org.fullname, "createdAt": Self.iso8601(org.createdAt), "members": members.map(memberJSON)]
+    func orgJSON(_ org: OrgRecord, members: [OrgMembershipRecord]) -> OrgJSON {
+        OrgJSON(name: org.name, fullname: org.fullname, createdAt: Self.iso8601(org.createdAt), members: members.map(memberJSON))
     }
 
-    func memberJSON(_ m: OrgMembershipRecord) -> [String: Any] { ["user": m.userName, "role": m.role.rawValue] }
+    func memberJSON(_ m: OrgMembershipRecord) -> OrgMemberJSON { OrgMemberJSON(user: m.userName, role: m.role.rawValue) }
 
     static func orgRole(_ value: Any?) throws -> OrgRole {
         guard let raw = value as? String else { return .read }
@@ -97,7 +97,7 @@ extension HubServer {
     func addOrgAdminRoutes(to router: HubRouter) {
         router.get("/api/admin/orgs") { req, ctx in
             _ = try await self.requireAdmin(ctx.caller)
-            var out: [[String: Any]] = []
+            var out: [OrgJSON] = []
             for org in try await self.database.orgs() {
                 out.append(self.orgJSON(org, members: try await self.database.orgMembers(orgName: org.name)))
             }
@@ -105,11 +105,11 @@ extension HubServer {
         }
         router.post("/api/admin/orgs") { req, ctx in
             _ = try await self.requireAdmin(ctx.caller)
-            let body = try await self.jsonBody(req)
-            guard let name = body["name"] as? String else { throw HubError.badRequest("'name' is required") }
+            let body = try await self.jsonBody(CreateOrgRequest.self, req)
+            guard let name = body.name else { throw HubError.badRequest("'name' is required") }
             try validateRepoName(name, what: "organisation name")
             do {
-                let org = try await self.database.createOrg(name: name, fullname: body["fullname"] as? String)
+                let org = try await self.database.createOrg(name: name, fullname: body.fullname)
                 return self.json(self.orgJSON(org, members: []))
             } catch { throw HubError.from(error) }
         }
@@ -120,7 +120,7 @@ extension HubServer {
             } catch let error as OrgNotEmptyError {
                 throw HubError(.conflict, code: .conflict, error.description)
             } catch { throw HubError.from(error) }
-            return self.json([String: Any]())
+            return self.json(EmptyJSONObject())
         }
         router.get("/api/admin/orgs/:name/members") { req, ctx in
             let org = ctx.parameters.get("name") ?? ""
@@ -131,9 +131,9 @@ extension HubServer {
         router.post("/api/admin/orgs/:name/members") { req, ctx in
             let org = ctx.parameters.get("name") ?? ""
             try await self.requireOrgAdmin(ctx.caller, org: org)
-            let body = try await self.jsonBody(req)
-            guard let user = body["user"] as? String else { throw HubError.badRequest("'user' is required") }
-            let role = try Self.orgRole(body["role"])
+            let body = try await self.jsonBody(OrgMemberRequest.self, req)
+            guard let user = body.user else { throw HubError.badRequest("'user' is required") }
+            let role = try Self.orgRole(body.role)
             do {
                 return self.json(self.memberJSON(try await self.database.setOrgMember(orgName: org, userName: user, role: role)))
             } catch { throw HubError.from(error) }
@@ -144,7 +144,7 @@ extension HubServer {
             do {
                 try await self.database.removeOrgMember(orgName: org, userName: ctx.parameters.get("user") ?? "")
             } catch { throw HubError.from(error) }
-            return self.json([String: Any]())
+            return self.json(EmptyJSONObject())
         }
     }
 }

@@ -81,8 +81,8 @@ extension HubServer {
         }
         logger.info("commit \(landed.id) on \(ns)/\(name)@\(revision): \(changes.count) change(s)")
         let base = repoURL(request, type, ns, name)
-        var answer: [String: Any] = ["commitUrl": "\(base)/commit/\(landed.id)", "commitOid": landed.id, "success": true]
-        if let pr = pullRequest { answer["pullRequestUrl"] = "\(base)/discussions/\(pr.num)" }
+        var answer = CommitResultJSON(commitUrl: "\(base)/commit/\(landed.id)", commitOid: landed.id)
+        if let pr = pullRequest { answer.pullRequestUrl = "\(base)/discussions/\(pr.num)" }
         return json(answer)
     }
 

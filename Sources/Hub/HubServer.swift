@@ -162,6 +162,21 @@ public final class HubServer: Sendable {
         JSONResponse.make(object, status: status, headers: headers)
     }
 
+    /// An `Encodable` answer; one that cannot be encoded becomes `{}`, as the dictionary form did.
+    func json(_ value: some Encodable, status: HTTPResponse.Status = .ok, headers: HTTPFields = [:]) -> Response {
+        (try? JSONResponse.make(encoding: value, status: status, headers: headers))
+            ?? JSONResponse.make(data: Data("{}".utf8), status: status, headers: headers)
+    }
+
+    /// Collects a JSON body up to `maxJSONBody` and decodes it; an empty body reads as `{}`.
+    func jsonBody<Body: Decodable>(_ type: Body.Type, _ request: Request) async throws -> Body {
+        let buffer = try await collect(request, limit: Self.maxJSONBody)
+        let data = buffer.readableBytes == 0 ? Data("{}".utf8) : Data(buffer.readableBytesView)
+        do { return try JSONDecoder().decode(type, from: data) } catch {
+            throw HubError.badRequest("The request body must be a JSON object")
+        }
+    }
+
     /// Collects a JSON body up to `maxJSONBody` and parses it to a dictionary.
     func jsonBody(_ request: Request) async throws -> [String: Any] {
         let buffer = try await collect(request, limit: Self.maxJSONBody)

@@ -17,17 +17,16 @@ extension HubServer {
             do { try await database.deleteRef(repoID: repo.id, name: branch) } catch {
                 throw HubError.revisionNotFound(branch)
             }
-            return json([String: Any]())
+            return json(EmptyJSONObject())
         }
-        let body = try await jsonBody(request)
-        let start = body["startingPoint"] as? String ?? "main"
+        let start = try await jsonBody(CreateBranchRequest.self, request).startingPoint ?? "main"
         let commit = try await resolveRevision(repo, start)
         do {
             try await database.createRef(repoID: repo.id, name: branch, commitID: commit.id)
         } catch HubDatabaseError.alreadyExists {
             throw HubError(.conflict, code: .conflict, "Reference already exists: \(branch)")
         }
-        return json([String: Any]())
+        return json(EmptyJSONObject())
     }
 
     func listRefs(_ type: RepoType, _ ns: String, _ name: String, _ request: Request, _ caller: Caller) async throws -> Response {
@@ -35,11 +34,11 @@ extension HubServer {
         let refs = try await database.refs(repoID: repo.id)
         let withPRs = request.uri.queryParameters["include_prs"].map(isTrue) ?? false
         let branches = refs.filter { !$0.name.hasPrefix("refs/") }
-            .map { ["name": $0.name, "ref": "refs/heads/\($0.name)", "targetCommit": $0.commitID] }
-        var answer: [String: Any] = ["branches": branches, "tags": [] as [Any], "converts": [] as [Any]]
+            .map { GitRefJSON(name: $0.name, ref: "refs/heads/\($0.name)", targetCommit: $0.commitID) }
+        var answer = GitRefsJSON(branches: branches)
         if withPRs {
-            answer["pullRequests"] = refs.filter { $0.name.hasPrefix("refs/pr/") }
-                .map { ["name": String($0.name.dropFirst("refs/pr/".count)), "ref": $0.name, "targetCommit": $0.commitID] }
+            answer.pullRequests = refs.filter { $0.name.hasPrefix("refs/pr/") }
+                .map { GitRefJSON(name: String($0.name.dropFirst("refs/pr/".count)), ref: $0.name, targetCommit: $0.commitID) }
         }
         return json(answer)
     }
@@ -48,33 +47,27 @@ extension HubServer {
         let repo = try await readableRepo(type, ns, name, caller: caller)
         let head = try await resolveRevision(repo, revision)
         let history = try await database.history(fromCommit: head.id, limit: 10_000)
-        return json(history.map { c -> [String: Any] in
-            ["id": c.id, "title": c.title, "message": c.message, "date": Self.iso8601(c.createdAt),
-             "authors": c.author.isEmpty ? [] : [["user": c.author]]]
+        return json(history.map { c in
+            CommitInfoJSON(id: c.id, title: c.title, message: c.message, date: Self.iso8601(c.createdAt),
+                           authors: c.author.isEmpty ? [] : [CommitAuthorJSON(user: c.author)])
         })
     }
 
     // MARK: discussions and pull requests
 
-    func discussionJSON(_ d: DiscussionRecord, repo: RepoRecord, request: Request, details: Bool) async throws -> [String: Any] {
-        var out: [String: Any] = [
-            "num": d.num, "title": d.title, "status": d.status, "createdAt": Self.iso8601(d.createdAt),
-            "isPullRequest": d.isPullRequest, "numComments": 1, "pinned": false,
-            "author": ["name": d.author, "type": "user"],
-            "repo": ["name": repo.fullName, "type": repo.type.rawValue],
-        ]
+    func discussionJSON(_ d: DiscussionRecord, repo: RepoRecord, request: Request, details: Bool) async throws -> DiscussionJSON {
+        var out = DiscussionJSON(num: d.num, title: d.title, status: d.status, createdAt: Self.iso8601(d.createdAt),
+                                 isPullRequest: d.isPullRequest, author: DiscussionAuthorJSON(name: d.author),
+                                 repo: DiscussionRepoJSON(name: repo.fullName, type: repo.type.rawValue))
         if details {
-            var changes: [String: Any] = ["base": "refs/heads/main"]
-            if d.status == "merged", let main = try await database.resolve(repoID: repo.id, revision: "main") { changes["mergeCommitId"] = main.id }
-            out["changes"] = changes
-            out["filesWithConflicts"] = [] as [Any]
-            out["events"] = [[
-                "id": "\(repo.id)-\(d.num)-0", "type": "comment", "createdAt": Self.iso8601(d.createdAt),
-                "author": ["name": d.author, "type": "user"],
-                "data": ["edited": false, "hidden": false, "latest": ["raw": d.description, "html": d.description]],
-            ]]
-            out["diff"] = ""
-            out["conflictingFiles"] = [] as [Any]
+            var changes = DiscussionChangesJSON()
+            if d.status == "merged", let main = try await database.resolve(repoID: repo.id, revision: "main") { changes.mergeCommitId = main.id }
+            out.changes = changes
+            out.filesWithConflicts = []
+            out.events = [DiscussionEventJSON(id: "\(repo.id)-\(d.num)-0", createdAt: Self.iso8601(d.createdAt),
+                                              author: d.author, text: d.description)]
+            out.diff = ""
+            out.conflictingFiles = []
         }
         return out
     }
@@ -84,22 +77,23 @@ extension HubServer {
         if rest.isEmpty {
             if request.method == .post {
                 guard let user = caller.name else { throw HubError(.unauthorized, code: .unauthorized, "Opening a discussion needs a token") }
-                let body = try await jsonBody(request)
-                let title = (body["title"] as? String ?? "").trimmingCharacters(in: .whitespacesAndNewlines)
+                let body = try await jsonBody(NewDiscussionRequest.self, request)
+                let title = (body.title ?? "").trimmingCharacters(in: .whitespacesAndNewlines)
                 guard !title.isEmpty else { throw HubError.badRequest("A discussion needs a 'title'") }
-                let isPR = body["pullRequest"] as? Bool ?? false
+                let isPR = body.pullRequest ?? false
                 if isPR { _ = try await writableRepo(type, ns, name, caller: caller) }
-                let d = try await database.createDiscussion(repoID: repo.id, title: title, description: body["description"] as? String ?? "",
+                let d = try await database.createDiscussion(repoID: repo.id, title: title, description: body.description ?? "",
                                                             author: user, isPullRequest: isPR)
                 var answer = try await discussionJSON(d, repo: repo, request: request, details: false)
-                answer["url"] = repoURL(request, type, ns, name) + "/discussions/\(d.num)"
+                answer.url = repoURL(request, type, ns, name) + "/discussions/\(d.num)"
                 return json(answer)
             }
-            var items: [[String: Any]] = []
+            var items: [DiscussionJSON] = []
             for d in try await database.discussions(repoID: repo.id) {
                 items.append(try await discussionJSON(d, repo: repo, request: request, details: false))
             }
-            return json(["discussions": items, "count": items.count, "start": 0, "numClosedDiscussions": items.filter { ($0["status"] as? String) != "open" }.count])
+            return json(DiscussionListJSON(discussions: items, count: items.count,
+                                           numClosedDiscussions: items.filter { $0.status != "open" }.count))
         }
         guard let num = Int64(rest[0]), let d = try await database.discussion(repoID: repo.id, num: num) else {
             throw HubError(.notFound, code: .entryNotFound, "Discussion \(rest[0]) not found")
@@ -109,16 +103,15 @@ extension HubServer {
             return json(try await discussionJSON(d, repo: repo, request: request, details: true))
         case (.post, "status"):
             _ = try await writableRepo(type, ns, name, caller: caller)
-            let status = (try await jsonBody(request))["status"] as? String ?? ""
+            let status = try await jsonBody(DiscussionStatusRequest.self, request).status ?? ""
             guard status == "open" || status == "closed" else { throw HubError.badRequest("status must be 'open' or 'closed'") }
             try await database.setDiscussionStatus(repoID: repo.id, num: num, status: status)
-            return json(["newStatus": ["status": status]])
+            return json(DiscussionStatusJSON(status))
         case (.post, "comment"):
             guard caller.name != nil else { throw HubError(.unauthorized, code: .unauthorized, "Commenting needs a token") }
-            let text = (try await jsonBody(request))["comment"] as? String ?? ""
-            return json(["newMessage": ["id": UUID().uuidString, "type": "comment", "createdAt": Self.iso8601(Int64(Date().timeIntervalSince1970)),
-                                        "author": ["name": caller.name ?? "", "type": "user"],
-                                        "data": ["edited": false, "hidden": false, "latest": ["raw": text, "html": text]]]])
+            let text = try await jsonBody(DiscussionCommentRequest.self, request).comment ?? ""
+            return json(DiscussionCommentJSON(newMessage: DiscussionEventJSON(
+                id: UUID().uuidString, createdAt: Self.iso8601(Int64(Date().timeIntervalSince1970)), author: caller.name ?? "", text: text)))
         case (.post, "merge"):
             return try await mergePullRequest(d, repo: repo, request, caller)
         default:
@@ -145,6 +138,6 @@ extension HubServer {
             throw HubError(.conflict, code: .conflict, "Cannot merge: \(what) no longer exists on main")
         }
         try await database.setDiscussionStatus(repoID: repo.id, num: d.num, status: "merged")
-        return json(["newStatus": ["status": "merged"]])
+        return json(DiscussionStatusJSON("merged"))
     }
 }

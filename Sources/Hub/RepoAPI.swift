@@ -60,20 +60,15 @@ extension HubServer {
         guard let user = caller.user, let token = caller.token else {
             throw HubError(.unauthorized, code: .unauthorized, "Invalid user token: send 'Authorization: Bearer hf_...'")
         }
-        return json([
-            "type": "user", "id": user.name, "name": user.name, "fullname": user.name, "email": NSNull(),
-            "emailVerified": false, "isPro": false, "orgs": caller.orgs.map(whoamiOrg),
-            "auth": ["type": "access_token",
-                     "accessToken": ["displayName": token.displayName, "role": token.canWrite ? "write" : "read",
-                                     "createdAt": Self.iso8601(token.createdAt)]],
-        ])
+        return json(WhoamiJSON(
+            id: user.name, name: user.name, fullname: user.name, orgs: caller.orgs.map(whoamiOrg),
+            auth: .init(accessToken: .init(displayName: token.displayName, role: token.canWrite ? "write" : "read",
+                                           createdAt: Self.iso8601(token.createdAt)))))
     }
 
-    /// One entry of whoami's `orgs`, shaped as the Hugging Face Hub sends it (clients read `name` and `roleInOrg`).
-    func whoamiOrg(_ membership: (org: OrgRecord, role: OrgRole)) -> [String: Any] {
-        ["type": "org", "id": membership.org.name, "name": membership.org.name, "fullname": membership.org.fullname,
-         "email": NSNull(), "canPay": false, "isEnterprise": false, "periodEnd": NSNull(),
-         "roleInOrg": membership.role.rawValue]
+    func whoamiOrg(_ membership: (org: OrgRecord, role: OrgRole)) -> WhoamiOrgJSON {
+        WhoamiOrgJSON(id: membership.org.name, name: membership.org.name, fullname: membership.org.fullname,
+                      roleInOrg: membership.role.rawValue)
     }
 
     func listRepos(_ type: RepoType, _ request: Request, _ caller: Caller) async throws -> Response {
@@ -117,23 +112,19 @@ extension HubServer {
         let commit = try await resolveRevision(repo, revision)
         let files = try await database.files(commitID: commit.id)
         let blobs = request.uri.queryParameters["blobs"].map(isTrue) ?? false
-        let siblings: [[String: Any]] = files.map { f in
-            var s: [String: Any] = ["rfilename": f.path]
+        let siblings = files.map { f in
+            var s = RepoSiblingJSON(rfilename: f.path)
             if blobs {
-                s["size"] = f.size
-                s["blobId"] = f.gitOID
-                if f.isLFS { s["lfs"] = ["sha256": f.sha256, "size": f.size, "pointerSize": lfsPointer(sha256: f.sha256, size: f.size).count] }
+                s.size = f.size
+                s.blobId = f.gitOID
+                if f.isLFS { s.lfs = .init(sha256: f.sha256, size: f.size, pointerSize: lfsPointer(sha256: f.sha256, size: f.size).count) }
             }
             return s
         }
-        var info: [String: Any] = [
-            "_id": repo.id, "id": repo.fullName, "author": repo.namespace, "sha": commit.id,
-            "private": repo.isPrivate, "gated": false, "disabled": false, "downloads": 0, "likes": 0,
-            "tags": [] as [Any], "lastModified": Self.iso8601(commit.createdAt), "createdAt": Self.iso8601(repo.createdAt),
-            "siblings": siblings,
-        ]
-        if type == .model { info["modelId"] = repo.fullName }
-        if blobs { info["usedStorage"] = files.reduce(Int64(0)) { $0 + $1.size } }
+        var info = RepoInfoJSON(mongoID: repo.id, id: repo.fullName, author: repo.namespace, sha: commit.id, isPrivate: repo.isPrivate,
+                                lastModified: Self.iso8601(commit.createdAt), createdAt: Self.iso8601(repo.createdAt), siblings: siblings)
+        if type == .model { info.modelId = repo.fullName }
+        if blobs { info.usedStorage = files.reduce(Int64(0)) { $0 + $1.size } }
         var headers = HTTPFields()
         headers[.xRepoCommit] = commit.id
         return json(info, headers: headers)
@@ -141,20 +132,20 @@ extension HubServer {
 
     // MARK: tree and paths-info
 
-    func fileEntry(_ f: FileRecord, expand: Bool, commits: [String: CommitRecord]) -> [String: Any] {
-        var e: [String: Any] = ["type": "file", "oid": f.gitOID, "size": f.size, "path": f.path, "cid": f.cid]
-        if f.isLFS { e["lfs"] = ["oid": f.sha256, "size": f.size, "pointerSize": lfsPointer(sha256: f.sha256, size: f.size).count] }
+    func fileEntry(_ f: FileRecord, expand: Bool, commits: [String: CommitRecord]) -> TreeEntryJSON {
+        var e = TreeEntryJSON(type: "file", oid: f.gitOID, size: f.size, path: f.path, cid: f.cid)
+        if f.isLFS { e.lfs = .init(oid: f.sha256, size: f.size, pointerSize: lfsPointer(sha256: f.sha256, size: f.size).count) }
         if expand, let c = commits[f.lastCommitID] {
-            e["lastCommit"] = ["id": c.id, "title": c.title, "date": Self.iso8601(c.createdAt)]
+            e.lastCommit = .init(id: c.id, title: c.title, date: Self.iso8601(c.createdAt))
         }
         return e
     }
 
-    func directoryEntry(_ path: String, files: [FileRecord]) -> [String: Any] {
+    func directoryEntry(_ path: String, files: [FileRecord]) -> TreeEntryJSON {
         let prefix = path + "/"
         var h = [UInt8]()
         for f in files where f.path.hasPrefix(prefix) { h += Array("\(f.path)\0\(f.gitOID)\n".utf8) }
-        return ["type": "directory", "oid": GitObjectHasher.blobHex(h), "size": 0, "path": path]
+        return TreeEntryJSON(type: "directory", oid: GitObjectHasher.blobHex(h), size: 0, path: path)
     }
 
     func lastCommits(_ files: [FileRecord], expand: Bool) async throws -> [String: CommitRecord] {
@@ -196,7 +187,7 @@ extension HubServer {
         let offset = min(max(Int(q["cursor"].map(String.init) ?? "") ?? 0, 0), entries.count)
         let page = entries[offset..<min(offset + pageSize, entries.count)]
         let commits = try await lastCommits(page.compactMap(\.file), expand: expand)
-        let items: [[String: Any]] = page.map { e in
+        let items: [TreeEntryJSON] = page.map { e in
             e.file.map { fileEntry($0, expand: expand, commits: commits) } ?? directoryEntry(e.path, files: under)
         }
         var headers = HTTPFields()
@@ -214,9 +205,10 @@ extension HubServer {
         var paths: [String] = []
         var expand = false
         if request.headers[.contentType]?.contains("json") == true {
-            let obj = (try? JSONSerialization.jsonObject(with: Data(body.readableBytesView))) as? [String: Any] ?? [:]
-            paths = obj["paths"] as? [String] ?? []
-            expand = obj["expand"] as? Bool ?? false
+            // A body that is not a JSON object asks for nothing rather than failing.
+            let form = try? JSONDecoder().decode(PathsInfoRequest.self, from: Data(body.readableBytesView))
+            paths = form?.paths ?? []
+            expand = form?.expand ?? false
         } else {
             for (k, v) in parseForm(String(buffer: body)) {
                 if k == "paths" { paths.append(v) } else if k == "expand" { expand = isTrue(v) }
@@ -225,7 +217,7 @@ extension HubServer {
         let files = try await database.files(commitID: commit.id)
         let byPath = Dictionary(files.map { ($0.path, $0) }, uniquingKeysWith: { a, _ in a })
         let commits = try await lastCommits(paths.compactMap { byPath[$0] }, expand: expand)
-        var items: [[String: Any]] = []
+        var items: [TreeEntryJSON] = []
         for raw in paths {
             let p = raw.hasSuffix("/") ? String(raw.dropLast()) : raw
             if let f = byPath[p] {

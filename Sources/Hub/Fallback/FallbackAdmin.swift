@@ -15,7 +15,7 @@ extension HubServer {
         }
         router.delete("\(base)/cache/clear") { req, ctx in
             await Self.clearFallbackCache(try await self.fallbackAdmin(ctx.caller))
-            return self.json(["cleared": true] as [String: Any])
+            return self.json(FallbackCacheClearedJSON())
         }
         router.get("\(base)") { req, ctx in
             let service = try await self.fallbackAdmin(ctx.caller)
@@ -41,7 +41,7 @@ extension HubServer {
         }
         router.delete("\(base)/:id") { req, ctx in
             try await Self.deleteFallbackSource(id: ctx.parameters.get("id") ?? "", try await self.fallbackAdmin(ctx.caller))
-            return self.json([String: Any]())
+            return self.json(EmptyJSONObject())
         }
     }
 
@@ -108,14 +108,14 @@ extension HubServer {
         return service
     }
 
-    static func sourceJSON(_ s: FallbackSource) -> [String: Any] {
-        ["id": s.id, "name": s.name, "url": s.url, "source_type": s.sourceType.rawValue, "priority": s.priority,
-         "namespace": s.namespace, "enabled": s.enabled, "has_token": s.token != nil, "origin": s.origin]
+    static func sourceJSON(_ s: FallbackSource) -> FallbackSourceJSON {
+        FallbackSourceJSON(id: s.id, name: s.name, url: s.url, sourceType: s.sourceType.rawValue, priority: s.priority,
+                           namespace: s.namespace, enabled: s.enabled, hasToken: s.token != nil, origin: s.origin)
     }
 
-    static func recordJSON(_ r: FallbackSourceRecord) -> [String: Any] {
-        ["id": r.id, "name": r.name, "url": r.url, "source_type": r.sourceType, "priority": r.priority,
-         "namespace": r.namespace, "enabled": r.enabled, "has_token": r.sealedToken != nil, "origin": "database",
-         "created_at": Self.iso8601(r.createdAt)]
+    static func recordJSON(_ r: FallbackSourceRecord) -> FallbackSourceRecordJSON {
+        FallbackSourceRecordJSON(id: r.id, name: r.name, url: r.url, sourceType: r.sourceType, priority: r.priority,
+                                 namespace: r.namespace, enabled: r.enabled, hasToken: r.sealedToken != nil,
+                                 createdAt: Self.iso8601(r.createdAt))
     }
 }
