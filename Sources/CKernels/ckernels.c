@@ -615,13 +615,6 @@ void ck_rope_rotate(float *x, int nheads, int hd, const float *cache, int neox) 
     }
 }
 
-void ck_rope(float *x, int nheads, int hd, int pos, const ck_rope_params *p) {
-    float cache[512];
-    if (hd > 512) return;
-    ck_rope_angles(hd, pos, p, cache);
-    ck_rope_rotate(x, nheads, hd, cache, p->neox);
-}
-
 void ck_add(float *x, const float *y, int n) { for (int i = 0; i < n; i++) x[i] += y[i]; }
 
 // ---------------------------------------------------------------- llama.cpp's vector exp

@@ -27,7 +27,7 @@ func embedInBatches(of size: Int) throws {
     }
 }
 
-_ = try model.embed(Array(sentences.prefix(64)))   // warm-up: page in the weights, start BLAS threads
+_ = try model.embed(Array(sentences.prefix(64)))   // warm-up: page in the weights, open OpenBLAS
 var batchTimes: [Double] = []
 for _ in 0..<rounds { batchTimes.append(try seconds { try embedInBatches(of: 32) }) }
 var latencies: [Double] = []

@@ -81,15 +81,13 @@ typedef struct {
 /// YaRN's correction range for a rotation over `n_dims` dims trained on `n_ctx_orig` positions
 /// (beta_fast 32, beta_slow 1 as GGML's defaults), written into `dims`.
 void ck_rope_yarn_corr_dims(int n_dims, int n_ctx_orig, float freq_base, float beta_fast, float beta_slow, float dims[2]);
-/// In-place RoPE on `nheads` heads of `head_dim` at position `pos`: pairs rotate by
+/// RoPE's cos/sin pairs at `pos` (head_dim floats): pairs rotate by
 /// freq_scale * pos * base^(-2i/head_dim) / freq_factors[i] (blended with the unscaled angle
-/// under YaRN), angles built as GGML builds them. `neox` pairs dimension i with i + head_dim/2
-/// instead of 2i, 2i+1.
-void ck_rope(float *x, int nheads, int head_dim, int pos, const ck_rope_params *p);
-/// The cos/sin pairs ck_rope uses at `pos` (head_dim floats): the same for every layer with the
-/// same settings, so a pass computes them once per position and rotates with ck_rope_rotate.
+/// under YaRN), angles built as GGML builds them. The same for every layer with the same
+/// settings, so a pass computes them once per position.
 void ck_rope_angles(int head_dim, int pos, const ck_rope_params *p, float *cache);
-/// ck_rope with angles from ck_rope_angles.
+/// In-place RoPE on `nheads` heads of `head_dim` with angles from ck_rope_angles. `neox` pairs
+/// dimension i with i + head_dim/2 instead of 2i, 2i+1.
 void ck_rope_rotate(float *x, int nheads, int head_dim, const float *cache, int neox);
 /// gate[i] = silu(gate[i]) * up[i], with GGML's vector exp
 void ck_swiglu(float *gate, const float *up, int n);
