@@ -365,9 +365,10 @@ int ck_matmul_vnni(int t, const uint8_t *w, size_t rb, int n, int row0, int row1
     if (ntok < 4) return 0;
     const int nb = n / ck_block_size(t);
     // Tiles of 16 rows stay in L1 (or L2, unpacked K-quants) while every activation passes over
-    // them; each tile is unpacked once, before its groups of 4 tokens. If the scratch cannot be
-    // had, the tiles read the packed rows.
-    void *scratch = aligned_alloc(64, ((size_t)16 * nb * ubytes + 63) / 64 * 64);
+    // them; each tile is unpacked once, before its groups of 4 tokens. With one group only
+    // (4 tokens: a batch of 4 streams) nothing would reuse the unpacked copy, so the tiles read
+    // the packed rows, as they also do if the scratch cannot be had.
+    void *scratch = ntok > 4 ? aligned_alloc(64, ((size_t)16 * nb * ubytes + 63) / 64 * 64) : NULL;
     if (!scratch) {
         switch (t) {
         case CK_TYPE_Q4_0: f = q4_0_fns; break;

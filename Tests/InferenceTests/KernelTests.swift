@@ -122,7 +122,7 @@ import Testing
                 w[b * blockBytes + off + 1] = UInt8(h >> 8)
             }
         }
-        for ntok in [1, 3, 6, 13] {
+        for ntok in [1, 3, 4, 6, 13] {   // 4: one token group, tiles read packed rows; 6, 13: rows unpacked once per tile
             let x = (0..<(n * ntok)).map { _ in Float.random(in: -2...2, using: &rng) }
             var xq = [UInt8](repeating: 0, count: xs * ntok)
             x.withUnsafeBufferPointer { xp in xq.withUnsafeMutableBytes { q in
