@@ -2,7 +2,8 @@
 // up to 4 weight rows x 4 activations per call, so an unpacked weight block serves 4 tokens and
 // a loaded activation block (with its scale and sums) serves 4 rows; 32 vector registers hold
 // the 16 accumulators. For the 32-weight types (Q4_0, Q4_1, Q5_0, Q5_1, Q8_0) and for Q4_K
-// and Q6_K; ck_matmul uses them for 4 or more tokens (prompts, batches of streams).
+// and Q6_K; ck_matmul uses them for 4 or more tokens (prompts, batches of streams). Fewer tokens
+// (decoding) take the two-row kernels further down, for the 32-weight types but Q8_0.
 //
 // Same bits as the portable and AVX2 kernels: every 32-bit lane there is the exact integer sum
 // of 4 neighbouring products (quant x activation quant), converted to float and accumulated with
@@ -343,6 +344,92 @@ VTGT static void unpack_q6_K(int rows, int nb, const uint8_t *w, size_t rb, void
         }
 }
 
+// ---------------------------------------------------------------- one token (decoding)
+
+// Rows of a 32-weight type against one activation, R rows side by side. Each row is its own
+// chain of block FMAs (the single-product kernel's order); side by side, the chains of R rows
+// overlap, where row after row each waited on its FMA latency: the AVX2 kernel ran a Q4_1 row
+// in about 4 cycles per block and read weights at 14-17 GB/s on two cores; this reads them at
+// 24-27 GB/s. The activation's block scales (and Q8_1's scaled sums) come as floats, converted
+// once per product rather than once per row.
+VTGT static inline __attribute__((always_inline)) void decode_rows(
+        int kind, int R, int nb, const uint8_t *w, size_t rb, const uint8_t *y,
+        const float *dy, const float *sy, float *out) {
+    const int xbs = x_bytes(kind), m = has_min(kind), ybs = m ? 36 : 34, qoff = m ? 4 : 2;
+    const int bias = bias_of(kind);
+    __m256 acc[2];
+    __m128 summs[2];   // lane 1: the sum of minimum products (Q4_1 / Q5_1)
+    for (int r = 0; r < R; r++) { acc[r] = _mm256_setzero_ps(); summs[r] = _mm_setzero_ps(); }
+    for (int b = 0; b < nb; b++) {
+        const __m256i qy = _mm256_loadu_si256((const __m256i *)(y + (size_t)b * ybs + qoff));
+        const __m256i base = bias ? _mm256_sub_epi32(_mm256_setzero_si256(),
+                                                     _mm256_dpbusd_epi32(_mm256_setzero_si256(), _mm256_set1_epi8((char)bias), qy))
+                                  : _mm256_setzero_si256();
+        const __m128 dyv = _mm_set_ss(dy[b]), syv = _mm_set_ps(0, 0, m ? sy[b] : 0, 0);
+        for (int r = 0; r < R; r++) {
+            const uint8_t *xb = w + (size_t)r * rb + (size_t)b * xbs;
+            // The block's F16 scale and minimum (or the first two quant bytes: unused) in one conversion.
+            int32_t dmw; memcpy(&dmw, xb, 4);
+            const __m128 dm = _mm_cvtph_ps(_mm_cvtsi32_si128(dmw));
+            if (m) summs[r] = _mm_fmadd_ps(dm, syv, summs[r]);
+            const __m256 dd = _mm256_broadcastss_ps(_mm_mul_ss(dm, dyv));
+            const __m256 lane = _mm256_cvtepi32_ps(_mm256_dpbusd_epi32(base, unpack_u(kind, xb), qy));
+            acc[r] = _mm256_fmadd_ps(dd, lane, acc[r]);
+        }
+    }
+    for (int r = 0; r < R; r++) {
+        const float h = hsum_float_8(acc[r]);
+        const float sm = _mm_cvtss_f32(_mm_movehdup_ps(summs[r]));
+        // Q5_0 adds its zero minimum term as the other kernels do (it can turn -0 into +0).
+        out[r] = (m || (kind & K_KIND) == K_Q5_0) ? h + sm : h;
+    }
+}
+
+typedef void (*decode_fn)(int, const uint8_t *, size_t, const uint8_t *, const float *, const float *, float *);
+#define DECODE_FNS(K, name) \
+    VTGT static void name##_2(int nb, const uint8_t *w, size_t rb, const uint8_t *y, const float *dy, const float *sy, float *o) { decode_rows(K, 2, nb, w, rb, y, dy, sy, o); } \
+    VTGT static void name##_1(int nb, const uint8_t *w, size_t rb, const uint8_t *y, const float *dy, const float *sy, float *o) { decode_rows(K, 1, nb, w, rb, y, dy, sy, o); }
+DECODE_FNS(K_Q4_0, dec_q4_0)
+DECODE_FNS(K_Q4_1, dec_q4_1)
+DECODE_FNS(K_Q5_0, dec_q5_0)
+DECODE_FNS(K_Q5_1, dec_q5_1)
+
+// Fewer than 4 tokens of Q4_0, Q4_1, Q5_0 or Q5_1: per 16-row tile (kept in L1 for the next
+// token), each token's rows two at a time. Q8_0 stays with its AVX2 kernel, which reads a row
+// as one stream at 21 GB/s per core; side by side its 34-byte blocks ran at 8.
+static int matmul_decode(int t, const uint8_t *w, size_t rb, int n, int row0, int row1,
+                         const uint8_t *xq, size_t xs, int ntok, float *out, size_t os) {
+    decode_fn f2, f1;
+    switch (t) {
+    case CK_TYPE_Q4_0: f2 = dec_q4_0_2; f1 = dec_q4_0_1; break;
+    case CK_TYPE_Q4_1: f2 = dec_q4_1_2; f1 = dec_q4_1_1; break;
+    case CK_TYPE_Q5_0: f2 = dec_q5_0_2; f1 = dec_q5_0_1; break;
+    case CK_TYPE_Q5_1: f2 = dec_q5_1_2; f1 = dec_q5_1_1; break;
+    default: return 0;
+    }
+    enum { MAX_BLOCKS = 1024 };
+    const int nb = n / 32, m = t == CK_TYPE_Q4_1 || t == CK_TYPE_Q5_1, ybs = m ? 36 : 34;
+    if (nb > MAX_BLOCKS || ntok > 3) return 0;
+    float dy[3][MAX_BLOCKS], sy[3][MAX_BLOCKS];
+    for (int tk = 0; tk < ntok; tk++)
+        for (int b = 0; b < nb; b++) {
+            const uint8_t *yb = xq + (size_t)tk * xs + (size_t)b * ybs;
+            dy[tk][b] = h2f_hw(yb);
+            sy[tk][b] = m ? h2f_hw(yb + 2) : 0.0f;
+        }
+    for (int r0 = row0; r0 < row1; r0 += 16) {
+        const int r1 = r0 + 16 < row1 ? r0 + 16 : row1;
+        for (int tk = 0; tk < ntok; tk++) {
+            const uint8_t *y = xq + (size_t)tk * xs;
+            float *o = out + (size_t)tk * os;
+            int r = r0;
+            for (; r + 2 <= r1; r += 2) f2(nb, w + (size_t)r * rb, rb, y, dy[tk], sy[tk], o + r);
+            if (r < r1) f1(nb, w + (size_t)r * rb, rb, y, dy[tk], sy[tk], o + r);
+        }
+    }
+    return 1;
+}
+
 int ck_matmul_vnni(int t, const uint8_t *w, size_t rb, int n, int row0, int row1,
                    const uint8_t *xq, size_t xs, int ntok, float *out, size_t os) {
     const tile_fn *f;
@@ -358,11 +445,8 @@ int ck_matmul_vnni(int t, const uint8_t *w, size_t rb, int n, int row0, int row1
     case CK_TYPE_Q6_K: f = u6_K_fns; unpack = unpack_q6_K; ubytes = sizeof(unpacked_q6_K); break;
     default: return 0;
     }
-    // Fewer than 4 tokens (decoding) stay with the AVX2 kernels: the product is then bound by
-    // memory, and weights read as one sequential stream come from DRAM about twice as fast as
-    // 4 rows read side by side (measured on one core: 13.5 vs 6-7 GB/s), while row by row these
-    // tiles are no faster than the AVX2 kernels.
-    if (ntok < 4) return 0;
+    // Fewer than 4 tokens (decoding): two rows side by side, where that is faster.
+    if (ntok < 4) return matmul_decode(t, w, rb, n, row0, row1, xq, xs, ntok, out, os);
     const int nb = n / ck_block_size(t);
     // Tiles of 16 rows stay in L1 (or L2, unpacked K-quants) while every activation passes over
     // them; each tile is unpacked once, before its groups of 4 tokens. With one group only
