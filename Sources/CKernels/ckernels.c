@@ -460,6 +460,58 @@ TGT static void dot4_q4_0_q8_0_avx2(int n, const uint8_t *x, const uint8_t *cons
     }
     for (int t = 0; t < 4; t++) out[t] = hsum_float_8(acc[t]);
 }
+
+// One activation against two rows side by side (decoding on CPUs without AVX-512 VNNI): each
+// row keeps the single product's chain of block FMAs, and the two chains overlap instead of one
+// waiting on the other's FMA latency. The activation's block scales come in as floats (`dy`,
+// Q8_1's scaled sums `sy`), converted once per product. Q4_0 (q1 = 0) and Q4_1 (q1 = 1).
+TGT static inline __attribute__((always_inline)) void dot2_q4_avx2(int q1, int R, int nb, const uint8_t *w, size_t rb,
+                                                                  const uint8_t *y, const float *dy, const float *sy, float *out) {
+    const int xbs = q1 ? 20 : 18, ybs = q1 ? 36 : 34, qoff = q1 ? 4 : 2;
+    __m256 acc[2] = {_mm256_setzero_ps(), _mm256_setzero_ps()};
+    float summs[2] = {0, 0};
+    for (int b = 0; b < nb; b++) {
+        const __m256i qy = _mm256_loadu_si256((const __m256i *)(y + (size_t)b * ybs + qoff));
+        for (int r = 0; r < R; r++) {
+            const uint8_t *xb = w + (size_t)r * rb + (size_t)b * xbs;
+            const __m256 dd = _mm256_set1_ps(h2f_hw(xb) * dy[b]);
+            if (q1) {
+                summs[r] = fmaf(h2f_hw(xb + 2), sy[b], summs[r]);
+                acc[r] = _mm256_fmadd_ps(dd, mul_sum_us8_pairs_float(bytes_from_nibbles_32(xb + 4), qy), acc[r]);
+            } else {
+                const __m256i qx = _mm256_sub_epi8(bytes_from_nibbles_32(xb + 2), _mm256_set1_epi8(8));
+                acc[r] = _mm256_fmadd_ps(dd, mul_sum_i8_pairs_float(qx, qy), acc[r]);
+            }
+        }
+    }
+    for (int r = 0; r < R; r++) out[r] = q1 ? hsum_float_8(acc[r]) + summs[r] : hsum_float_8(acc[r]);
+}
+
+TGT static void dot2_q4_0_avx2(int R, int nb, const uint8_t *w, size_t rb, const uint8_t *y, const float *dy, const float *sy, float *o) { dot2_q4_avx2(0, R, nb, w, rb, y, dy, sy, o); }
+TGT static void dot2_q4_1_avx2(int R, int nb, const uint8_t *w, size_t rb, const uint8_t *y, const float *dy, const float *sy, float *o) { dot2_q4_avx2(1, R, nb, w, rb, y, dy, sy, o); }
+
+// Fewer than 4 tokens of Q4_0 / Q4_1 without VNNI; 0 (nothing done) for other types.
+TGT static int matmul_decode_avx2(int t, const uint8_t *w, size_t rb, int n, int row0, int row1,
+                                  const uint8_t *xq, size_t xs, int ntok, float *out, size_t os) {
+    enum { MAX_BLOCKS = 1024 };
+    const int nb = n / 32, q1 = t == CK_TYPE_Q4_1, ybs = q1 ? 36 : 34;
+    if ((t != CK_TYPE_Q4_0 && !q1) || nb > MAX_BLOCKS || ntok > 3) return 0;
+    void (*f)(int, int, const uint8_t *, size_t, const uint8_t *, const float *, const float *, float *) = q1 ? dot2_q4_1_avx2 : dot2_q4_0_avx2;
+    float dy[3][MAX_BLOCKS], sy[3][MAX_BLOCKS];
+    for (int tk = 0; tk < ntok; tk++)
+        for (int b = 0; b < nb; b++) {
+            const uint8_t *yb = xq + (size_t)tk * xs + (size_t)b * ybs;
+            dy[tk][b] = h2f_hw(yb);
+            sy[tk][b] = q1 ? h2f_hw(yb + 2) : 0.0f;
+        }
+    for (int r0 = row0; r0 < row1; r0 += 16) {   // a 16-row tile stays in L1 for the next token
+        const int r1 = r0 + 16 < row1 ? r0 + 16 : row1;
+        for (int tk = 0; tk < ntok; tk++)
+            for (int r = r0; r < r1; r += 2)
+                f(r + 2 <= r1 ? 2 : 1, nb, w + (size_t)r * rb, rb, xq + (size_t)tk * xs, dy[tk], sy[tk], out + (size_t)tk * os + r);
+    }
+    return 1;
+}
 #endif
 
 typedef float (*dot_fn)(int, const void *, const void *);
@@ -533,6 +585,7 @@ void ck_matmul(int t, const void *w, size_t rb, int n, int row0, int row1,
     if (!f) return;
 #if CK_X86
     if (ck_has_vnni() && ck_matmul_vnni(t, (const uint8_t *)w, rb, n, row0, row1, (const uint8_t *)xq, xs, ntok, out, os)) return;
+    if (ntok < 4 && ck_has_avx2() && matmul_decode_avx2(t, (const uint8_t *)w, rb, n, row0, row1, (const uint8_t *)xq, xs, ntok, out, os)) return;
 #endif
     const dot4_fn f4 = ntok >= 4 ? pick_dot4(t) : 0;
     const uint8_t *wb = (const uint8_t *)w, *xb = (const uint8_t *)xq;
