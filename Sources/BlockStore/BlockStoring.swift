@@ -1,3 +1,4 @@
+import Foundation
 import Multiformats
 
 /// Errors of the block store; each names the CID or path involved.
@@ -47,6 +48,28 @@ public protocol BlockStoring: Sendable {
     /// way (for streaming leaves into a caller's buffer with no intermediate copy). Throws `.corrupt`
     /// when the stored block has another size or other bytes; `buffer` is then garbage.
     func read(_ cid: CID, into buffer: UnsafeMutableRawBufferPointer) throws
+    /// Marks a write in flight until the session ends: a collection in any process sharing the
+    /// store spares what is stored meanwhile (see `StoreWriters`). Hold it until what was written
+    /// is recorded (pinned, committed).
+    func beginWrite() -> WriteSession
+    /// The time from which a collection starting now must spare blocks (`StoreWriters.collectionCutoff`).
+    /// Read it before the live roots: a write that ends after the roots were read started before.
+    func collectionCutoff() -> Date
+    /// Removes the block unless it was written or re-put at or after `cutoff`; true when removed.
+    /// Atomic against a concurrent put: one that finds the block keeps it, one that comes after
+    /// the removal writes it again.
+    func delete(_ cid: CID, unlessWrittenSince cutoff: Date) throws -> Bool
+}
+
+extension BlockStoring {
+    /// Stores no other process collects (in memory) need no sessions.
+    public func beginWrite() -> WriteSession { .none }
+    public func collectionCutoff() -> Date { Date() }
+    public func delete(_ cid: CID, unlessWrittenSince cutoff: Date) throws -> Bool {
+        guard try has(cid) else { return false }
+        try delete(cid)
+        return true
+    }
 }
 
 extension BlockStoring {

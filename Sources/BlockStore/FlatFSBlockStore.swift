@@ -25,14 +25,19 @@ public final class FlatFSBlockStore: BlockStoring, @unchecked Sendable {
     private static let unsyncedLimit = 4096
     /// Temp files are `.put-<nonce>-<sequence>.tmp`: a random nonce drawn once per store and a
     /// counter, instead of a fresh random number (a getrandom call) per block.
-    private let tempNonce = UInt64.random(in: 0...UInt64.max)
+    private let tempNonce: UInt64
     private var tempSequence: UInt64 = 0
     /// Cleared once the file system refuses direct I/O (see `useDirect`).
     private var directIO = FlatFSBlockStore.oDirect != 0
+    /// This process's writes in flight, for collections in others (see `StoreWriters`).
+    private let writers: StoreWriters
 
     public init(root: URL) throws {
         self.root = root
         rootPath = root.path
+        let nonce = UInt64.random(in: 0...UInt64.max)
+        tempNonce = nonce
+        writers = StoreWriters(storeRoot: root.path, nonce: nonce)
         try FlatFSBlockStore.makeDirectory(rootPath)
         Self.markTopDirectory(rootPath)
         let sharding = rootPath + "/SHARDING"
@@ -73,7 +78,11 @@ public final class FlatFSBlockStore: BlockStoring, @unchecked Sendable {
         let dir = "\(rootPath)/\(shard)"
         let final = "\(dir)/\(key).data"
         var st = stat()
-        if stat(final, &st) == 0 && Int(st.st_size) == data.count { return }  // already stored
+        if stat(final, &st) == 0 && Int(st.st_size) == data.count {
+            // Already stored: refresh its time, so a collection in another process sees it in use
+            // (see StoreWriters). Gone meanwhile (collected): write it again below.
+            if utimensat(AT_FDCWD, final, nil, 0) == 0 || errno != ENOENT { return }
+        }
         let (shardKnown, seq) = lock.withLock { () -> (Bool, UInt64) in
             tempSequence &+= 1
             return (knownShards.contains(shard), tempSequence)
@@ -250,6 +259,35 @@ public final class FlatFSBlockStore: BlockStoring, @unchecked Sendable {
         if unlink(p) != 0 && errno != ENOENT { throw Self.ioError(p) }
         let dir = String(p[..<p.lastIndex(of: "/")!])
         lock.withLock { _ = unsyncedDirs.insert(dir) }
+    }
+
+    public func beginWrite() -> WriteSession { writers.begin() }
+
+    public func collectionCutoff() -> Date { StoreWriters.collectionCutoff(storeRoot: rootPath) }
+
+    public func delete(_ cid: CID, unlessWrittenSince cutoff: Date) throws -> Bool {
+        let p = path(for: cid)
+        let dir = String(p[..<p.lastIndex(of: "/")!])
+        // Moved aside first, then its time read: a put that refreshed the block before the move
+        // shows in that time (and the block goes back), one after it finds no block and writes it
+        // again. The aside name is a temp file's, which gc's stale-temp cleanup removes after a crash.
+        let seq = lock.withLock { () -> UInt64 in tempSequence &+= 1; return tempSequence }
+        let aside = "\(dir)/.put-\(tempNonce)-\(seq).tmp"
+        guard rename(p, aside) == 0 else {
+            if errno == ENOENT { return false }
+            throw Self.ioError(p)
+        }
+        var st = stat()
+        if stat(aside, &st) == 0 {
+            let written = Double(st.st_mtim.tv_sec) + Double(st.st_mtim.tv_nsec) / 1e9
+            if written >= cutoff.timeIntervalSince1970 {
+                guard rename(aside, p) == 0 else { throw Self.ioError(p) }
+                return false
+            }
+        }
+        if unlink(aside) != 0 && errno != ENOENT { throw Self.ioError(aside) }
+        lock.withLock { _ = unsyncedDirs.insert(dir) }
+        return true
     }
 
     public func allKeys() throws -> [CID] {

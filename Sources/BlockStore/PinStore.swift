@@ -99,14 +99,19 @@ public final class PinStore: @unchecked Sendable {
 public struct GarbageCollectionResult: Sendable {
     public var removed: [CID]
     public var kept: Int
+    /// Unreferenced blocks kept because a write in flight may still record them (see `StoreWriters`).
+    public var spared: Int = 0
 }
 
 /// Removes every block not reachable from a pin. `links` lists a block's children (the UnixFS
 /// layer passes its dag-pb decoder; raw blocks have none). Blocks of a recursive pin that are
 /// missing are skipped; a corrupt one stops the collection before anything is deleted.
 /// `keepAlso` are further roots kept whole, like recursive pins (e.g. what the hub's database refers to).
-public func collectGarbage(store: any BlockStoring, pins: PinStore, keepAlso: [CID] = [],
+/// Blocks written since `cutoff` are spared: pass `store.collectionCutoff()` as read before
+/// `keepAlso` was (nil: read here, before the pins).
+public func collectGarbage(store: any BlockStoring, pins: PinStore, keepAlso: [CID] = [], sparingWritesSince cutoff: Date? = nil,
                            links: (CID, [UInt8]) throws -> [CID]) throws -> GarbageCollectionResult {
+    let cutoff = cutoff ?? store.collectionCutoff()
     var live = Set<Multihash>()
     var stack: [CID] = keepAlso
     for pin in try pins.list() {
@@ -124,12 +129,11 @@ public func collectGarbage(store: any BlockStoring, pins: PinStore, keepAlso: [C
         stack.append(contentsOf: try links(cid, data).reversed())
     }
     var removed: [CID] = []
-    var kept = 0
+    var kept = 0, spared = 0
     for key in try store.allKeys() {
         if live.contains(key.multihash) { kept += 1; continue }
-        try store.delete(key)
-        removed.append(key)
+        if try store.delete(key, unlessWrittenSince: cutoff) { removed.append(key) } else { spared += 1 }
     }
     try store.sync()
-    return GarbageCollectionResult(removed: removed, kept: kept)
+    return GarbageCollectionResult(removed: removed, kept: kept, spared: spared)
 }

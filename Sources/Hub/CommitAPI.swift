@@ -8,6 +8,9 @@ extension HubServer {
     /// `POST /api/{t}/{ns}/{name}/commit/{rev}`: all of it lands, or none of it.
     func commit(_ type: RepoType, _ ns: String, _ name: String, revision rawRev: String, _ request: Request, _ caller: Caller) async throws -> Response {
         let repo = try await writableRepo(type, ns, name, caller: caller)
+        // Until the commit is recorded (or refused), a gc in any process spares the files it stores.
+        let writing = content.blocks.beginWrite()
+        defer { writing.end() }
         let createPR = request.uri.queryParameters["create_pr"].map(isTrue) ?? false
         var revision = rawRev.isEmpty ? "main" : rawRev
         if revision.hasPrefix("refs/heads/") { revision = String(revision.dropFirst("refs/heads/".count)) }

@@ -11,6 +11,8 @@ import HubDatabase
 /// as pushed, so clones get back exactly the ids the pusher has.
 extension HubGitRepository {
     func receive(_ push: PushRequest) async throws -> [RefUpdateResult] {
+        let writing = content.blocks.beginWrite()   // the pushed files' blocks are spared by gc until committed
+        defer { writing.end() }
         var results: [RefUpdateResult] = []
         let current = try await refs()
         for update in push.updates {

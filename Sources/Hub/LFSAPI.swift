@@ -129,6 +129,8 @@ extension HubServer {
     /// Stores bytes from `source` as the LFS object `oid`, checking size and sha256 before recording it.
     func storeLFSObject<S: AsyncSequence>(oid: String, size: Int64, uploader: String, from source: S) async throws
     where S.Element == ByteBuffer {
+        let writing = content.blocks.beginWrite()   // until the object is recorded: a gc meanwhile spares its blocks
+        defer { writing.end() }
         let writer = content.writer(expectedSize: size)
         do {
             for try await buffer in source {

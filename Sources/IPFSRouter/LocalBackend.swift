@@ -78,6 +78,8 @@ public final class LocalBackend: IPFSBackend, @unchecked Sendable {
 
     public func addBytes(_ data: Data, pin: Bool) async throws -> String {
         try await local(nil) { [self] in
+            let writing = store.beginWrite()   // a gc in another process spares the blocks until pinned
+            defer { writing.end() }
             let node = try Importer(store: store).addBytes([UInt8](data))
             if pin { try pinStore.pin(node.cid, recursive: true) }
             return node.cid.description
@@ -89,6 +91,8 @@ public final class LocalBackend: IPFSBackend, @unchecked Sendable {
         let io = try Self.importOptions(options)
         let target: any BlockStoring = options.onlyHash ? MemoryBlockStore() : store
         return try await local(nil) { [self] in
+            let writing = target.beginWrite()
+            defer { writing.end() }
             let entries = try Importer(options: io, store: target).addPath(URL(fileURLWithPath: path), recursive: recursive)
             guard let root = entries.last else { throw BackendError.failed("the importer returned nothing for \(path)") }
             if pin && !options.onlyHash { try pinStore.pin(root.cid, recursive: true) }
@@ -181,6 +185,8 @@ public final class LocalBackend: IPFSBackend, @unchecked Sendable {
 
     public func dagImport(_ car: Data, pinRoots: Bool) async throws -> [String] {
         try await local(nil) { [self] in
+            let writing = store.beginWrite()
+            defer { writing.end() }
             let result = try importCAR(CARReader(bytes: [UInt8](car)), into: store)
             // Like Kubo, pin the roots whose DAG arrived complete.
             for root in result.roots where pinRoots && (try? DagLinks.requireComplete(root, in: store)) != nil {

@@ -1,3 +1,4 @@
+import Foundation
 import Multiformats
 import BlockStore
 
@@ -11,8 +12,10 @@ public enum DagLinks {
 }
 
 /// Removes every block not reachable from a pin or from `keepAlso` (walked through dag-pb links).
-public func collectGarbage(store: any BlockStoring, pins: PinStore, keepAlso: [CID] = []) throws -> GarbageCollectionResult {
-    try collectGarbage(store: store, pins: pins, keepAlso: keepAlso, links: DagLinks.links(of:block:))
+/// Blocks written since `cutoff` are spared (see the BlockStore function).
+public func collectGarbage(store: any BlockStoring, pins: PinStore, keepAlso: [CID] = [],
+                           sparingWritesSince cutoff: Date? = nil) throws -> GarbageCollectionResult {
+    try collectGarbage(store: store, pins: pins, keepAlso: keepAlso, sparingWritesSince: cutoff, links: DagLinks.links(of:block:))
 }
 
 extension DagLinks {

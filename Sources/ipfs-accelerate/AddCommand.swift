@@ -71,6 +71,8 @@ struct AddCommand: ParsableCommand {
             let options = try importOptions()
             let dir = data.directory
             let store: any BlockStoring = onlyHash ? NullBlockStore() : try dir.openBlockStore()
+            let writing = store.beginWrite()   // a gc meanwhile spares the blocks until they are pinned
+            defer { writing.end() }
             var importer = Importer(options: options, store: store)
             let bar = ProgressBar(total: paths.reduce(0) { $0 + totalSize($1) })
             importer.progress = { bar.update($0) }

@@ -31,6 +31,8 @@ struct BlockCommand: ParsableCommand {
                 let bytes = try readAll(file)
                 let cid = CID.hashing(bytes, codec: codec, version: .v1)
                 let store = try data.directory.openBlockStore()
+                let writing = store.beginWrite()
+                defer { writing.end() }
                 try store.put(bytes, cid: cid)
                 try store.sync()
                 if pin { try data.directory.openPinStore().pin(cid, recursive: false) }

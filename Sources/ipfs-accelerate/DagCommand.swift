@@ -40,6 +40,8 @@ struct DagCommand: ParsableCommand {
         func run() throws {
             try reportingErrors {
                 let store = try data.directory.openBlockStore()
+                let writing = store.beginWrite()
+                defer { writing.end() }
                 var roots: [CID] = []
                 var blocks = 0
                 for f in files {

@@ -83,6 +83,10 @@ struct GCCommand: AsyncParsableCommand {
     func run() async throws {
         // The hub's files are not pinned (a pin makes content public on the gateway): keep every
         // CID its database refers to. A database that cannot be read stops gc before it deletes.
+        // Read before the roots: a write that ends (and is recorded) after they were read began before.
+        let store: FlatFSBlockStore
+        do { store = try data.directory.openBlockStore() } catch { printError("Error: \(error)"); throw ExitCode(1) }
+        let cutoff = store.collectionCutoff()
         var hubRoots: [CID] = []
         let hubDB = data.directory.root.appendingPathComponent("hub.sqlite")
         let env = ProcessInfo.processInfo.environment
@@ -98,12 +102,15 @@ struct GCCommand: AsyncParsableCommand {
             }
         }
         try reportingErrors {
-            let result = try collectGarbage(store: try data.directory.openBlockStore(), pins: try data.directory.openPinStore(),
-                                            keepAlso: hubRoots)
+            let result = try collectGarbage(store: store, pins: try data.directory.openPinStore(),
+                                            keepAlso: hubRoots, sparingWritesSince: cutoff)
             if !quiet { for c in result.removed { StandardOutput.shared.line("removed \(c)") } }
             StandardOutput.shared.line("removed \(result.removed.count) blocks, kept \(result.kept)")
+            if result.spared > 0 {
+                StandardOutput.shared.line("spared \(result.spared) unreferenced blocks written since \(cutoff) while a write was in flight (the next gc takes those still unreferenced)")
+            }
             // A crashed writer's temp files are no block of anyone's; an hour is far past any live put.
-            let temps = try data.directory.openBlockStore().removeStaleTempFiles(olderThan: 3600)
+            let temps = store.removeStaleTempFiles(olderThan: 3600)
             if temps > 0 { StandardOutput.shared.line("removed \(temps) temp files left by interrupted writes") }
         }
     }

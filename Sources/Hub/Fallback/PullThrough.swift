@@ -378,11 +378,13 @@ extension HubServer {
         sourceHeaders(&headers, name: source.name, url: source.url, started: started)
         // An LFS file is checked against its sha256 and listed in git as a pointer: no content sha1 needed.
         let lfs = meta.isLFS && meta.expectedHash.map { Hex.isLowercase($0, count: 64) } == true
+        let writing = content.blocks.beginWrite()   // until the copy is recorded: a gc meanwhile spares it
         let store = PipelinedContentWriter(store: content, expectedSize: length, treeBlob: lfs ? .lfsPointer : .content)
         let logger = self.logger
         let mirror = MirrorCopy(server: self, service: service, source: source, type: type, namespace: ns, name: name, commit: commit, path: path)
         let body = ResponseBody(contentLength: length.map(Int.init)) { writer in
             defer { lease.end() }  // after `keep`: followers then find the recorded copy
+            defer { writing.end() }
             var held: ByteBuffer?
             do {
                 // Hashing and storing run on other threads; this loop only relays bytes, gathered into
@@ -418,7 +420,7 @@ extension HubServer {
                 logger.error("pull-through of \(ns)/\(name)/\(path) from \(source.name): cannot store: \(error)")
                 throw HubError(.badGateway, code: .badGateway, "\(path) from \(source.name) could not be stored: \(error)")
             }
-            try await mirror.verify(stored, meta, length: length, lease: lease)
+            try await mirror.verify(stored, meta, length: length, lease: lease, writing: writing)
             if let held { try await writer.write(held) }
             try await writer.finish(nil)
             await mirror.keep(stored, meta)
@@ -440,6 +442,8 @@ extension HubServer {
                 lease.holdsGate.withLock { $0 = true }
                 let length = response.headers.first(name: "Content-Length").flatMap { Int64($0) }
                 let lfs = meta.isLFS && meta.expectedHash.map { Hex.isLowercase($0, count: 64) } == true
+                let writing = content.blocks.beginWrite()
+                defer { writing.end() }
                 let store = PipelinedContentWriter(store: content, expectedSize: length, treeBlob: lfs ? .lfsPointer : .content)
                 do {
                     for try await chunk in response.body { try await store.append(chunk) }
@@ -449,7 +453,7 @@ extension HubServer {
                 }
                 let stored = try await store.finish(durable: false)
                 let mirror = MirrorCopy(server: self, service: service, source: source, type: type, namespace: ns, name: name, commit: commit, path: path)
-                try await mirror.verify(stored, meta, length: length, lease: lease)
+                try await mirror.verify(stored, meta, length: length, lease: lease, writing: writing)
                 await mirror.keep(stored, meta)
             } catch {
                 logger.warning("background mirror of \(ns)/\(name)/\(path) from \(source.name) stopped: \(error)")
@@ -467,8 +471,9 @@ extension HubServer {
         for (cid, size) in candidates where used > cap && cid != keep {
             if (try? await database.forgetMirroredContent(cid: cid)) == true {
                 // A failure here leaves blocks behind (gc removes them later), never deletes shared ones.
+                let cutoff = content.blocks.collectionCutoff()   // before the roots (see BlockStoring)
                 if let live = try? await HubServer.liveRoots(database, pinned: pinned) {
-                    try? await runBlocking { try content.removeContent(cid: cid, liveRoots: live) }
+                    try? await runBlocking { try content.removeContent(cid: cid, liveRoots: live, sparingWritesSince: cutoff) }
                 }
             }
             used -= size
@@ -482,7 +487,8 @@ extension ContentStore {
     /// commit, an LFS object, a pin). Raw leaves are never read to be marked or swept: only inner nodes
     /// have links. A live DAG that cannot be read stops the removal before anything is deleted.
     /// Reads and deletes blocks synchronously: call it off the cooperative pool (`runBlocking`).
-    package func removeContent(cid: String, liveRoots: [CID]) throws {
+    package func removeContent(cid: String, liveRoots: [CID], sparingWritesSince cutoff: Date? = nil) throws {
+        let cutoff = cutoff ?? blocks.collectionCutoff()
         guard let root = try? CID(cid) else { return }
         var live = Set<Multihash>()
         var stack = liveRoots
@@ -500,7 +506,7 @@ extension ContentStore {
         while let c = stack.popLast() {
             guard seen.insert(c).inserted, !live.contains(c.multihash) else { continue }
             if c.codec != .raw, let data = try? blocks.get(c) { stack += (try? DagLinks.links(of: c, block: data)) ?? [] }
-            try blocks.delete(c)
+            _ = try blocks.delete(c, unlessWrittenSince: cutoff)
         }
         try blocks.sync()
     }
@@ -521,15 +527,19 @@ struct MirrorCopy: Sendable {
     let source: FallbackSource
     let type: RepoType, namespace: String, name: String, commit: String, path: String
 
-    func verify(_ stored: StoredContent, _ meta: UpstreamFileMeta, length: Int64?, lease: DownloadLease) async throws {
+    /// `writing` is the copy's write session: ended before a failed copy is removed, which would
+    /// otherwise spare the copy's own blocks.
+    func verify(_ stored: StoredContent, _ meta: UpstreamFileMeta, length: Int64?, lease: DownloadLease, writing: WriteSession) async throws {
         let expected = meta.expectedHash
         guard stored.size == (length ?? stored.size) && (expected == stored.sha256 || expected == stored.gitSHA1) else {
             server.logger.error("pull-through of \(namespace)/\(name)/\(path) from \(source.name): \(stored.size) bytes hash to sha256 \(stored.sha256) / git \(stored.gitSHA1), the source said \(expected ?? "nothing"); not kept")
             if !((try? await service.database.isContentReferenced(cid: stored.cid)) ?? true) {
                 do {
-                    let live = try await HubServer.liveRoots(service.database, pinned: server.pinnedRoots)
+                    writing.end()
                     let content = server.content, cid = stored.cid
-                    try await runBlocking { try content.removeContent(cid: cid, liveRoots: live) }
+                    let cutoff = content.blocks.collectionCutoff()
+                    let live = try await HubServer.liveRoots(service.database, pinned: server.pinnedRoots)
+                    try await runBlocking { try content.removeContent(cid: cid, liveRoots: live, sparingWritesSince: cutoff) }
                 } catch {
                     server.logger.error("pull-through of \(path): the unverified copy was kept on disk (unreferenced): \(error)")
                 }
