@@ -493,17 +493,11 @@ TGT static void dot2_q4_1_avx2(int R, int nb, const uint8_t *w, size_t rb, const
 // Fewer than 4 tokens of Q4_0 / Q4_1 without VNNI; 0 (nothing done) for other types.
 TGT static int matmul_decode_avx2(int t, const uint8_t *w, size_t rb, int n, int row0, int row1,
                                   const uint8_t *xq, size_t xs, int ntok, float *out, size_t os) {
-    enum { MAX_BLOCKS = 1024 };
-    const int nb = n / 32, q1 = t == CK_TYPE_Q4_1, ybs = q1 ? 36 : 34;
-    if ((t != CK_TYPE_Q4_0 && !q1) || nb > MAX_BLOCKS || ntok > 3) return 0;
+    const int nb = n / 32, q1 = t == CK_TYPE_Q4_1;
+    if ((t != CK_TYPE_Q4_0 && !q1) || nb > CK_DECODE_MAX_BLOCKS || ntok > 3) return 0;
     void (*f)(int, int, const uint8_t *, size_t, const uint8_t *, const float *, const float *, float *) = q1 ? dot2_q4_1_avx2 : dot2_q4_0_avx2;
-    float dy[3][MAX_BLOCKS], sy[3][MAX_BLOCKS];
-    for (int tk = 0; tk < ntok; tk++)
-        for (int b = 0; b < nb; b++) {
-            const uint8_t *yb = xq + (size_t)tk * xs + (size_t)b * ybs;
-            dy[tk][b] = h2f_hw(yb);
-            sy[tk][b] = q1 ? h2f_hw(yb + 2) : 0.0f;
-        }
+    float dy[3][CK_DECODE_MAX_BLOCKS], sy[3][CK_DECODE_MAX_BLOCKS];
+    decode_scales(xq, xs, ntok, nb, q1, dy, sy);
     for (int r0 = row0; r0 < row1; r0 += 16) {   // a 16-row tile stays in L1 for the next token
         const int r1 = r0 + 16 < row1 ? r0 + 16 : row1;
         for (int tk = 0; tk < ntok; tk++)

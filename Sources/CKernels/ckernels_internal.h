@@ -66,6 +66,20 @@ TGT static inline __m256i bytes_from_nibbles_32(const uint8_t *p) {
     return _mm256_and_si256(_mm256_set1_epi8(0xF), bytes);
 }
 
+// Decoding (fewer than 4 tokens): the block scales of each activation row as floats (and the
+// scaled sums of Q8_1 rows), converted once per product instead of once per weight row.
+#define CK_DECODE_MAX_BLOCKS 1024
+TGT static inline void decode_scales(const uint8_t *xq, size_t xs, int ntok, int nb, int q8_1,
+                                     float dy[][CK_DECODE_MAX_BLOCKS], float sy[][CK_DECODE_MAX_BLOCKS]) {
+    const int ybs = q8_1 ? 36 : 34;
+    for (int tk = 0; tk < ntok; tk++)
+        for (int b = 0; b < nb; b++) {
+            const uint8_t *yb = xq + (size_t)tk * xs + (size_t)b * ybs;
+            dy[tk][b] = h2f_hw(yb);
+            sy[tk][b] = q8_1 ? h2f_hw(yb + 2) : 0.0f;
+        }
+}
+
 // unsigned x signed bytes: 8 lanes, each the sum of 4 neighbouring products, as floats.
 TGT static inline __m256 mul_sum_us8_pairs_float(__m256i ax, __m256i sy) {
     const __m256i dot = _mm256_maddubs_epi16(ax, sy);

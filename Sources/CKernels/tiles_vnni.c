@@ -407,16 +407,10 @@ static int matmul_decode(int t, const uint8_t *w, size_t rb, int n, int row0, in
     case CK_TYPE_Q5_1: f2 = dec_q5_1_2; f1 = dec_q5_1_1; break;
     default: return 0;
     }
-    enum { MAX_BLOCKS = 1024 };
-    const int nb = n / 32, m = t == CK_TYPE_Q4_1 || t == CK_TYPE_Q5_1, ybs = m ? 36 : 34;
-    if (nb > MAX_BLOCKS || ntok > 3) return 0;
-    float dy[3][MAX_BLOCKS], sy[3][MAX_BLOCKS];
-    for (int tk = 0; tk < ntok; tk++)
-        for (int b = 0; b < nb; b++) {
-            const uint8_t *yb = xq + (size_t)tk * xs + (size_t)b * ybs;
-            dy[tk][b] = h2f_hw(yb);
-            sy[tk][b] = m ? h2f_hw(yb + 2) : 0.0f;
-        }
+    const int nb = n / 32;
+    if (nb > CK_DECODE_MAX_BLOCKS || ntok > 3) return 0;
+    float dy[3][CK_DECODE_MAX_BLOCKS], sy[3][CK_DECODE_MAX_BLOCKS];
+    decode_scales(xq, xs, ntok, nb, t == CK_TYPE_Q4_1 || t == CK_TYPE_Q5_1, dy, sy);
     for (int r0 = row0; r0 < row1; r0 += 16) {
         const int r1 = r0 + 16 < row1 ? r0 + 16 : row1;
         for (int tk = 0; tk < ntok; tk++) {
