@@ -70,35 +70,17 @@ struct Authenticator: Sendable {
 
 extension HubServer {
     var authenticator: Authenticator { Authenticator(database: database) }
+    var repos: RepoAccess { RepoAccess(database: database) }
 
-    /// The repo if it exists and the caller may read it; otherwise RepoNotFound (private repos stay invisible).
     func readableRepo(_ type: RepoType, _ namespace: String, _ name: String, caller: Caller) async throws -> RepoRecord {
-        guard let repo = try await database.repo(type: type, namespace: namespace, name: name), caller.canRead(repo) else {
-            throw HubError.repoNotFound("\(namespace)/\(name)")
-        }
-        return repo
+        try await repos.readable(type, namespace, name, caller: caller)
     }
 
-    /// The repo if the caller may write to it. A caller who may read but not write gets 403; others 404.
     func writableRepo(_ type: RepoType, _ namespace: String, _ name: String, caller: Caller) async throws -> RepoRecord {
-        try await permittedRepo(type, namespace, name, caller: caller, needs: .write, "write to \(namespace)/\(name)")
+        try await repos.writable(type, namespace, name, caller: caller)
     }
 
-    /// The repo if the caller may delete or move it (in an org: the admin role); otherwise as `writableRepo`.
     func administrableRepo(_ type: RepoType, _ namespace: String, _ name: String, caller: Caller) async throws -> RepoRecord {
-        try await permittedRepo(type, namespace, name, caller: caller, needs: .admin, "delete or move \(namespace)/\(name)")
-    }
-
-    private func permittedRepo(_ type: RepoType, _ namespace: String, _ name: String, caller: Caller,
-                               needs role: OrgRole, _ what: String) async throws -> RepoRecord {
-        let repo = try await readableRepo(type, namespace, name, caller: caller)
-        let allowed = role == .admin ? caller.canAdminister(namespace: namespace) : caller.canWrite(namespace: namespace)
-        guard allowed else {
-            if caller.user == nil {
-                throw HubError(.unauthorized, code: .repoNotFound, "You need a write token to \(what)")
-            }
-            throw HubError.forbidden(caller.refusal(role, namespace, what))
-        }
-        return repo
+        try await repos.administrable(type, namespace, name, caller: caller)
     }
 }

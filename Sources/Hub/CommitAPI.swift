@@ -48,7 +48,7 @@ extension HubServer {
                                                isLFS: false, cid: stored.cid)))
             case .lfsFile(let path, let oid, let size):
                 try validateRepoPath(path)
-                let object = try await attachableLFSObject(oid: oid, size: size, caller: caller, path: path)
+                let object = try await lfs.attachable(oid: oid, size: size, caller: caller, path: path)
                 let pointer = lfsPointer(sha256: oid, size: size)
                 changes.append(.put(FileRecord(path: path, size: size, gitOID: GitObjectHasher.blobHex(pointer), sha256: oid,
                                                isLFS: true, cid: object.cid)))
@@ -89,44 +89,9 @@ extension HubServer {
         return json(answer)
     }
 
-    /// With a store backend, the commit's new content is copied there before the commit can land.
-    func replicate(_ changes: [FileChange]) async throws {
-        guard let replica else { return }
-        for case .put(let file) in changes {
-            do { try await replica.replicate(file.cid, from: content) } catch {
-                throw HubError(.serviceUnavailable, code: .storeBackendUnavailable,
-                               "The commit did not land: '\(file.path)' could not be stored on the \(replica.backend.name) backend: \(error)")
-            }
-        }
-    }
+    var placement: ContentPlacement { ContentPlacement(content: content, replica: replica) }
 
-    /// Whether content is in this machine's store, or can be brought from the store backend.
-    func isStored(_ cid: String) async throws -> Bool {
-        if content.contains(cid: cid) { return true }
-        guard replica != nil else { return false }
-        do { try await ensureLocal(cid) } catch { return false }
-        return content.contains(cid: cid)
-    }
-
-    /// Before streaming a file: with a store backend, its DAG is fetched when this machine lacks it.
-    func ensureLocal(_ cid: String) async throws {
-        guard let replica else { return }
-        do { try await replica.fetchIfMissing(cid, into: content) } catch {
-            throw HubError(.badGateway, code: .storeBackendUnavailable,
-                           "\(cid) is not in this machine's store and the \(replica.backend.name) backend could not provide it: \(error)")
-        }
-    }
-
-    /// An LFS object may be attached only by someone who uploaded it or can read a repo that holds it.
-    func attachableLFSObject(oid: String, size: Int64, caller: Caller, path: String) async throws -> LFSObjectRecord {
-        let missing = HubError.badRequest("LFS object \(oid) for '\(path)' was not uploaded to this hub: upload it (LFS batch) before committing")
-        guard Hex.isLowercase(oid, count: 64), let object = try await database.lfsObject(sha256: oid), try await isStored(object.cid) else { throw missing }
-        guard object.size == size else {
-            throw HubError.badRequest("LFS object \(oid) has size \(object.size), the commit says \(size)")
-        }
-        if caller.isAdmin { return object }
-        if let name = caller.name, try await database.isLFSUploader(sha256: oid, userName: name) { return object }
-        for repo in try await database.reposHolding(sha256: oid) where caller.canRead(repo) { return object }
-        throw missing
-    }
+    func replicate(_ changes: [FileChange]) async throws { try await placement.replicate(changes) }
+    func isStored(_ cid: String) async throws -> Bool { try await placement.isStored(cid) }
+    func ensureLocal(_ cid: String) async throws { try await placement.ensureLocal(cid) }
 }

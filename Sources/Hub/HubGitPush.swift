@@ -85,7 +85,7 @@ extension HubGitRepository {
                 throw HubError.badRequest("\(entry.path): blob \(entry.id) is missing from the push")
             }
             if let pointer = LFSPointer.parse(blob.data) {
-                let object = try await server.attachableLFSObject(oid: pointer.oid, size: pointer.size, caller: caller, path: entry.path)
+                let object = try await server.lfs.attachable(oid: pointer.oid, size: pointer.size, caller: caller, path: entry.path)
                 changes.append(.put(FileRecord(path: entry.path, size: pointer.size, gitOID: entry.id.hex, sha256: pointer.oid,
                                                isLFS: true, cid: object.cid)))
             } else {

@@ -40,8 +40,7 @@ public final class HubServer: Sendable {
     let logger: Logger
     /// External-source fallback, set by `enableFallback` (Sources/Hub/Fallback).
     let fallbackSlot = FallbackSlot()
-    /// Longest JSON request body accepted (commit lines stream and are not bound by this).
-    static let maxJSONBody = 16 * 1024 * 1024
+    static let maxJSONBody = HubRequestBody.maxJSON
 
     /// - Parameters:
     ///   - publicURL: origin used in `url`, `commitUrl` and `Link` (default: `http://` + the request's Host).
@@ -108,7 +107,7 @@ public final class HubServer: Sendable {
                               gitRefusal: { [self] message in gitAnswer(401, message + "\n", wwwAuthenticate: Self.gitChallenge) })
         }
         let api = router.group(context: HubRequestContext.self).add(middleware: authentication(.bearer))
-        let lfs = router.group(context: HubRequestContext.self).add(middleware: authentication(.bearerOrBasic))
+        let lfsGroup = router.group(context: HubRequestContext.self).add(middleware: authentication(.bearerOrBasic))
         let git = router.group(context: HubRequestContext.self).add(middleware: authentication(.git))
         let web = router.group(context: HubRequestContext.self).add(middleware: authentication(.optionalBearer))
         let open = router.group(context: HubRequestContext.self)
@@ -128,30 +127,33 @@ public final class HubServer: Sendable {
                     try await self.withFallback(type, req, resolve: ctx) { try await self.resolve(type, req, ctx) }
                 }
             }
-            lfs.post("\(prefix)/:ns/{name}.git/info/lfs/objects/batch") { req, ctx in
-                try await self.lfsBatch(type, req, ctx)
-            }
         }
         api.post("/api/repos/create") { req, ctx in try await self.createRepo(req, ctx.caller) }
         api.delete("/api/repos/delete") { req, ctx in try await self.deleteRepo(req, ctx.caller) }
         api.post("/api/repos/move") { req, ctx in try await self.moveRepo(req, ctx.caller) }
         api.post("/api/validate-yaml") { req, _ in try await self.validateYAML(req) }
-        open.put("/hub-lfs/upload/:oid/:size") { req, ctx in try await self.lfsUpload(req, ctx) }
-        open.put("/hub-lfs/upload/:oid/:size/:part") { req, ctx in try await self.lfsUploadPart(req, ctx) }
-        open.post("/hub-lfs/upload/:oid/:size") { req, ctx in try await self.lfsCompleteMultipart(req, ctx) }
-        api.post("/hub-lfs/verify") { req, ctx in try await self.lfsVerify(req, ctx.caller) }
+        lfs.addRoutes(lfs: lfsGroup, open: open, api: api)
         addAdminRoutes(to: api)
         addFallbackAdminRoutes(to: api)
         GatewayController(content: content, database: database, isPinned: isPinned,
                           responses: ContentResponses(content: content, logger: logger)).addRoutes(to: open)
-        addGitRoutes(git: git, lfs: lfs)
+        addGitRoutes(git: git)
         // Web pages (Sources/Hub/Web): `/`, `/-/...` and GET `/{ns}[/{name}[/tree|blob|commits/...]]`.
         addWebRoutes(to: web)
     }
 
+    /// The git-lfs batch API and the hub's LFS upload and download endpoints.
+    var lfs: LFSController {
+        LFSController(database: database, content: content, placement: placement, repos: repos,
+                      signingSecret: signingSecret, publicURL: publicURL, responses: ContentResponses(content: content, logger: logger))
+    }
+
     // MARK: helpers shared by the route files
 
-    func origin(_ request: Request) -> String {
+    func origin(_ request: Request) -> String { Self.origin(of: request, publicURL: publicURL) }
+
+    /// The origin URLs handed to clients start with: `HUB_PUBLIC_URL`, else the request's own.
+    static func origin(of request: Request, publicURL: String?) -> String {
         if let publicURL { return publicURL }
         let host = request.head.authority ?? "127.0.0.1"
         let scheme = request.headers[HTTPField.Name("X-Forwarded-Proto")!] ?? "http"
@@ -168,13 +170,8 @@ public final class HubServer: Sendable {
             ?? JSONResponse.make(data: Data("{}".utf8), status: status, headers: headers)
     }
 
-    /// Collects a JSON body up to `maxJSONBody` and decodes it; an empty body reads as `{}`.
     func jsonBody<Body: Decodable>(_ type: Body.Type, _ request: Request) async throws -> Body {
-        let buffer = try await collect(request, limit: Self.maxJSONBody)
-        let data = buffer.readableBytes == 0 ? Data("{}".utf8) : Data(buffer.readableBytesView)
-        do { return try JSONDecoder().decode(type, from: data) } catch {
-            throw HubError.badRequest("The request body must be a JSON object")
-        }
+        try await HubRequestBody.decode(type, request)
     }
 
     /// Collects a JSON body up to `maxJSONBody` and parses it to a dictionary.
@@ -189,14 +186,7 @@ public final class HubServer: Sendable {
     }
 
     func collect(_ request: Request, limit: Int) async throws -> ByteBuffer {
-        var out = ByteBuffer()
-        for try await var chunk in request.body {
-            guard out.readableBytes + chunk.readableBytes <= limit else {
-                throw HubError(.contentTooLarge, code: .badRequest, "Request body over \(limit) bytes")
-            }
-            out.writeBuffer(&chunk)
-        }
-        return out
+        try await HubRequestBody.collect(request, limit: limit)
     }
 
     static func iso8601(_ seconds: Int64) -> String {
@@ -214,6 +204,32 @@ public final class HubServer: Sendable {
 
     func ensure(_ condition: Bool, _ error: @autoclosure () -> HubError) throws {
         if !condition { throw error() }
+    }
+}
+
+/// Request bodies read whole: bounded, and JSON decoded into the route's Codable type.
+enum HubRequestBody {
+    /// Longest JSON request body accepted (commit lines stream and are not bound by this).
+    static let maxJSON = 16 * 1024 * 1024
+
+    static func collect(_ request: Request, limit: Int) async throws -> ByteBuffer {
+        var out = ByteBuffer()
+        for try await var chunk in request.body {
+            guard out.readableBytes + chunk.readableBytes <= limit else {
+                throw HubError(.contentTooLarge, code: .badRequest, "Request body over \(limit) bytes")
+            }
+            out.writeBuffer(&chunk)
+        }
+        return out
+    }
+
+    /// Collects a JSON body up to `maxJSON` and decodes it; an empty body reads as `{}`.
+    static func decode<Body: Decodable>(_ type: Body.Type, _ request: Request) async throws -> Body {
+        let buffer = try await collect(request, limit: maxJSON)
+        let data = buffer.readableBytes == 0 ? Data("{}".utf8) : Data(buffer.readableBytesView)
+        do { return try JSONDecoder().decode(type, from: data) } catch {
+            throw HubError.badRequest("The request body must be a JSON object")
+        }
     }
 }
 

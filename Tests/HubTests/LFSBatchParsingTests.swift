@@ -5,8 +5,8 @@ import Hub
 /// The LFS batch request checks (Fuzz/Sources/FuzzLFSBatch drives the same entry points).
 @Suite struct LFSBatchParsingTests {
     func objects(_ json: String) throws -> (objects: [LFSBatchObject], transfers: [String]) {
-        let body = try #require(try JSONSerialization.jsonObject(with: Data(json.utf8)) as? [String: Any])
-        return try HubServer.lfsBatchUploadObjects(body)
+        let body = try JSONDecoder().decode(LFSBatchRequest.self, from: Data(json.utf8))
+        return try LFSController.uploadObjects(body)
     }
 
     /// Regression (found writing the LFS batch fuzz target): a size near Int64.max overflowed
@@ -21,23 +21,23 @@ import Hub
         #expect(objects.count == 2)
         for object in objects {
             guard case .invalid(_, let size, let message) = object else { Issue.record("accepted \(object)"); continue }
-            #expect(size > HubServer.maxLFSObjectSize)
+            #expect(size > LFSController.maxObjectSize)
             #expect(message.contains("limit"))
         }
-        #expect(HubServer.multipartUploadHeader(href: "h", query: "q", size: .max, transfers: ["multipart"]) == nil)
-        #expect(HubServer.multipartPartCount(size: .max) == Int64.max / (16 << 20) + 1)
+        #expect(LFSController.multipartUploadHeader(href: "h", query: "q", size: .max, transfers: ["multipart"]) == nil)
+        #expect(LFSController.multipartPartCount(size: .max) == Int64.max / (16 << 20) + 1)
     }
 
     @Test func multipartPlanCoversTheObject() throws {
-        let size = HubServer.maxLFSObjectSize
-        let header = try #require(HubServer.multipartUploadHeader(href: "h", query: "q", size: size, transfers: ["basic", "multipart"]))
+        let size = LFSController.maxObjectSize
+        let header = try #require(LFSController.multipartUploadHeader(href: "h", query: "q", size: size, transfers: ["basic", "multipart"]))
         #expect(header.count == 10_001)  // chunk_size and 10000 parts
         #expect(header["10000"] == "h/10000?q")
-        #expect(HubServer.multipartUploadHeader(href: "h", query: "q", size: 64 << 20, transfers: ["multipart"]) == nil)
-        #expect(HubServer.multipartUploadHeader(href: "h", query: "q", size: 200 << 20, transfers: ["basic"]) == nil)
-        #expect(HubServer.multipartPartCount(size: 0) == 0)
-        #expect(HubServer.multipartPartCount(size: 16 << 20) == 1)
-        #expect(HubServer.multipartPartCount(size: (16 << 20) + 1) == 2)
+        #expect(LFSController.multipartUploadHeader(href: "h", query: "q", size: 64 << 20, transfers: ["multipart"]) == nil)
+        #expect(LFSController.multipartUploadHeader(href: "h", query: "q", size: 200 << 20, transfers: ["basic"]) == nil)
+        #expect(LFSController.multipartPartCount(size: 0) == 0)
+        #expect(LFSController.multipartPartCount(size: 16 << 20) == 1)
+        #expect(LFSController.multipartPartCount(size: (16 << 20) + 1) == 2)
     }
 
     @Test func malformedObjectsGetAnErrorEntry() throws {

@@ -6,13 +6,12 @@ import Hub
 
 @_cdecl("LLVMFuzzerTestOneInput")
 public func fuzz(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
-    // As HubServer.jsonBody reads it.
-    guard let body = try? JSONSerialization.jsonObject(with: Data(bytes: data, count: size)) as? [String: Any] else { return 0 }
-    _ = body["operation"] as? String
-    guard let (objects, transfers) = try? HubServer.lfsBatchUploadObjects(body) else { return 0 }
+    // As HubRequestBody.decode reads it.
+    guard let body = try? JSONDecoder().decode(LFSBatchRequest.self, from: Data(bytes: data, count: size)) else { return 0 }
+    guard let (objects, transfers) = try? LFSController.uploadObjects(body) else { return 0 }
     for case .upload(_, let size) in objects {
-        let header = HubServer.multipartUploadHeader(href: "http://h/hub-lfs/upload/x/\(size)", query: "u=a", size: size, transfers: transfers)
-        precondition(header.map { Int64($0.count - 1) == HubServer.multipartPartCount(size: size) } ?? true)
+        let header = LFSController.multipartUploadHeader(href: "http://h/hub-lfs/upload/x/\(size)", query: "u=a", size: size, transfers: transfers)
+        precondition(header.map { Int64($0.count - 1) == LFSController.multipartPartCount(size: size) } ?? true)
     }
     return 0
 }
