@@ -22,6 +22,13 @@ public enum JSONResponse {
         return make(data: try encoder.encode(value), status: status, headers: headers)
     }
 
+    /// A `Codable` value; one that cannot be encoded (a non-finite number) becomes `{}`, as an
+    /// object that cannot be written does.
+    public static func make(encodingOrEmpty value: some Encodable, status: HTTPResponse.Status = .ok,
+                            headers: HTTPFields = [:]) -> Response {
+        (try? make(encoding: value, status: status, headers: headers)) ?? make(data: Data("{}".utf8), status: status, headers: headers)
+    }
+
     /// Bytes that already are JSON (a cached answer).
     public static func make(data: Data, status: HTTPResponse.Status = .ok, headers: HTTPFields = [:]) -> Response {
         var headers = headers

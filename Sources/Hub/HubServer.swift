@@ -133,7 +133,7 @@ public final class HubServer: Sendable {
         api.post("/api/repos/move") { req, ctx in try await self.moveRepo(req, ctx.caller) }
         api.post("/api/validate-yaml") { req, _ in try await self.validateYAML(req) }
         lfs.addRoutes(lfs: lfsGroup, open: open, api: api)
-        addAdminRoutes(to: api)
+        AdminController(database: database).addRoutes(to: api)
         addFallbackAdminRoutes(to: api)
         GatewayController(content: content, database: database, isPinned: isPinned,
                           responses: ContentResponses(content: content, logger: logger)).addRoutes(to: open)
@@ -166,8 +166,7 @@ public final class HubServer: Sendable {
 
     /// An `Encodable` answer; one that cannot be encoded becomes `{}`, as the dictionary form did.
     func json(_ value: some Encodable, status: HTTPResponse.Status = .ok, headers: HTTPFields = [:]) -> Response {
-        (try? JSONResponse.make(encoding: value, status: status, headers: headers))
-            ?? JSONResponse.make(data: Data("{}".utf8), status: status, headers: headers)
+        JSONResponse.make(encodingOrEmpty: value, status: status, headers: headers)
     }
 
     func jsonBody<Body: Decodable>(_ type: Body.Type, _ request: Request) async throws -> Body {

@@ -101,7 +101,7 @@ extension HubServer {
     }
 
     func fallbackAdmin(_ caller: Caller) async throws -> FallbackService {
-        _ = try await requireAdmin(caller)
+        _ = try requireAdmin(caller)
         guard let service = fallbackSlot.service else {
             throw HubError(.serviceUnavailable, code: .fallbackDisabled, "The external-source fallback is not set up on this server")
         }

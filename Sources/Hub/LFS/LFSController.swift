@@ -110,10 +110,9 @@ package struct LFSController: Sendable {
     }
 
     private static func batchResponse(_ objects: [LFSBatchResponseObject]) -> Response {
-        var headers = HTTPFields()
-        headers[.contentType] = "application/vnd.git-lfs+json"
-        return (try? JSONResponse.make(encoding: LFSBatchResponse(objects: objects), headers: headers))
-            ?? Response(status: .internalServerError)
+        var response = JSONResponse.make(encodingOrEmpty: LFSBatchResponse(objects: objects))
+        response.headers[.contentType] = "application/vnd.git-lfs+json"
+        return response
     }
 
     /// The objects of an upload request, each checked, and the client's transfers.
@@ -198,7 +197,7 @@ package struct LFSController: Sendable {
         if let name = caller.name, !caller.isAdmin, !(try await database.isLFSUploader(sha256: oid, userName: name)) {
             throw HubError.forbidden("LFS object \(oid) was not uploaded by \(name)")
         }
-        return try JSONResponse.make(encoding: LFSObjectReference(oid: oid, size: size))
+        return JSONResponse.make(encodingOrEmpty: LFSObjectReference(oid: oid, size: size))
     }
 
     // MARK: signed upload URLs

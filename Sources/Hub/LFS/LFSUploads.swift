@@ -66,7 +66,7 @@ extension LFSController {
         }
         try await storeObject(oid: oid, size: size, uploader: user,
                               from: FileChunks(files, chunkSize: ContentStore.chunkSize).map { ByteBuffer(bytes: $0) })
-        return try JSONResponse.make(encoding: LFSObjectReference(oid: oid, size: size))
+        return JSONResponse.make(encodingOrEmpty: LFSObjectReference(oid: oid, size: size))
     }
 
     /// Stores bytes from `source` as the LFS object `oid`, checking size and sha256 before recording it.

@@ -84,7 +84,7 @@ extension HubServer {
         }
         adminPost(router, "/-/admin/orgs/member") { _, visit, form in
             let org = form["org"] ?? "", user = (form["user"] ?? "").trimmingCharacters(in: .whitespaces)
-            let role = try Self.orgRole(form["role"])
+            let role = try AdminController.orgRole(form["role"])
             do { _ = try await self.database.setOrgMember(orgName: org, userName: user, role: role) } catch { throw HubError.from(error) }
             return try await self.usersPage(visit, notice: "\(user) is now \(role.rawValue) in \(org)")
         }
