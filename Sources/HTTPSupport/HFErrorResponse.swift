@@ -7,13 +7,15 @@ import Hummingbird
 public enum HFErrorResponse {
     /// `body` is the JSON object sent; it should carry `"error": message`.
     public static func make(status: HTTPResponse.Status, code: String?, message: String, repoCommit: String? = nil,
-                            body: [String: Any]) -> Response {
+                            body: some Encodable) -> Response {
         var headers = HTTPFields()
         headers[.contentType] = "application/json"
         if let code { headers[.xErrorCode] = code }
         headers[.xErrorMessage] = headerValue(message)
         if let repoCommit { headers[.xRepoCommit] = repoCommit }
-        let data = (try? JSONSerialization.data(withJSONObject: body, options: [.withoutEscapingSlashes])) ?? Data()
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.withoutEscapingSlashes]
+        let data = (try? encoder.encode(body)) ?? Data()
         return Response(status: status, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: data)))
     }
 

@@ -23,17 +23,16 @@ extension HubModelFolders {
             if [.notFound, .unauthorized, .forbidden].contains(info.status) { return nil }
             throw HubModelFolderError.fallback("\(repoID): the hub answered \(info.status.code) for its revision info: \(String(buffer: info.body).prefix(300))")
         }
-        guard let object = try? JSONSerialization.jsonObject(with: Data(info.body.readableBytesView)) as? [String: Any],
-              let commit = object["sha"] as? String, Hex.isLowercase(commit, count: 40),
-              let siblings = object["siblings"] as? [[String: Any]] else {
+        guard let object = try? JSONDecoder().decode(RevisionInfo.self, from: Data(info.body.readableBytesView)),
+              let commit = object.sha, Hex.isLowercase(commit, count: 40), let siblings = object.siblings else {
             throw HubModelFolderError.fallback("\(repoID): the revision info from the fallback has no commit or file list")
         }
         // The same rule as for local repos: the model server has its own keys and must not serve
         // a private repo's weights, even one the fallback source's token can read.
-        if object["private"] as? Bool == true { return nil }
+        if object.private == true { return nil }
         let target = root.appendingPathComponent("mirror-\(commit)", isDirectory: true)
         if FileManager.default.fileExists(atPath: target.path) { return target }
-        let files = try Self.modelFiles(siblings.compactMap { $0["rfilename"] as? String })
+        let files = try Self.modelFiles(siblings.compactMap(\.rfilename))
         guard !files.isEmpty else { throw HubModelFolderError.fallback("\(repoID) has no model files (config.json, safetensors or GGUF)") }
 
         return try await materialize(target) { staging in
@@ -42,6 +41,28 @@ extension HubModelFolders {
                     + PercentEncoding.encodePath(path)
                 try await Self.download(url, to: try Self.destination(of: path, in: staging), what: "\(repoID)/\(path)")
             }
+        }
+    }
+
+    /// What `mirroredFolder` reads of a revision's info (`/api/models/{id}/revision/{rev}`), each
+    /// field as absent when missing or of another type.
+    private struct RevisionInfo: Decodable {
+        struct Sibling: Decodable {
+            var rfilename: String?
+            private enum CodingKeys: String, CodingKey { case rfilename }
+            init(from decoder: any Decoder) throws {
+                rfilename = try decoder.container(keyedBy: CodingKeys.self).lenient(String.self, forKey: .rfilename)
+            }
+        }
+        var sha: String?
+        var siblings: [Sibling]?
+        var `private`: Bool?
+        private enum CodingKeys: String, CodingKey { case sha, siblings, `private` }
+        init(from decoder: any Decoder) throws {
+            let c = try decoder.container(keyedBy: CodingKeys.self)
+            sha = c.lenient(String.self, forKey: .sha)
+            siblings = c.lenient([Sibling].self, forKey: .siblings)
+            `private` = c.lenient(Bool.self, forKey: .private)
         }
     }
 

@@ -79,18 +79,14 @@ extension HubServer {
         let search = q["search"].map(String.init)
         let repos = try await database.listRepos(type: type, author: author, search: search, limit: limit + 1, offset: offset,
                                                  viewerNamespaces: caller.namespaces, allPrivate: caller.isAdmin)
-        var items: [[String: Any]] = []
+        var local: [RepoListItemJSON] = []
         for repo in repos.prefix(limit) {
-            var item: [String: Any] = [
-                "_id": repo.id, "id": repo.fullName, "author": repo.namespace, "private": repo.isPrivate,
-                "gated": false, "disabled": false, "downloads": 0, "likes": 0, "tags": [] as [Any],
-                "lastModified": Self.iso8601(repo.lastModified), "createdAt": Self.iso8601(repo.createdAt),
-            ]
-            if type == .model { item["modelId"] = repo.fullName }
-            if let sha = try await database.resolve(repoID: repo.id, revision: "main")?.id { item["sha"] = sha }
-            items.append(item)
+            local.append(RepoListItemJSON(_id: repo.id, id: repo.fullName, author: repo.namespace, private: repo.isPrivate,
+                                          lastModified: Self.iso8601(repo.lastModified), createdAt: Self.iso8601(repo.createdAt),
+                                          modelId: type == .model ? repo.fullName : nil,
+                                          sha: try await database.resolve(repoID: repo.id, revision: "main")?.id))
         }
-        items = await fallbackMergedList(type, request, items)
+        let items = await fallbackMergedList(type, request, local)
         var headers = HTTPFields()
         if repos.count > limit {
             headers[.link] = "<\(nextPageURL(request, cursor: offset + limit))>; rel=\"next\""

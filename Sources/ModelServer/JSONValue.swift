@@ -1,53 +1,5 @@
 import Foundation
-
-/// Arbitrary JSON, for the request parts whose shape is the client's (JSON schemas, tool
-/// parameters, `metadata`) and for checking a field's type before naming it in a 400.
-enum JSONValue: Codable, Sendable, Equatable {
-    case null
-    case bool(Bool)
-    /// Integers apart, so that a 64-bit `seed` keeps every digit (in the cache key too).
-    case integer(Int64)
-    case number(Double)
-    case string(String)
-    case array([JSONValue])
-    case object([String: JSONValue])
-
-    init(from decoder: any Decoder) throws {
-        let c = try decoder.singleValueContainer()
-        if c.decodeNil() { self = .null }
-        else if let b = try? c.decode(Bool.self) { self = .bool(b) }
-        else if let i = try? c.decode(Int64.self) { self = .integer(i) }
-        else if let d = try? c.decode(Double.self) { self = .number(d) }
-        else if let s = try? c.decode(String.self) { self = .string(s) }
-        else if let a = try? c.decode([JSONValue].self) { self = .array(a) }
-        else { self = .object(try c.decode([String: JSONValue].self)) }
-    }
-
-    func encode(to encoder: any Encoder) throws {
-        var c = encoder.singleValueContainer()
-        switch self {
-        case .null: try c.encodeNil()
-        case .bool(let b): try c.encode(b)
-        case .integer(let i): try c.encode(i)
-        case .number(let d): try c.encode(d)
-        case .string(let s): try c.encode(s)
-        case .array(let a): try c.encode(a)
-        case .object(let o): try c.encode(o)
-        }
-    }
-
-    var number: Double? {
-        switch self {
-        case .integer(let i): return Double(i)
-        case .number(let d): return d
-        default: return nil
-        }
-    }
-    var string: String? { if case .string(let s) = self { return s }; return nil }
-    var object: [String: JSONValue]? { if case .object(let o) = self { return o }; return nil }
-    var array: [JSONValue]? { if case .array(let a) = self { return a }; return nil }
-    var isNull: Bool { self == .null }
-}
+import HTTPSupport
 
 /// A request field as sent: the expected type when it has it, otherwise the raw JSON, so that
 /// validation (not the decoder) answers with the OpenAI 400 naming the parameter. A JSON `null`
@@ -68,14 +20,6 @@ enum Field<T: Decodable & Sendable>: Decodable, Sendable {
     }
 
     var value: T? { if case .value(let v) = self { return v }; return nil }
-}
-
-/// Any key of a JSON object, to list the keys a client sent.
-struct AnyKey: CodingKey {
-    var stringValue: String
-    var intValue: Int? { nil }
-    init(stringValue: String) { self.stringValue = stringValue }
-    init?(intValue: Int) { nil }
 }
 
 /// A decoded object together with the keys it was sent with (OpenAI refuses unknown keys).

@@ -1,3 +1,4 @@
+import HTTPSupport
 import Foundation
 
 /// The request bodies as clients send them. Every field is a `Field`, so a wrong type reaches

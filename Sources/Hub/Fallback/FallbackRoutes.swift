@@ -118,14 +118,14 @@ extension HubServer {
             throw FallbackService.passOn(reply, source)
         }
         var data = Data(reply.body.readableBytesView)
-        let parsed = try? JSONSerialization.jsonObject(with: data)
-        if var object = parsed as? [String: Any] {
-            object["_source"] = source.name
-            object["_source_url"] = source.url
-            data = (try? JSONSerialization.data(withJSONObject: object, options: [.withoutEscapingSlashes])) ?? data
+        // An object gets the source named in it; any other JSON (a list, a scalar) passes as it came.
+        if var object = try? JSONDecoder().decode([String: JSONValue].self, from: data) {
+            object["_source"] = .string(source.name)
+            object["_source_url"] = .string(source.url)
+            data = (try? Self.passOnEncoder.encode(object)) ?? data
             // Remember what a revision names, so files of it can be served when the source is gone.
             let op = rest.first ?? ""
-            if let sha = object["sha"] as? String, Hex.isLowercase(sha, count: 40), op == "" || op == "revision" {
+            if let sha = object["sha"]?.string, Hex.isLowercase(sha, count: 40), op == "" || op == "revision" {
                 let rev = op == "" ? "main" : rest.dropFirst().joined(separator: "/")
                 try? await service.database.recordMirroredRef(type: type, namespace: ns, name: name, revision: rev.isEmpty ? "main" : rev,
                                                               MirroredRefRecord(commitID: sha, updatedAt: FallbackService.now(),
@@ -135,15 +135,22 @@ extension HubServer {
         var kept: [String: String] = [:]
         for name in ["X-Repo-Commit", "Link", "Content-Type"] { if let v = reply.headers.first(name: name) { kept[name] = v } }
         let record = MirroredResponseRecord(body: String(decoding: data, as: UTF8.self),
-                                            headers: String(decoding: (try? JSONSerialization.data(withJSONObject: kept)) ?? Data("{}".utf8), as: UTF8.self),
+                                            headers: String(decoding: (try? Self.passOnEncoder.encode(kept)) ?? Data("{}".utf8), as: UTF8.self),
                                             sourceName: source.name, sourceURL: source.url, updatedAt: FallbackService.now())
         try? await service.database.recordMirroredResponse(type: type, namespace: ns, name: name, key: key, record)
         return storedResponse(record, request, started: started)
     }
 
+    /// Slashes unescaped, as the source (Python's `json`) writes them.
+    static let passOnEncoder: JSONEncoder = {
+        let e = JSONEncoder()
+        e.outputFormatting = [.withoutEscapingSlashes]
+        return e
+    }()
+
     /// A metadata answer with `Link` moved to our host and the source named.
     func storedResponse(_ r: MirroredResponseRecord, _ request: Request, started: ContinuousClock.Instant) -> Response {
-        let kept = ((try? JSONSerialization.jsonObject(with: Data(r.headers.utf8))) as? [String: String]) ?? [:]
+        let kept = (try? JSONDecoder().decode([String: String].self, from: Data(r.headers.utf8))) ?? [:]
         var headers = HTTPFields()
         headers[.contentType] = kept["Content-Type"] ?? "application/json"
         if let commit = kept["X-Repo-Commit"] { headers[.xRepoCommit] = commit }
@@ -178,22 +185,22 @@ extension HubServer {
     // MARK: repo lists
 
     /// `GET /api/{t}?author=`: local items first (tagged `local`), then each source's, de-duplicated by id.
-    func fallbackMergedList(_ type: RepoType, _ request: Request, _ local: [[String: Any]]) async -> [[String: Any]] {
+    func fallbackMergedList(_ type: RepoType, _ request: Request, _ local: [RepoListItemJSON]) async -> [RepoListEntry] {
         guard let service = fallbackFor(request), let author = request.uri.queryParameters["author"].map(String.init),
-              !author.isEmpty else { return local }
-        var items = local.map { item -> [String: Any] in var i = item; i["_source"] = "local"; return i }
-        var seen = Set(items.compactMap { $0["id"] as? String })
+              !author.isEmpty else { return local.map(RepoListEntry.local) }
+        var items = local.map { item -> RepoListEntry in var i = item; i._source = "local"; return .local(i) }
+        var seen = Set(items.compactMap(\.id))
         let query = (request.uri.query ?? "").split(separator: "&")
             .filter { !$0.hasPrefix("fallback=") && !$0.hasPrefix("cursor=") }.joined(separator: "&")
         for source in service.candidates(namespace: author) {
             guard let reply = try? await service.upstream.fetch(.GET, SourceURLs.list(source, type) + "?" + query, source: source),
                   reply.status == 200,
-                  let list = (try? JSONSerialization.jsonObject(with: Data(reply.body.readableBytesView))) as? [[String: Any]] else { continue }
+                  let list = try? JSONDecoder().decode([[String: JSONValue]].self, from: Data(reply.body.readableBytesView)) else { continue }
             for var item in list {
-                guard let id = item["id"] as? String, service.settings.patterns.permits(id), seen.insert(id).inserted else { continue }
-                item["_source"] = source.name
-                item["_source_url"] = source.url
-                items.append(item)
+                guard let id = item["id"]?.string, service.settings.patterns.permits(id), seen.insert(id).inserted else { continue }
+                item["_source"] = .string(source.name)
+                item["_source_url"] = .string(source.url)
+                items.append(.upstream(item))
             }
         }
         return items

@@ -168,7 +168,13 @@ extension FallbackFailure: HTTPResponseError {
     func response(from request: Request, context: some RequestContext) throws -> Response {
         // The repo name in the message comes from the request: sanitised like every error header.
         HFErrorResponse.make(status: status, code: code.rawValue, message: message,
-                             body: ["error": message, "attempts": attempts.map(\.json)])
+                             body: Body(error: message, attempts: attempts))
+    }
+
+    /// The error body: the message and every source tried.
+    private struct Body: Encodable {
+        var error: String
+        var attempts: [FallbackAttempt]
     }
 }
 

@@ -9,11 +9,19 @@ struct FallbackAttempt: Sendable {
     var message: String
     var cause: FailureCause
 
-    var json: [String: Any] {
-        var o: [String: Any] = ["source": source, "url": url, "message": message]
-        o["status"] = status ?? NSNull()
-        o["code"] = code ?? NSNull()
-        return o
+}
+
+/// A `FallbackAttempt` in the error body: `status` and `code` are `null` when the source gave none.
+extension FallbackAttempt: Encodable {
+    private enum CodingKeys: String, CodingKey { case source, url, status, code, message }
+
+    func encode(to encoder: any Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(source, forKey: .source)
+        try c.encode(url, forKey: .url)
+        try c.encode(status, forKey: .status)
+        try c.encode(code, forKey: .code)
+        try c.encode(message, forKey: .message)
     }
 }
 
