@@ -24,7 +24,7 @@ extension HubServer {
         }
         router.post("\(base)") { req, ctx in
             let service = try await self.fallbackAdmin(ctx.caller)
-            let record = try await Self.addFallbackSource(try await self.jsonBody(req), service)
+            let record = try await Self.addFallbackSource(try await self.jsonBody(FallbackSourceFields.self, req), service)
             return self.json(Self.recordJSON(record), status: .created)
         }
         router.get("\(base)/:id") { req, ctx in
@@ -36,7 +36,7 @@ extension HubServer {
         }
         router.put("\(base)/:id") { req, ctx in
             let service = try await self.fallbackAdmin(ctx.caller)
-            let body = try await self.jsonBody(req)
+            let body = try await self.jsonBody(FallbackSourceFields.self, req)
             return self.json(Self.recordJSON(try await Self.updateFallbackSource(id: ctx.parameters.get("id") ?? "", body, service)))
         }
         router.delete("\(base)/:id") { req, ctx in
@@ -61,10 +61,10 @@ extension HubServer {
     }
 
     /// Stores a new database source from the API's JSON fields (`url`, `source_type`, `name`, `priority`, ...).
-    static func addFallbackSource(_ body: [String: Any], _ service: FallbackService) async throws -> FallbackSourceRecord {
+    static func addFallbackSource(_ body: FallbackSourceFields, _ service: FallbackService) async throws -> FallbackSourceRecord {
         let source: FallbackSource
         do { source = try FallbackSource.parse(body, index: 0, origin: "database") } catch { throw HubError.badRequest("\(error)") }
-        let record = FallbackSourceRecord(id: UUID().uuidString.lowercased(), name: body["name"] as? String ?? source.url,
+        let record = FallbackSourceRecord(id: UUID().uuidString.lowercased(), name: body.name ?? source.url,
                                           url: source.url, sourceType: source.sourceType.rawValue, priority: Int64(source.priority),
                                           namespace: source.namespace, sealedToken: try source.token.map(service.cipher.seal),
                                           enabled: source.enabled, createdAt: FallbackService.now())
@@ -74,21 +74,23 @@ extension HubServer {
     }
 
     /// Changes the fields present in `body`; `token`: absent keeps it, "" or null removes it, a string replaces it.
-    static func updateFallbackSource(id: String, _ body: [String: Any], _ service: FallbackService) async throws -> FallbackSourceRecord {
+    static func updateFallbackSource(id: String, _ body: FallbackSourceFields, _ service: FallbackService) async throws -> FallbackSourceRecord {
         guard var r = try await service.database.fallbackSource(id: id) else {
             throw HubError(.notFound, code: .entryNotFound, "No fallback source with this id")
         }
-        var merged: [String: Any] = ["url": r.url, "source_type": r.sourceType, "priority": Int(r.priority),
-                                     "namespace": r.namespace, "enabled": r.enabled, "name": r.name]
-        for (k, v) in body where k != "token" { merged[k] = v }
+        let stored = FallbackSourceFields(name: r.name, url: r.url, sourceType: r.sourceType, priority: Int(r.priority),
+                                          namespace: r.namespace, enabled: r.enabled)
+        var merged = body.overlaid(on: stored)
+        merged.token = .absent   // checked below, against the stored sealed token
         let parsed: FallbackSource
         do { parsed = try FallbackSource.parse(merged, index: 0, origin: "database") } catch { throw HubError.badRequest("\(error)") }
-        r.name = merged["name"] as? String ?? r.name
+        r.name = merged.name ?? r.name
         r.url = parsed.url; r.sourceType = parsed.sourceType.rawValue; r.priority = Int64(parsed.priority)
         r.namespace = parsed.namespace; r.enabled = parsed.enabled
-        if body.keys.contains("token") {
-            let t = body["token"] as? String ?? ""
-            if t.isEmpty { r.sealedToken = nil } else { r.sealedToken = try service.cipher.seal(t) }
+        switch body.token {
+        case .absent: break
+        case .remove: r.sealedToken = nil
+        case .set(let t): r.sealedToken = try service.cipher.seal(t)
         }
         try await service.database.putFallbackSource(r)
         try await service.reloadSources()

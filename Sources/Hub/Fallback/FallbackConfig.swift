@@ -1,4 +1,5 @@
 import Foundation
+import HTTPSupport
 
 /// Which protocol shape an external source speaks.
 public enum FallbackSourceType: String, Sendable, Codable, CaseIterable {
@@ -41,22 +42,19 @@ public struct FallbackSource: Sendable, Equatable {
     public func applies(to namespace: String) -> Bool { enabled && (self.namespace.isEmpty || self.namespace == namespace) }
 
     /// Parses one source object (`url` and `source_type` required; `kohakuhub` is read as `hub`).
-    public static func parse(_ object: [String: Any], index: Int, origin: String) throws -> FallbackSource {
-        guard let url = object["url"] as? String, let parsed = URL(string: url), let scheme = parsed.scheme,
+    public static func parse(_ fields: FallbackSourceFields, index: Int, origin: String) throws -> FallbackSource {
+        guard let url = fields.url, let parsed = URL(string: url), let scheme = parsed.scheme,
               scheme == "http" || scheme == "https", parsed.host != nil else {
             throw FallbackConfigError("fallback source #\(index + 1): 'url' must be an absolute http(s) URL")
         }
-        let rawType = (object["source_type"] as? String ?? "huggingface").lowercased()
+        let rawType = (fields.sourceType ?? "huggingface").lowercased()
         guard let type = FallbackSourceType(rawValue: rawType == "kohakuhub" ? "hub" : rawType) else {
             throw FallbackConfigError("fallback source #\(index + 1): 'source_type' must be 'huggingface' or 'hub', got '\(rawType)'")
         }
-        let priority: Int
-        if let p = object["priority"] as? Int { priority = p } else if let p = object["priority"] as? String, let v = Int(p) { priority = v } else { priority = 100 }
-        let token = (object["token"] as? String).flatMap { $0.isEmpty ? nil : $0 }
         let norm = normalize(url)
-        return FallbackSource(id: object["id"] as? String ?? "\(origin)-\(index + 1)", name: object["name"] as? String ?? norm,
-                              url: norm, sourceType: type, priority: priority, namespace: object["namespace"] as? String ?? "",
-                              token: token, enabled: object["enabled"] as? Bool ?? true, origin: origin)
+        return FallbackSource(id: fields.id ?? "\(origin)-\(index + 1)", name: fields.name ?? norm,
+                              url: norm, sourceType: type, priority: fields.priority ?? 100, namespace: fields.namespace ?? "",
+                              token: fields.token.value, enabled: fields.enabled ?? true, origin: origin)
     }
 
     /// Merges lists in precedence order, de-duplicated by URL (first wins), sorted by priority (stable).
@@ -128,20 +126,31 @@ public struct FallbackSettings: Sendable, Equatable {
         var fileSources: [FallbackSource] = []
         let path = env["HUB_FALLBACK_CONFIG"].flatMap { $0.isEmpty ? nil : $0 } ?? dataDirectory?.appendingPathComponent("fallback.json").path
         if let path, let data = FileManager.default.contents(atPath: path) {
-            guard let obj = (try? JSONSerialization.jsonObject(with: data)) as? [String: Any] else {
+            guard let obj = try? JSONDecoder().decode([String: JSONValue].self, from: data) else {
                 throw FallbackConfigError("\(path): must hold a JSON object")
             }
-            try s.apply(obj.mapValues { "\($0)" }.filter { !($0.key == "sources" || $0.key == "allow" || $0.key == "deny") }, prefix: "")
-            if let a = obj["allow"] as? [String] { s.patterns.allow = a }
-            if let d = obj["deny"] as? [String] { s.patterns.deny = d }
-            if let list = obj["sources"] as? [[String: Any]] {
+            // The settings as the environment spells them: numbers and booleans in their text form.
+            var settings: [String: String] = [:]
+            for (key, value) in obj where !["sources", "allow", "deny"].contains(key) {
+                switch value {
+                case .string(let t): settings[key] = t
+                case .integer(let n): settings[key] = String(n)
+                case .number(let d): settings[key] = String(d)
+                case .bool(let b): settings[key] = b ? "1" : "0"
+                default: continue
+                }
+            }
+            try s.apply(settings, prefix: "")
+            if let a = obj["allow"]?.array?.compactMap(\.string), obj["allow"]?.array?.count == a.count { s.patterns.allow = a }
+            if let d = obj["deny"]?.array?.compactMap(\.string), obj["deny"]?.array?.count == d.count { s.patterns.deny = d }
+            if let list = try? JSONDecoder().decode(Sources.self, from: data).sources {
                 fileSources = try list.enumerated().map { try FallbackSource.parse($1, index: $0, origin: "config") }
             }
         }
         try s.apply(env, prefix: "HUB_FALLBACK_")
         var envSources: [FallbackSource] = []
         if let raw = env["HUB_FALLBACK_SOURCES"], !raw.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty {
-            guard let list = (try? JSONSerialization.jsonObject(with: Data(raw.utf8))) as? [[String: Any]] else {
+            guard let list = try? JSONDecoder().decode([FallbackSourceFields].self, from: Data(raw.utf8)) else {
                 throw FallbackConfigError("HUB_FALLBACK_SOURCES must be a JSON array of source objects")
             }
             envSources = try list.enumerated().map { try FallbackSource.parse($1, index: $0, origin: "env") }
@@ -149,6 +158,9 @@ public struct FallbackSettings: Sendable, Equatable {
         s.sources = FallbackSource.merge([envSources, fileSources])
         return s
     }
+
+    /// `fallback.json`'s `sources`, when it is a list of objects.
+    private struct Sources: Decodable { var sources: [FallbackSourceFields] }
 
     private mutating func apply(_ values: [String: String], prefix: String) throws {
         func v(_ key: String) -> String? {

@@ -18,22 +18,22 @@ extension HubServer {
 
         adminPost(router, "/-/admin/sources/save") { req, visit, form in
             let service = try self.fallbackService()
-            var body: [String: Any] = ["name": form["name"] ?? "", "url": form["url"] ?? "",
-                                       "source_type": form["source_type"] ?? "huggingface",
-                                       "namespace": (form["namespace"] ?? "").trimmingCharacters(in: .whitespaces),
-                                       "enabled": form["enabled"] != nil]
+            var body = FallbackSourceFields(name: form["name"] ?? "", url: form["url"] ?? "",
+                                            sourceType: form["source_type"] ?? "huggingface",
+                                            namespace: (form["namespace"] ?? "").trimmingCharacters(in: .whitespaces),
+                                            enabled: form["enabled"] != nil)
             if let p = form["priority"], !p.isEmpty {
                 guard let n = Int(p) else { throw HubError.badRequest("Priority must be a whole number") }
-                body["priority"] = n
+                body.priority = n
             }
             let token = form["token"] ?? ""
             if let id = form["id"], !id.isEmpty {
                 // Editing: an empty token field keeps the stored token unless "remove" is ticked.
-                if !token.isEmpty { body["token"] = token } else if form["clear_token"] != nil { body["token"] = "" }
+                if !token.isEmpty { body.token = .set(token) } else if form["clear_token"] != nil { body.token = .remove }
                 let r = try await Self.updateFallbackSource(id: id, body, service)
                 return try await self.sourcesPage(req, visit, notice: "Saved \(r.name)")
             }
-            if !token.isEmpty { body["token"] = token }
+            if !token.isEmpty { body.token = .set(token) }
             let r = try await Self.addFallbackSource(body, service)
             return try await self.sourcesPage(req, visit, notice: "Added \(r.name) (\(r.url))")
         }
@@ -42,7 +42,7 @@ extension HubServer {
             guard let r = try await service.database.fallbackSource(id: form["id"] ?? "") else {
                 throw HubError(.notFound, code: .entryNotFound, "No fallback source with this id (sources from configuration cannot be changed here)")
             }
-            let updated = try await Self.updateFallbackSource(id: r.id, ["enabled": !r.enabled], service)
+            let updated = try await Self.updateFallbackSource(id: r.id, FallbackSourceFields(enabled: !r.enabled), service)
             return try await self.sourcesPage(req, visit, notice: "\(updated.name) is now \(updated.enabled ? "enabled" : "disabled")")
         }
         adminPost(router, "/-/admin/sources/delete") { req, visit, form in
