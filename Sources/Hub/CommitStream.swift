@@ -197,30 +197,28 @@ package struct CommitStreamParser {
         }
         guard skeleton.contains(where: { !($0 == 32 || $0 == 9 || $0 == 13) }) else { return }
         guard lines.count < Self.maxLines else { throw CommitStreamError.tooLarge("over \(Self.maxLines) operations in one commit") }
-        guard let object = try? JSONSerialization.jsonObject(with: Data(skeleton)) as? [String: Any],
-              let key = object["key"] as? String else {
+        guard let line = try? JSONDecoder().decode(CommitLineSkeleton.self, from: Data(skeleton)), let key = line.key else {
             throw CommitStreamError.malformed("each commit line must be a JSON object with a 'key'")
         }
-        let value = object["value"] as? [String: Any] ?? [:]
+        let value = line.value ?? CommitLineSkeleton.Value()
         func path() throws -> String {
-            guard let p = value["path"] as? String else { throw CommitStreamError.malformed("'\(key)' needs a 'path'") }
+            guard let p = value.path else { throw CommitStreamError.malformed("'\(key)' needs a 'path'") }
             return p
         }
         switch key {
         case "header":
-            lines.append(.header(summary: value["summary"] as? String ?? "", description: value["description"] as? String ?? "",
-                                 parentCommit: value["parentCommit"] as? String))
+            lines.append(.header(summary: value.summary ?? "", description: value.description ?? "", parentCommit: value.parentCommit))
         case "file":
             guard let content = streamed else { throw CommitStreamError.malformed("a 'file' line needs base64 'content'") }
-            if let encoding = value["encoding"] as? String, encoding != "base64" {
+            if let encoding = value.encoding, encoding != "base64" {
                 throw CommitStreamError.malformed("file encoding '\(encoding)' is not supported: use base64")
             }
             lines.append(.file(path: try path(), content: content))
         case "lfsFile":
-            guard let oid = value["oid"] as? String, let size = (value["size"] as? NSNumber)?.int64Value else {
+            guard let oid = value.oid, let size = value.size else {
                 throw CommitStreamError.malformed("an 'lfsFile' line needs 'oid' and 'size'")
             }
-            if let algo = value["algo"] as? String, algo != "sha256" { throw CommitStreamError.malformed("LFS algo must be sha256") }
+            if let algo = value.algo, algo != "sha256" { throw CommitStreamError.malformed("LFS algo must be sha256") }
             lines.append(.lfsFile(path: try path(), oid: oid.lowercased(), size: size))
         case "deletedFile":
             lines.append(.deletedFile(path: try path()))
@@ -240,5 +238,41 @@ enum CommitStreamError: Error, CustomStringConvertible {
         case .malformed(let m): return "Malformed commit: \(m)"
         case .tooLarge(let m): return "Commit too large: \(m)"
         }
+    }
+}
+
+/// A commit line as `CommitStreamParser` keeps it, its file content taken out while it streamed:
+/// `{"key": ..., "value": {...}}`, each field read as absent when missing or of another type.
+struct CommitLineSkeleton: Decodable {
+    struct Value: Decodable {
+        var path, summary, description, parentCommit, encoding, oid, algo: String?
+        var size: Int64?
+
+        init() {}
+
+        private enum CodingKeys: String, CodingKey { case path, summary, description, parentCommit, encoding, oid, algo, size }
+
+        init(from decoder: any Decoder) throws {
+            let c = try decoder.container(keyedBy: CodingKeys.self)
+            path = c.lenient(String.self, forKey: .path)
+            summary = c.lenient(String.self, forKey: .summary)
+            description = c.lenient(String.self, forKey: .description)
+            parentCommit = c.lenient(String.self, forKey: .parentCommit)
+            encoding = c.lenient(String.self, forKey: .encoding)
+            oid = c.lenient(String.self, forKey: .oid)
+            algo = c.lenient(String.self, forKey: .algo)
+            size = c.lenientInt64(forKey: .size)
+        }
+    }
+
+    var key: String?
+    var value: Value?
+
+    private enum CodingKeys: String, CodingKey { case key, value }
+
+    init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        key = c.lenient(String.self, forKey: .key)
+        value = c.lenient(Value.self, forKey: .value)
     }
 }

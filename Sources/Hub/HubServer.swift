@@ -160,10 +160,6 @@ public final class HubServer: Sendable {
         return "\(scheme)://\(host)"
     }
 
-    func json(_ object: Any, status: HTTPResponse.Status = .ok, headers: HTTPFields = [:]) -> Response {
-        JSONResponse.make(object, status: status, headers: headers)
-    }
-
     /// An `Encodable` answer; one that cannot be encoded becomes `{}`, as the dictionary form did.
     func json(_ value: some Encodable, status: HTTPResponse.Status = .ok, headers: HTTPFields = [:]) -> Response {
         JSONResponse.make(encodingOrEmpty: value, status: status, headers: headers)
@@ -171,17 +167,6 @@ public final class HubServer: Sendable {
 
     func jsonBody<Body: Decodable>(_ type: Body.Type, _ request: Request) async throws -> Body {
         try await HubRequestBody.decode(type, request)
-    }
-
-    /// Collects a JSON body up to `maxJSONBody` and parses it to a dictionary.
-    func jsonBody(_ request: Request) async throws -> [String: Any] {
-        let buffer = try await collect(request, limit: Self.maxJSONBody)
-        if buffer.readableBytes == 0 { return [:] }
-        guard let object = try? JSONSerialization.jsonObject(with: Data(buffer.readableBytesView)),
-              let dict = object as? [String: Any] else {
-            throw HubError.badRequest("The request body must be a JSON object")
-        }
-        return dict
     }
 
     func collect(_ request: Request, limit: Int) async throws -> ByteBuffer {

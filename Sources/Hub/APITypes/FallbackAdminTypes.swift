@@ -41,3 +41,14 @@ struct FallbackSourceRecordJSON: Encodable, Sendable {
 struct FallbackCacheClearedJSON: Encodable, Sendable {
     var cleared = true
 }
+
+/// `GET /admin/api/fallback-sources/cache/stats`: the source-binding cache.
+struct FallbackCacheStatsJSON: Encodable, Sendable {
+    var size: Int
+    var maxsize: Int
+    var ttl_seconds: Double
+    var usage_percent: Double
+    var hits: Int
+    var misses: Int
+    var hit_rate: Double
+}

@@ -47,12 +47,12 @@ extension HubServer {
 
     // MARK: the operations, shared by this API and the admin portal's forms (Sources/Hub/Web)
 
-    static func fallbackCacheStats(_ service: FallbackService) async -> [String: Any] {
+    static func fallbackCacheStats(_ service: FallbackService) async -> FallbackCacheStatsJSON {
         let s = await service.binder.stats()
         let total = s.hits + s.misses
-        return ["size": s.size, "maxsize": s.maxsize, "ttl_seconds": s.ttlSeconds,
-                "usage_percent": Double(s.size) * 100 / Double(s.maxsize), "hits": s.hits, "misses": s.misses,
-                "hit_rate": total == 0 ? 0.0 : Double(s.hits) / Double(total)]
+        return FallbackCacheStatsJSON(size: s.size, maxsize: s.maxsize, ttl_seconds: s.ttlSeconds,
+                                      usage_percent: Double(s.size) * 100 / Double(s.maxsize), hits: s.hits, misses: s.misses,
+                                      hit_rate: total == 0 ? 0.0 : Double(s.hits) / Double(total))
     }
 
     static func clearFallbackCache(_ service: FallbackService) async {

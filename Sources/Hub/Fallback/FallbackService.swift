@@ -77,7 +77,7 @@ public final class FallbackService: Sendable {
                     let reply = try await upstream.fetch(.GET, url, source: source)
                     switch UpstreamVerdict.classify(status: reply.status, errorCode: reply.errorCode) {
                     case .bind, .bindAndPassOn:
-                        if reply.status == 200, let info = Self.jsonObject(reply.body), let sha = info["sha"] as? String, Hex.isLowercase(sha, count: 40) {
+                        if reply.status == 200, let info = Self.jsonObject(reply.body), let sha = info["sha"]?.string, Hex.isLowercase(sha, count: 40) {
                             try? await database.recordMirroredRef(type: type, namespace: ns, name: name, revision: "main",
                                                                   MirroredRefRecord(commitID: sha, updatedAt: Self.now(),
                                                                                     sourceName: source.name, sourceURL: source.url))
@@ -109,7 +109,7 @@ public final class FallbackService: Sendable {
             let url = SourceURLs.api(source, type, ns, name) + "/revision/" + PercentEncoding.encode(revision)
             let reply = try await upstream.fetch(.GET, url, source: source)
             guard reply.status == 200 else { throw Self.passOn(reply, source) }
-            guard let sha = Self.jsonObject(reply.body)?["sha"] as? String, Hex.isLowercase(sha, count: 40) else {
+            guard let sha = Self.jsonObject(reply.body)?["sha"]?.string, Hex.isLowercase(sha, count: 40) else {
                 throw HubError(.badGateway, code: .badGateway, "\(source.name) answered revision '\(revision)' without a 40-hex 'sha'")
             }
             try? await database.recordMirroredRef(type: type, namespace: ns, name: name, revision: revision,
@@ -120,15 +120,16 @@ public final class FallbackService: Sendable {
 
     // MARK: helpers
 
-    static func jsonObject(_ buffer: ByteBuffer) -> [String: Any]? {
-        (try? JSONSerialization.jsonObject(with: Data(buffer.readableBytesView))) as? [String: Any]
+    /// A source's answer as a JSON object (nil: not one).
+    static func jsonObject(_ buffer: ByteBuffer) -> [String: JSONValue]? {
+        try? JSONDecoder().decode([String: JSONValue].self, from: Data(buffer.readableBytesView))
     }
 
     /// A source's 4xx/5xx, passed on with its error kind (the repo is bound; this is the answer).
     static func passOn(_ reply: UpstreamReply, _ source: FallbackSource) -> HubError {
         let status = HTTPResponse.Status(code: reply.status)
         let message = reply.headers.first(name: "X-Error-Message")
-            ?? (Self.jsonObject(reply.body)?["error"] as? String) ?? "\(source.name) answered HTTP \(reply.status)"
+            ?? Self.jsonObject(reply.body)?["error"]?.string ?? "\(source.name) answered HTTP \(reply.status)"
         if reply.status >= 500 {
             return HubError(.badGateway, code: .badGateway, "\(source.name) (\(source.url)) answered HTTP \(reply.status): \(message)")
         }

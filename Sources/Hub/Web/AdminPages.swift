@@ -182,8 +182,8 @@ extension HubServer {
                  "enabled": s.enabled, "editable": s.origin == "database"]
             }
             let st = await Self.fallbackCacheStats(service)
-            data["stats"] = ["size": "\(st["size"] ?? 0)", "maxsize": "\(st["maxsize"] ?? 0)", "ttl": "\(st["ttl_seconds"] ?? 0)",
-                             "hits": "\(st["hits"] ?? 0)", "misses": "\(st["misses"] ?? 0)"]
+            data["stats"] = ["size": "\(st.size)", "maxsize": "\(st.maxsize)", "ttl": "\(st.ttl_seconds)",
+                             "hits": "\(st.hits)", "misses": "\(st.misses)"]
             if let edit, let r = try await service.database.fallbackSource(id: edit) {
                 data["edit"] = ["id": r.id, "name": r.name, "url": r.url, "priority": String(r.priority), "namespace": r.namespace,
                                 "isHF": r.sourceType == "huggingface", "isHub": r.sourceType == "hub", "hasToken": r.sealedToken != nil,
