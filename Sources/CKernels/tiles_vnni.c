@@ -17,6 +17,7 @@
 #pragma STDC FP_CONTRACT OFF
 #include "ckernels_internal.h"
 #include <math.h>
+#include <pthread.h>
 #include <stdlib.h>
 #if CK_X86
 
@@ -424,6 +425,32 @@ static int matmul_decode(int t, const uint8_t *w, size_t rb, int n, int row0, in
     return 1;
 }
 
+// The calling thread's buffer for unpacked tiles, grown to the largest asked for and kept (freed
+// when the thread ends): a prompt pass makes hundreds of products per thread, each wanting the
+// same few tens of KiB. NULL when it cannot grow (the tiles then read packed rows).
+typedef struct { void *buffer; size_t capacity; } tile_buffer;
+static pthread_key_t tile_key;
+static pthread_once_t tile_key_once = PTHREAD_ONCE_INIT;
+static void tile_buffer_free(void *p) { tile_buffer *b = p; free(b->buffer); free(b); }
+static void tile_key_make(void) { pthread_key_create(&tile_key, tile_buffer_free); }
+
+static void *tile_scratch(size_t bytes) {
+    pthread_once(&tile_key_once, tile_key_make);
+    tile_buffer *b = pthread_getspecific(tile_key);
+    if (!b) {
+        if (!(b = calloc(1, sizeof *b))) return NULL;
+        if (pthread_setspecific(tile_key, b) != 0) { free(b); return NULL; }
+    }
+    if (bytes <= b->capacity) return b->buffer;
+    const size_t size = (bytes + 63) / 64 * 64;
+    void *grown = aligned_alloc(64, size);
+    if (!grown) return NULL;
+    free(b->buffer);
+    b->buffer = grown;
+    b->capacity = size;
+    return grown;
+}
+
 int ck_matmul_vnni(int t, const uint8_t *w, size_t rb, int n, int row0, int row1,
                    const uint8_t *xq, size_t xs, int ntok, float *out, size_t os) {
     const tile_fn *f;
@@ -446,7 +473,7 @@ int ck_matmul_vnni(int t, const uint8_t *w, size_t rb, int n, int row0, int row1
     // them; each tile is unpacked once, before its groups of 4 tokens. With one group only
     // (4 tokens: a batch of 4 streams) nothing would reuse the unpacked copy, so the tiles read
     // the packed rows, as they also do if the scratch cannot be had.
-    void *scratch = ntok > 4 ? aligned_alloc(64, ((size_t)16 * nb * ubytes + 63) / 64 * 64) : NULL;
+    void *scratch = ntok > 4 ? tile_scratch((size_t)16 * nb * ubytes) : NULL;
     if (!scratch) {
         switch (t) {
         case CK_TYPE_Q4_0: f = q4_0_fns; break;
@@ -480,7 +507,6 @@ int ck_matmul_vnni(int t, const uint8_t *w, size_t rb, int n, int row0, int row1
             }
         }
     }
-    free(scratch);
     return 1;
 }
 #endif
