@@ -493,18 +493,9 @@ TGT static void dot2_q4_1_avx2(int R, int nb, const uint8_t *w, size_t rb, const
 // Fewer than 4 tokens of Q4_0 / Q4_1 without VNNI; 0 (nothing done) for other types.
 TGT static int matmul_decode_avx2(int t, const uint8_t *w, size_t rb, int n, int row0, int row1,
                                   const uint8_t *xq, size_t xs, int ntok, float *out, size_t os) {
-    const int nb = n / 32, q1 = t == CK_TYPE_Q4_1;
-    if ((t != CK_TYPE_Q4_0 && !q1) || nb > CK_DECODE_MAX_BLOCKS || ntok > 3) return 0;
-    void (*f)(int, int, const uint8_t *, size_t, const uint8_t *, const float *, const float *, float *) = q1 ? dot2_q4_1_avx2 : dot2_q4_0_avx2;
-    float dy[3][CK_DECODE_MAX_BLOCKS], sy[3][CK_DECODE_MAX_BLOCKS];
-    decode_scales(xq, xs, ntok, nb, q1, dy, sy);
-    for (int r0 = row0; r0 < row1; r0 += 16) {   // a 16-row tile stays in L1 for the next token
-        const int r1 = r0 + 16 < row1 ? r0 + 16 : row1;
-        for (int tk = 0; tk < ntok; tk++)
-            for (int r = r0; r < r1; r += 2)
-                f(r + 2 <= r1 ? 2 : 1, nb, w + (size_t)r * rb, rb, xq + (size_t)tk * xs, dy[tk], sy[tk], out + (size_t)tk * os + r);
-    }
-    return 1;
+    if (t != CK_TYPE_Q4_0 && t != CK_TYPE_Q4_1) return 0;
+    const int q1 = t == CK_TYPE_Q4_1;
+    return decode_matmul(q1 ? dot2_q4_1_avx2 : dot2_q4_0_avx2, q1, w, rb, n, row0, row1, xq, xs, ntok, out, os);
 }
 #endif
 

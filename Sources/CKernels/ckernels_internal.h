@@ -80,6 +80,29 @@ TGT static inline void decode_scales(const uint8_t *xq, size_t xs, int ntok, int
         }
 }
 
+// A decoding kernel: `R` (1 or 2) weight rows `rb` bytes apart against one activation row `y`
+// with its block scales `dy` (and Q8_1 sums `sy`), into out[0..R).
+typedef void (*ck_decode_rows_fn)(int R, int nb, const uint8_t *w, size_t rb, const uint8_t *y,
+                                  const float *dy, const float *sy, float *out);
+
+// Rows row0..row1 of a product of fewer than 4 tokens through `f`: per 16-row tile (kept in L1
+// for the next token), each token's rows two at a time. 0 (nothing done) when the row is too
+// long for the scale buffers or there are 4 tokens or more.
+TGT static inline int decode_matmul(ck_decode_rows_fn f, int q8_1, const uint8_t *w, size_t rb, int n, int row0, int row1,
+                                    const uint8_t *xq, size_t xs, int ntok, float *out, size_t os) {
+    const int nb = n / 32;
+    if (nb > CK_DECODE_MAX_BLOCKS || ntok > 3) return 0;
+    float dy[3][CK_DECODE_MAX_BLOCKS], sy[3][CK_DECODE_MAX_BLOCKS];
+    decode_scales(xq, xs, ntok, nb, q8_1, dy, sy);
+    for (int r0 = row0; r0 < row1; r0 += 16) {
+        const int r1 = r0 + 16 < row1 ? r0 + 16 : row1;
+        for (int tk = 0; tk < ntok; tk++)
+            for (int r = r0; r < r1; r += 2)
+                f(r + 2 <= r1 ? 2 : 1, nb, w + (size_t)r * rb, rb, xq + (size_t)tk * xs, dy[tk], sy[tk], out + (size_t)tk * os + r);
+    }
+    return 1;
+}
+
 // unsigned x signed bytes: 8 lanes, each the sum of 4 neighbouring products, as floats.
 TGT static inline __m256 mul_sum_us8_pairs_float(__m256i ax, __m256i sy) {
     const __m256i dot = _mm256_maddubs_epi16(ax, sy);

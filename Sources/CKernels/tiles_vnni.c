@@ -386,43 +386,29 @@ VTGT static inline __attribute__((always_inline)) void decode_rows(
     }
 }
 
-typedef void (*decode_fn)(int, const uint8_t *, size_t, const uint8_t *, const float *, const float *, float *);
-#define DECODE_FNS(K, name) \
-    VTGT static void name##_2(int nb, const uint8_t *w, size_t rb, const uint8_t *y, const float *dy, const float *sy, float *o) { decode_rows(K, 2, nb, w, rb, y, dy, sy, o); } \
-    VTGT static void name##_1(int nb, const uint8_t *w, size_t rb, const uint8_t *y, const float *dy, const float *sy, float *o) { decode_rows(K, 1, nb, w, rb, y, dy, sy, o); }
-DECODE_FNS(K_Q4_0, dec_q4_0)
-DECODE_FNS(K_Q4_1, dec_q4_1)
-DECODE_FNS(K_Q5_0, dec_q5_0)
-DECODE_FNS(K_Q5_1, dec_q5_1)
+// One function per kind, R fixed inside so each count gets its own specialised loop.
+#define DECODE_FN(K, name) \
+    VTGT static void name(int R, int nb, const uint8_t *w, size_t rb, const uint8_t *y, const float *dy, const float *sy, float *o) { \
+        if (R == 2) decode_rows(K, 2, nb, w, rb, y, dy, sy, o); else decode_rows(K, 1, nb, w, rb, y, dy, sy, o); }
+DECODE_FN(K_Q4_0, dec_q4_0)
+DECODE_FN(K_Q4_1, dec_q4_1)
+DECODE_FN(K_Q5_0, dec_q5_0)
+DECODE_FN(K_Q5_1, dec_q5_1)
 
-// Fewer than 4 tokens of Q4_0, Q4_1, Q5_0 or Q5_1: per 16-row tile (kept in L1 for the next
-// token), each token's rows two at a time. Q8_0 stays with its AVX2 kernel, which reads a row
-// as one stream at 21 GB/s per core; side by side its 34-byte blocks ran at 8.
+// Fewer than 4 tokens of Q4_0, Q4_1, Q5_0 or Q5_1 (decode_matmul). Q8_0 stays with its AVX2
+// kernel, which reads a row as one stream at 21 GB/s per core; side by side its 34-byte blocks
+// ran at 8.
 static int matmul_decode(int t, const uint8_t *w, size_t rb, int n, int row0, int row1,
                          const uint8_t *xq, size_t xs, int ntok, float *out, size_t os) {
-    decode_fn f2, f1;
+    ck_decode_rows_fn f;
     switch (t) {
-    case CK_TYPE_Q4_0: f2 = dec_q4_0_2; f1 = dec_q4_0_1; break;
-    case CK_TYPE_Q4_1: f2 = dec_q4_1_2; f1 = dec_q4_1_1; break;
-    case CK_TYPE_Q5_0: f2 = dec_q5_0_2; f1 = dec_q5_0_1; break;
-    case CK_TYPE_Q5_1: f2 = dec_q5_1_2; f1 = dec_q5_1_1; break;
+    case CK_TYPE_Q4_0: f = dec_q4_0; break;
+    case CK_TYPE_Q4_1: f = dec_q4_1; break;
+    case CK_TYPE_Q5_0: f = dec_q5_0; break;
+    case CK_TYPE_Q5_1: f = dec_q5_1; break;
     default: return 0;
     }
-    const int nb = n / 32;
-    if (nb > CK_DECODE_MAX_BLOCKS || ntok > 3) return 0;
-    float dy[3][CK_DECODE_MAX_BLOCKS], sy[3][CK_DECODE_MAX_BLOCKS];
-    decode_scales(xq, xs, ntok, nb, t == CK_TYPE_Q4_1 || t == CK_TYPE_Q5_1, dy, sy);
-    for (int r0 = row0; r0 < row1; r0 += 16) {
-        const int r1 = r0 + 16 < row1 ? r0 + 16 : row1;
-        for (int tk = 0; tk < ntok; tk++) {
-            const uint8_t *y = xq + (size_t)tk * xs;
-            float *o = out + (size_t)tk * os;
-            int r = r0;
-            for (; r + 2 <= r1; r += 2) f2(nb, w + (size_t)r * rb, rb, y, dy[tk], sy[tk], o + r);
-            if (r < r1) f1(nb, w + (size_t)r * rb, rb, y, dy[tk], sy[tk], o + r);
-        }
-    }
-    return 1;
+    return decode_matmul(f, t == CK_TYPE_Q4_1 || t == CK_TYPE_Q5_1, w, rb, n, row0, row1, xq, xs, ntok, out, os);
 }
 
 // The calling thread's buffer for unpacked tiles, grown to the largest asked for and kept (freed
