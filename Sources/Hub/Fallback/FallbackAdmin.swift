@@ -80,8 +80,7 @@ extension HubServer {
         }
         let stored = FallbackSourceFields(name: r.name, url: r.url, sourceType: r.sourceType, priority: Int(r.priority),
                                           namespace: r.namespace, enabled: r.enabled)
-        var merged = body.overlaid(on: stored)
-        merged.token = .absent   // checked below, against the stored sealed token
+        let merged = body.overlaid(on: stored)
         let parsed: FallbackSource
         do { parsed = try FallbackSource.parse(merged, index: 0, origin: "database") } catch { throw HubError.badRequest("\(error)") }
         r.name = merged.name ?? r.name
