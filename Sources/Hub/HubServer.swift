@@ -40,7 +40,6 @@ public final class HubServer: Sendable {
     let logger: Logger
     /// External-source fallback, set by `enableFallback` (Sources/Hub/Fallback).
     let fallbackSlot = FallbackSlot()
-    static let maxJSONBody = HubRequestBody.maxJSON
 
     /// - Parameters:
     ///   - publicURL: origin used in `url`, `commitUrl` and `Link` (default: `http://` + the request's Host).

@@ -197,7 +197,7 @@ extension HubServer {
     func pathsInfo(_ type: RepoType, _ ns: String, _ name: String, revision: String, _ request: Request, _ caller: Caller) async throws -> Response {
         let repo = try await readableRepo(type, ns, name, caller: caller)
         let commit = try await resolveRevision(repo, revision)
-        let body = try await collect(request, limit: Self.maxJSONBody)
+        let body = try await collect(request, limit: HubRequestBody.maxJSON)
         var paths: [String] = []
         var expand = false
         if request.headers[.contentType]?.contains("json") == true {

@@ -80,7 +80,7 @@ extension HubServer {
                           rest: [String], _ request: Request) async throws -> Response {
         let started = ContinuousClock.now
         var body: ByteBuffer?
-        if request.method == .post { body = try await collect(request, limit: Self.maxJSONBody) }
+        if request.method == .post { body = try await collect(request, limit: HubRequestBody.maxJSON) }
         // Query without our own `fallback` flag; the rest travels as is so `Link` pages keep every parameter.
         let query = (request.uri.query ?? "").split(separator: "&").filter { !$0.hasPrefix("fallback=") }.joined(separator: "&")
         let subpath = rest.enumerated().map { i, part -> String in
