@@ -67,20 +67,3 @@ struct Authenticator: Sendable {
         return Caller(user: user, token: record, orgs: orgs)
     }
 }
-
-extension HubServer {
-    var authenticator: Authenticator { Authenticator(database: database) }
-    var repos: RepoAccess { RepoAccess(database: database) }
-
-    func readableRepo(_ type: RepoType, _ namespace: String, _ name: String, caller: Caller) async throws -> RepoRecord {
-        try await repos.readable(type, namespace, name, caller: caller)
-    }
-
-    func writableRepo(_ type: RepoType, _ namespace: String, _ name: String, caller: Caller) async throws -> RepoRecord {
-        try await repos.writable(type, namespace, name, caller: caller)
-    }
-
-    func administrableRepo(_ type: RepoType, _ namespace: String, _ name: String, caller: Caller) async throws -> RepoRecord {
-        try await repos.administrable(type, namespace, name, caller: caller)
-    }
-}

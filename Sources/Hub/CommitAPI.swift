@@ -1,13 +1,25 @@
 import Foundation
 import HTTPTypes
 import Hummingbird
+import Logging
 import HubDatabase
 import Primitives
 
-extension HubServer {
+/// `POST /api/{t}/{ns}/{name}/commit/{rev}`: the body streams into the store as it arrives, and the
+/// commit lands in one database transaction against the branch head it names (`parent_commit`).
+struct CommitController: Sendable {
+    let database: HubDatabase
+    let content: ContentStore
+    let placement: ContentPlacement
+    let repos: RepoAccess
+    /// Files committed as LFS pointers must name objects the caller uploaded (or may read).
+    let lfs: LFSController
+    let origin: HubOrigin
+    let logger: Logger
+
     /// `POST /api/{t}/{ns}/{name}/commit/{rev}`: all of it lands, or none of it.
     func commit(_ type: RepoType, _ ns: String, _ name: String, revision rawRev: String, _ request: Request, _ caller: Caller) async throws -> Response {
-        let repo = try await writableRepo(type, ns, name, caller: caller)
+        let repo = try await repos.writable(type, ns, name, caller: caller)
         // Until the commit is recorded (or refused), a gc in any process spares the files it stores.
         let writing = content.blocks.beginWrite()
         defer { writing.end() }
@@ -70,10 +82,10 @@ extension HubServer {
             revision = "refs/pr/\(pullRequest!.num)"
             parent = nil
         }
-        let record = CommitRecord(id: Self.newCommitID(repoID: repo.id, parent: parent, title: summary), repoID: repo.id,
+        let record = CommitRecord(id: HubServer.newCommitID(repoID: repo.id, parent: parent, title: summary), repoID: repo.id,
                                   parentID: nil, title: summary, message: message, author: caller.name ?? "",
                                   createdAt: Int64(Date().timeIntervalSince1970))
-        try await replicate(changes)
+        try await placement.replicate(changes)
         let landed: CommitRecord
         do {
             landed = try await database.applyCommit(repoID: repo.id, ref: revision, expectedHead: parent, commit: record, changes: changes)
@@ -83,15 +95,9 @@ extension HubServer {
             throw HubError.from(error)
         }
         logger.info("commit \(landed.id) on \(ns)/\(name)@\(revision): \(changes.count) change(s)")
-        let base = repoURL(request, type, ns, name)
+        let base = origin.repoURL(request, type, ns, name)
         var answer = CommitResultJSON(commitUrl: "\(base)/commit/\(landed.id)", commitOid: landed.id)
         if let pr = pullRequest { answer.pullRequestUrl = "\(base)/discussions/\(pr.num)" }
         return json(answer)
     }
-
-    var placement: ContentPlacement { ContentPlacement(content: content, replica: replica) }
-
-    func replicate(_ changes: [FileChange]) async throws { try await placement.replicate(changes) }
-    func isStored(_ cid: String) async throws -> Bool { try await placement.isStored(cid) }
-    func ensureLocal(_ cid: String) async throws { try await placement.ensureLocal(cid) }
 }

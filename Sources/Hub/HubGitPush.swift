@@ -51,7 +51,7 @@ extension HubGitRepository {
             let record = CommitRecord(id: id.hex, repoID: repo.id, parentID: nil, title: title.isEmpty ? "(no message)" : title,
                                       message: body, author: caller.name ?? commit.author.name, createdAt: commit.committer.time)
             do {
-                try await server.replicate(changes)
+                try await placement.replicate(changes)
                 _ = try await database.applyCommit(repoID: repo.id, ref: branch, expectedHead: hubHead, commit: record, changes: changes)
             } catch HubDatabaseError.parentMismatch {
                 return .rejected("fetch first")
@@ -85,7 +85,7 @@ extension HubGitRepository {
                 throw HubError.badRequest("\(entry.path): blob \(entry.id) is missing from the push")
             }
             if let pointer = LFSPointer.parse(blob.data) {
-                let object = try await server.lfs.attachable(oid: pointer.oid, size: pointer.size, caller: caller, path: entry.path)
+                let object = try await lfs.attachable(oid: pointer.oid, size: pointer.size, caller: caller, path: entry.path)
                 changes.append(.put(FileRecord(path: entry.path, size: pointer.size, gitOID: entry.id.hex, sha256: pointer.oid,
                                                isLFS: true, cid: object.cid)))
             } else {

@@ -16,7 +16,10 @@ final class HubGitRepository: GitRepository {
     let content: ContentStore
     /// Who pushes: LFS objects a push names must be ones this caller may attach.
     let caller: Caller
-    let server: HubServer
+    /// Pushed content is copied to the store backend before its commit lands.
+    let placement: ContentPlacement
+    /// Pushed LFS pointers must name objects the pusher may attach.
+    let lfs: LFSController
 
     /// What one hub commit becomes in git. Hub commits never change, so this is cached for the process.
     struct Derived: Sendable {
@@ -48,11 +51,13 @@ final class HubGitRepository: GitRepository {
     /// The objects reachable from the refs advertised in this request.
     private let reachable = Locked((objects: [ObjectID: GitObject](), blobs: [ObjectID: FileRecord]()))
 
-    init(repo: RepoRecord, server: HubServer, caller: Caller) {
+    init(repo: RepoRecord, database: HubDatabase, content: ContentStore, placement: ContentPlacement,
+         lfs: LFSController, caller: Caller) {
         self.repo = repo
-        self.server = server
-        self.database = server.database
-        self.content = server.content
+        self.database = database
+        self.content = content
+        self.placement = placement
+        self.lfs = lfs
         self.caller = caller
     }
 

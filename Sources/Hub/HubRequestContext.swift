@@ -40,7 +40,7 @@ struct HubAuthentication: RouterMiddleware {
 
     let authenticator: Authenticator
     let accepted: Accepted
-    /// Git's plain-text refusal (HubServer.gitAnswer), for the `.git` routes.
+    /// Git's plain-text refusal (GitController.answer), for the `.git` routes.
     let gitRefusal: @Sendable (_ message: String) -> Response
 
     func handle(_ request: Request, context: HubRequestContext,

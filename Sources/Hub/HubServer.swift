@@ -96,80 +96,45 @@ public final class HubServer: Sendable {
 
     /// Mounts every hub and gateway route. Leaves `/api/v0/...` (Kubo RPC) and the model server's paths alone.
     ///
-    /// Groups by how a route learns who is calling: the HF API through Bearer tokens; git and
-    /// git-lfs through Bearer or Basic (a refusal on git's own endpoints comes as git's challenge);
-    /// the web pages through their session cookie or a valid Bearer token; and routes that carry
-    /// their own authorisation or none (signed upload URLs, the gateway).
+    /// This is the hub's composition root: each controller is built here with the pieces it uses and
+    /// no others. Groups differ by how a route learns who is calling: the HF API through Bearer tokens;
+    /// git and git-lfs through Bearer or Basic (a refusal on git's own endpoints comes as git's
+    /// challenge); the web pages through their session cookie or a valid Bearer token; and routes
+    /// that carry their own authorisation or none (signed upload URLs, the gateway).
     public func addRoutes(to router: Router<BasicRequestContext>) {
+        let authenticator = Authenticator(database: database)
         func authentication(_ accepted: HubAuthentication.Accepted) -> HubAuthentication {
             HubAuthentication(authenticator: authenticator, accepted: accepted,
-                              gitRefusal: { [self] message in gitAnswer(401, message + "\n", wwwAuthenticate: Self.gitChallenge) })
+                              gitRefusal: { message in GitController.answer(401, message + "\n", wwwAuthenticate: GitController.challenge) })
         }
         let api = router.group(context: HubRequestContext.self).add(middleware: authentication(.bearer))
         let lfsGroup = router.group(context: HubRequestContext.self).add(middleware: authentication(.bearerOrBasic))
         let git = router.group(context: HubRequestContext.self).add(middleware: authentication(.git))
         let web = router.group(context: HubRequestContext.self).add(middleware: authentication(.optionalBearer))
         let open = router.group(context: HubRequestContext.self)
-        api.get("/api/whoami-v2") { req, ctx in try await self.whoami(req, ctx.caller) }
-        for type in RepoType.allCases {
-            let plural = type.plural
-            api.get("/api/\(plural)") { req, ctx in try await self.listRepos(type, req, ctx.caller) }
-            for method in [HTTPRequest.Method.get, .head, .post, .put, .delete] {
-                api.on("/api/\(plural)/**", method: method) { req, ctx in
-                    let parts = ctx.parameters.getCatchAll()
-                    return try await self.withFallback(type, req, apiParts: parts) { try await self.repoAPI(type, req, parts, ctx.caller) }
-                }
-            }
-            let prefix = type == .model ? "" : "/\(plural)"
-            for method in [HTTPRequest.Method.get, .head] {
-                api.on("\(prefix)/:ns/:name/resolve/**", method: method) { req, ctx in
-                    try await self.withFallback(type, req, resolve: ctx) { try await self.resolve(type, req, ctx) }
-                }
-            }
-        }
-        api.post("/api/repos/create") { req, ctx in try await self.createRepo(req, ctx.caller) }
-        api.delete("/api/repos/delete") { req, ctx in try await self.deleteRepo(req, ctx.caller) }
-        api.post("/api/repos/move") { req, ctx in try await self.moveRepo(req, ctx.caller) }
-        api.post("/api/validate-yaml") { req, _ in try await self.validateYAML(req) }
+
+        let origin = HubOrigin(publicURL: publicURL)
+        let repos = RepoAccess(database: database)
+        let responses = ContentResponses(content: content, logger: logger)
+        let placement = ContentPlacement(content: content, replica: replica)
+        let downloads = FileDownloads(placement: placement, responses: responses)
+        let lfs = LFSController(database: database, content: content, placement: placement, repos: repos,
+                                signingSecret: signingSecret, origin: origin, responses: responses)
+        let fallback = FallbackController(slot: fallbackSlot, database: database, content: content, downloads: downloads,
+                                          origin: origin, pinnedRoots: pinnedRoots, logger: logger)
+        let commits = CommitController(database: database, content: content, placement: placement, repos: repos,
+                                       lfs: lfs, origin: origin, logger: logger)
+        RepoAPIController(database: database, repos: repos, origin: origin, uploadMode: uploadMode, commits: commits,
+                          fallback: fallback, logger: logger).addRoutes(to: api)
+        ResolveController(database: database, downloads: downloads).addRoutes(to: api, fallback: fallback)
         lfs.addRoutes(lfs: lfsGroup, open: open, api: api)
         AdminController(database: database).addRoutes(to: api)
-        addFallbackAdminRoutes(to: api)
-        GatewayController(content: content, database: database, isPinned: isPinned,
-                          responses: ContentResponses(content: content, logger: logger)).addRoutes(to: open)
-        addGitRoutes(git: git)
+        fallback.addRoutes(to: api)
+        GatewayController(content: content, database: database, isPinned: isPinned, responses: responses).addRoutes(to: open)
+        GitController(database: database, content: content, placement: placement, lfs: lfs).addRoutes(to: git)
         // Web pages (Sources/Hub/Web): `/`, `/-/...` and GET `/{ns}[/{name}[/tree|blob|commits/...]]`.
-        addWebRoutes(to: web)
-    }
-
-    /// The git-lfs batch API and the hub's LFS upload and download endpoints.
-    var lfs: LFSController {
-        LFSController(database: database, content: content, placement: placement, repos: repos,
-                      signingSecret: signingSecret, publicURL: publicURL, responses: ContentResponses(content: content, logger: logger))
-    }
-
-    // MARK: helpers shared by the route files
-
-    func origin(_ request: Request) -> String { Self.origin(of: request, publicURL: publicURL) }
-
-    /// The origin URLs handed to clients start with: `HUB_PUBLIC_URL`, else the request's own.
-    static func origin(of request: Request, publicURL: String?) -> String {
-        if let publicURL { return publicURL }
-        let host = request.head.authority ?? "127.0.0.1"
-        let scheme = request.headers[HTTPField.Name("X-Forwarded-Proto")!] ?? "http"
-        return "\(scheme)://\(host)"
-    }
-
-    /// An `Encodable` answer; one that cannot be encoded becomes `{}`, as the dictionary form did.
-    func json(_ value: some Encodable, status: HTTPResponse.Status = .ok, headers: HTTPFields = [:]) -> Response {
-        JSONResponse.make(encodingOrEmpty: value, status: status, headers: headers)
-    }
-
-    func jsonBody<Body: Decodable>(_ type: Body.Type, _ request: Request) async throws -> Body {
-        try await HubRequestBody.decode(type, request)
-    }
-
-    func collect(_ request: Request, limit: Int) async throws -> ByteBuffer {
-        try await HubRequestBody.collect(request, limit: limit)
+        WebController(database: database, content: content, placement: placement, repos: repos, authenticator: authenticator,
+                      origin: origin, seal: WebSeal(secret: signingSecret), fallback: fallbackSlot, logger: logger).addRoutes(to: web)
     }
 
     static func iso8601(_ seconds: Int64) -> String {
@@ -184,10 +149,29 @@ public final class HubServer: Sendable {
         h.update(data: Array("\(repoID)\n\(parent ?? "")\n\(title)\n\(Date().timeIntervalSince1970)\n\(UUID().uuidString)".utf8))
         return Hex.encode(h.finalize())
     }
+}
 
-    func ensure(_ condition: Bool, _ error: @autoclosure () -> HubError) throws {
-        if !condition { throw error() }
+/// The origin of the URLs this hub hands out (`url`, `commitUrl`, `Link`, upload hrefs).
+struct HubOrigin: Sendable {
+    /// `HUB_PUBLIC_URL` without a trailing slash; nil: `http://` (or `X-Forwarded-Proto`) plus the request's Host.
+    let publicURL: String?
+
+    func callAsFunction(_ request: Request) -> String {
+        if let publicURL { return publicURL }
+        let host = request.head.authority ?? "127.0.0.1"
+        let scheme = request.headers[HTTPField.Name("X-Forwarded-Proto")!] ?? "http"
+        return "\(scheme)://\(host)"
     }
+
+    /// A repo's page URL, as the HF API returns it in `url` and commit links.
+    func repoURL(_ request: Request, _ type: RepoType, _ ns: String, _ name: String) -> String {
+        self(request) + (type == .model ? "" : "/\(type.plural)") + "/\(ns)/\(name)"
+    }
+}
+
+/// An `Encodable` answer; one that cannot be encoded becomes `{}`, as the dictionary form did.
+func json(_ value: some Encodable, status: HTTPResponse.Status = .ok, headers: HTTPFields = [:]) -> Response {
+    JSONResponse.make(encodingOrEmpty: value, status: status, headers: headers)
 }
 
 /// Request bodies read whole: bounded, and JSON decoded into the route's Codable type.

@@ -3,10 +3,11 @@ import HTTPTypes
 import Hummingbird
 import HubDatabase
 
-extension HubServer {
+/// Branches, refs, commit history, discussions and pull requests.
+extension RepoAPIController {
     /// `POST|DELETE /api/{t}/{ns}/{name}/branch/{branch}`.
     func branch(_ type: RepoType, _ ns: String, _ name: String, branch: String, _ request: Request, _ caller: Caller) async throws -> Response {
-        let repo = try await writableRepo(type, ns, name, caller: caller)
+        let repo = try await repos.writable(type, ns, name, caller: caller)
         guard !branch.isEmpty, !branch.hasPrefix("refs/"), !branch.contains(".."), branch.count <= 200,
               !branch.contains(where: { $0 == " " || $0 == "~" || $0 == "^" || $0 == ":" || $0 == "\\" || $0 == "\0" }),
               !(branch.count == 40 && branch.allSatisfy(\.isHexDigit)) else {
@@ -19,8 +20,8 @@ extension HubServer {
             }
             return json(EmptyJSONObject())
         }
-        let start = try await jsonBody(CreateBranchRequest.self, request).startingPoint ?? "main"
-        let commit = try await resolveRevision(repo, start)
+        let start = try await HubRequestBody.decode(CreateBranchRequest.self, request).startingPoint ?? "main"
+        let commit = try await repos.commit(repo, start)
         do {
             try await database.createRef(repoID: repo.id, name: branch, commitID: commit.id)
         } catch HubDatabaseError.alreadyExists {
@@ -30,7 +31,7 @@ extension HubServer {
     }
 
     func listRefs(_ type: RepoType, _ ns: String, _ name: String, _ request: Request, _ caller: Caller) async throws -> Response {
-        let repo = try await readableRepo(type, ns, name, caller: caller)
+        let repo = try await repos.readable(type, ns, name, caller: caller)
         let refs = try await database.refs(repoID: repo.id)
         let withPRs = request.uri.queryParameters["include_prs"].map(isTrue) ?? false
         let branches = refs.filter { !$0.name.hasPrefix("refs/") }
@@ -44,11 +45,11 @@ extension HubServer {
     }
 
     func listCommits(_ type: RepoType, _ ns: String, _ name: String, revision: String, _ request: Request, _ caller: Caller) async throws -> Response {
-        let repo = try await readableRepo(type, ns, name, caller: caller)
-        let head = try await resolveRevision(repo, revision)
+        let repo = try await repos.readable(type, ns, name, caller: caller)
+        let head = try await repos.commit(repo, revision)
         let history = try await database.history(fromCommit: head.id, limit: 10_000)
         return json(history.map { c in
-            CommitInfoJSON(id: c.id, title: c.title, message: c.message, date: Self.iso8601(c.createdAt),
+            CommitInfoJSON(id: c.id, title: c.title, message: c.message, date: HubServer.iso8601(c.createdAt),
                            authors: c.author.isEmpty ? [] : [CommitAuthorJSON(user: c.author)])
         })
     }
@@ -56,7 +57,7 @@ extension HubServer {
     // MARK: discussions and pull requests
 
     func discussionJSON(_ d: DiscussionRecord, repo: RepoRecord, request: Request, details: Bool) async throws -> DiscussionJSON {
-        var out = DiscussionJSON(num: d.num, title: d.title, status: d.status, createdAt: Self.iso8601(d.createdAt),
+        var out = DiscussionJSON(num: d.num, title: d.title, status: d.status, createdAt: HubServer.iso8601(d.createdAt),
                                  isPullRequest: d.isPullRequest, author: DiscussionAuthorJSON(name: d.author),
                                  repo: DiscussionRepoJSON(name: repo.fullName, type: repo.type.rawValue))
         if details {
@@ -64,7 +65,7 @@ extension HubServer {
             if d.status == "merged", let main = try await database.resolve(repoID: repo.id, revision: "main") { changes.mergeCommitId = main.id }
             out.changes = changes
             out.filesWithConflicts = []
-            out.events = [DiscussionEventJSON(id: "\(repo.id)-\(d.num)-0", createdAt: Self.iso8601(d.createdAt),
+            out.events = [DiscussionEventJSON(id: "\(repo.id)-\(d.num)-0", createdAt: HubServer.iso8601(d.createdAt),
                                               author: d.author, text: d.description)]
             out.diff = ""
             out.conflictingFiles = []
@@ -73,19 +74,19 @@ extension HubServer {
     }
 
     func discussions(_ type: RepoType, _ ns: String, _ name: String, _ rest: [String], _ request: Request, _ caller: Caller) async throws -> Response {
-        let repo = try await readableRepo(type, ns, name, caller: caller)
+        let repo = try await repos.readable(type, ns, name, caller: caller)
         if rest.isEmpty {
             if request.method == .post {
                 guard let user = caller.name else { throw HubError(.unauthorized, code: .unauthorized, "Opening a discussion needs a token") }
-                let body = try await jsonBody(NewDiscussionRequest.self, request)
+                let body = try await HubRequestBody.decode(NewDiscussionRequest.self, request)
                 let title = (body.title ?? "").trimmingCharacters(in: .whitespacesAndNewlines)
                 guard !title.isEmpty else { throw HubError.badRequest("A discussion needs a 'title'") }
                 let isPR = body.pullRequest ?? false
-                if isPR { _ = try await writableRepo(type, ns, name, caller: caller) }
+                if isPR { _ = try await repos.writable(type, ns, name, caller: caller) }
                 let d = try await database.createDiscussion(repoID: repo.id, title: title, description: body.description ?? "",
                                                             author: user, isPullRequest: isPR)
                 var answer = try await discussionJSON(d, repo: repo, request: request, details: false)
-                answer.url = repoURL(request, type, ns, name) + "/discussions/\(d.num)"
+                answer.url = origin.repoURL(request, type, ns, name) + "/discussions/\(d.num)"
                 return json(answer)
             }
             var items: [DiscussionJSON] = []
@@ -102,16 +103,16 @@ extension HubServer {
         case (.get, ""):
             return json(try await discussionJSON(d, repo: repo, request: request, details: true))
         case (.post, "status"):
-            _ = try await writableRepo(type, ns, name, caller: caller)
-            let status = try await jsonBody(DiscussionStatusRequest.self, request).status ?? ""
+            _ = try await repos.writable(type, ns, name, caller: caller)
+            let status = try await HubRequestBody.decode(DiscussionStatusRequest.self, request).status ?? ""
             guard status == "open" || status == "closed" else { throw HubError.badRequest("status must be 'open' or 'closed'") }
             try await database.setDiscussionStatus(repoID: repo.id, num: num, status: status)
             return json(DiscussionStatusJSON(status))
         case (.post, "comment"):
             guard caller.name != nil else { throw HubError(.unauthorized, code: .unauthorized, "Commenting needs a token") }
-            let text = try await jsonBody(DiscussionCommentRequest.self, request).comment ?? ""
+            let text = try await HubRequestBody.decode(DiscussionCommentRequest.self, request).comment ?? ""
             return json(DiscussionCommentJSON(newMessage: DiscussionEventJSON(
-                id: UUID().uuidString, createdAt: Self.iso8601(Int64(Date().timeIntervalSince1970)), author: caller.name ?? "", text: text)))
+                id: UUID().uuidString, createdAt: HubServer.iso8601(Int64(Date().timeIntervalSince1970)), author: caller.name ?? "", text: text)))
         case (.post, "merge"):
             return try await mergePullRequest(d, repo: repo, request, caller)
         default:
@@ -121,7 +122,7 @@ extension HubServer {
 
     /// Applies what the pull request changed (base → PR head) on top of `main`.
     func mergePullRequest(_ d: DiscussionRecord, repo: RepoRecord, _ request: Request, _ caller: Caller) async throws -> Response {
-        _ = try await writableRepo(repo.type, repo.namespace, repo.name, caller: caller)
+        _ = try await repos.writable(repo.type, repo.namespace, repo.name, caller: caller)
         guard d.isPullRequest, d.status == "open" || d.status == "draft" else { throw HubError.badRequest("Only open pull requests can be merged") }
         guard let head = try await database.resolve(repoID: repo.id, revision: "refs/pr/\(d.num)") else { throw HubError.revisionNotFound("refs/pr/\(d.num)") }
         let base = Dictionary(try await database.files(commitID: d.baseCommitID).map { ($0.path, $0) }, uniquingKeysWith: { a, _ in a })
@@ -130,7 +131,7 @@ extension HubServer {
         for (path, f) in pr where base[path] != f { changes.append(.put(f)) }
         for path in base.keys where pr[path] == nil { changes.append(.delete(path: path)) }
         let title = "Merge pull request #\(d.num): \(d.title)"
-        let commit = CommitRecord(id: Self.newCommitID(repoID: repo.id, parent: head.id, title: title), repoID: repo.id, parentID: nil,
+        let commit = CommitRecord(id: HubServer.newCommitID(repoID: repo.id, parent: head.id, title: title), repoID: repo.id, parentID: nil,
                                   title: title, message: d.description, author: caller.name ?? "", createdAt: Int64(Date().timeIntervalSince1970))
         do {
             try await database.applyCommit(repoID: repo.id, ref: "main", expectedHead: nil, commit: commit, changes: changes)

@@ -1,10 +1,40 @@
 import Foundation
 import HTTPTypes
 import Hummingbird
+import Logging
 import HubDatabase
 import Primitives
 
-extension HubServer {
+/// The HF repo API: whoami, listings, repo and revision info, tree and paths-info, repo creation
+/// and settings, branches, commits and discussions (the commit itself is `CommitController`'s).
+struct RepoAPIController: Sendable {
+    let database: HubDatabase
+    let repos: RepoAccess
+    let origin: HubOrigin
+    let uploadMode: UploadMode
+    let commits: CommitController
+    /// Repos not found here: their reads and the listings' merge go to the external sources.
+    let fallback: FallbackController
+    let logger: Logger
+
+    /// `router`: the Bearer-authenticated API group.
+    func addRoutes(to router: HubRouter) {
+        router.get("/api/whoami-v2") { req, ctx in try await whoami(req, ctx.caller) }
+        for type in RepoType.allCases {
+            router.get("/api/\(type.plural)") { req, ctx in try await listRepos(type, req, ctx.caller) }
+            let repo = router.group().add(middleware: fallback.middleware(type, .api))
+            for method in [HTTPRequest.Method.get, .head, .post, .put, .delete] {
+                repo.on("/api/\(type.plural)/**", method: method) { req, ctx in
+                    try await repoAPI(type, req, ctx.parameters.getCatchAll(), ctx.caller)
+                }
+            }
+        }
+        router.post("/api/repos/create") { req, ctx in try await createRepo(req, ctx.caller) }
+        router.delete("/api/repos/delete") { req, ctx in try await deleteRepo(req, ctx.caller) }
+        router.post("/api/repos/move") { req, ctx in try await moveRepo(req, ctx.caller) }
+        router.post("/api/validate-yaml") { req, _ in try await validateYAML(req) }
+    }
+
     /// `/api/{type}s/{ns}/{name}[/{op}/...]`: parses the rest of the path itself so that encoded
     /// revisions (`refs%2Fpr%2F1`) and literal-slash paths are handled in one place.
     func repoAPI(_ type: RepoType, _ request: Request, _ parts: [Substring], _ caller: Caller) async throws -> Response {
@@ -26,7 +56,7 @@ extension HubServer {
             case (.post, "preupload"):
                 return try await preupload(type, ns, name, revision: rest.dropFirst().joined(separator: "/"), request, caller)
             case (.post, "commit"):
-                return try await commit(type, ns, name, revision: rest.dropFirst().joined(separator: "/"), request, caller)
+                return try await commits.commit(type, ns, name, revision: rest.dropFirst().joined(separator: "/"), request, caller)
             case (.post, "branch"), (.delete, "branch"):
                 return try await branch(type, ns, name, branch: rest.dropFirst().joined(separator: "/"), request, caller)
             case (.get, "refs"):
@@ -45,15 +75,6 @@ extension HubServer {
         }
     }
 
-    /// The commit a revision names, or RevisionNotFound.
-    func resolveRevision(_ repo: RepoRecord, _ revision: String) async throws -> CommitRecord {
-        let rev = revision.isEmpty ? "main" : revision
-        guard let commit = try await database.resolve(repoID: repo.id, revision: rev) else {
-            throw HubError.revisionNotFound(rev)
-        }
-        return commit
-    }
-
     // MARK: whoami and listing
 
     func whoami(_ request: Request, _ caller: Caller) async throws -> Response {
@@ -63,7 +84,7 @@ extension HubServer {
         return json(WhoamiJSON(
             id: user.name, name: user.name, fullname: user.name, orgs: caller.orgs.map(whoamiOrg),
             auth: .init(accessToken: .init(displayName: token.displayName, role: token.canWrite ? "write" : "read",
-                                           createdAt: Self.iso8601(token.createdAt)))))
+                                           createdAt: HubServer.iso8601(token.createdAt)))))
     }
 
     func whoamiOrg(_ membership: (org: OrgRecord, role: OrgRole)) -> WhoamiOrgJSON {
@@ -82,11 +103,11 @@ extension HubServer {
         var local: [RepoListItemJSON] = []
         for repo in repos.prefix(limit) {
             local.append(RepoListItemJSON(_id: repo.id, id: repo.fullName, author: repo.namespace, private: repo.isPrivate,
-                                          lastModified: Self.iso8601(repo.lastModified), createdAt: Self.iso8601(repo.createdAt),
+                                          lastModified: HubServer.iso8601(repo.lastModified), createdAt: HubServer.iso8601(repo.createdAt),
                                           modelId: type == .model ? repo.fullName : nil,
                                           sha: try await database.resolve(repoID: repo.id, revision: "main")?.id))
         }
-        let items = await fallbackMergedList(type, request, local)
+        let items = await fallback.mergedList(type, request, local)
         var headers = HTTPFields()
         if repos.count > limit {
             headers[.link] = "<\(nextPageURL(request, cursor: offset + limit))>; rel=\"next\""
@@ -104,8 +125,8 @@ extension HubServer {
     // MARK: repo info
 
     func repoInfo(_ type: RepoType, _ ns: String, _ name: String, revision: String, _ request: Request, _ caller: Caller) async throws -> Response {
-        let repo = try await readableRepo(type, ns, name, caller: caller)
-        let commit = try await resolveRevision(repo, revision)
+        let repo = try await repos.readable(type, ns, name, caller: caller)
+        let commit = try await repos.commit(repo, revision)
         let files = try await database.files(commitID: commit.id)
         let blobs = request.uri.queryParameters["blobs"].map(isTrue) ?? false
         let siblings = files.map { f in
@@ -118,7 +139,7 @@ extension HubServer {
             return s
         }
         var info = RepoInfoJSON(mongoID: repo.id, id: repo.fullName, author: repo.namespace, sha: commit.id, isPrivate: repo.isPrivate,
-                                lastModified: Self.iso8601(commit.createdAt), createdAt: Self.iso8601(repo.createdAt), siblings: siblings)
+                                lastModified: HubServer.iso8601(commit.createdAt), createdAt: HubServer.iso8601(repo.createdAt), siblings: siblings)
         if type == .model { info.modelId = repo.fullName }
         if blobs { info.usedStorage = files.reduce(Int64(0)) { $0 + $1.size } }
         var headers = HTTPFields()
@@ -132,7 +153,7 @@ extension HubServer {
         var e = TreeEntryJSON(type: "file", oid: f.gitOID, size: f.size, path: f.path, cid: f.cid)
         if f.isLFS { e.lfs = .init(oid: f.sha256, size: f.size, pointerSize: lfsPointer(sha256: f.sha256, size: f.size).count) }
         if expand, let c = commits[f.lastCommitID] {
-            e.lastCommit = .init(id: c.id, title: c.title, date: Self.iso8601(c.createdAt))
+            e.lastCommit = .init(id: c.id, title: c.title, date: HubServer.iso8601(c.createdAt))
         }
         return e
     }
@@ -154,8 +175,8 @@ extension HubServer {
     }
 
     func tree(_ type: RepoType, _ ns: String, _ name: String, revision: String, path rawPath: String, _ request: Request, _ caller: Caller) async throws -> Response {
-        let repo = try await readableRepo(type, ns, name, caller: caller)
-        let commit = try await resolveRevision(repo, revision)
+        let repo = try await repos.readable(type, ns, name, caller: caller)
+        let commit = try await repos.commit(repo, revision)
         let files = try await database.files(commitID: commit.id)
         let q = request.uri.queryParameters
         let recursive = q["recursive"].map(isTrue) ?? false
@@ -195,9 +216,9 @@ extension HubServer {
     }
 
     func pathsInfo(_ type: RepoType, _ ns: String, _ name: String, revision: String, _ request: Request, _ caller: Caller) async throws -> Response {
-        let repo = try await readableRepo(type, ns, name, caller: caller)
-        let commit = try await resolveRevision(repo, revision)
-        let body = try await collect(request, limit: HubRequestBody.maxJSON)
+        let repo = try await repos.readable(type, ns, name, caller: caller)
+        let commit = try await repos.commit(repo, revision)
+        let body = try await HubRequestBody.collect(request, limit: HubRequestBody.maxJSON)
         var paths: [String] = []
         var expand = false
         if request.headers[.contentType]?.contains("json") == true {

@@ -35,4 +35,13 @@ struct RepoAccess: Sendable {
         }
         return repo
     }
+
+    /// The commit a revision of `repo` names (empty: `main`), or RevisionNotFound.
+    func commit(_ repo: RepoRecord, _ revision: String) async throws -> CommitRecord {
+        let rev = revision.isEmpty ? "main" : revision
+        guard let commit = try await database.resolve(repoID: repo.id, revision: rev) else {
+            throw HubError.revisionNotFound(rev)
+        }
+        return commit
+    }
 }

@@ -37,8 +37,22 @@ package struct ByteRange: Equatable {
     }
 }
 
-extension HubServer {
-    /// `HEAD|GET /{P}{ns}/{name}/resolve/{rev}/{path}`.
+/// `HEAD|GET /{P}{ns}/{name}/resolve/{rev}/{path}`: a repo file's bytes, with HF's headers.
+struct ResolveController: Sendable {
+    let database: HubDatabase
+    let downloads: FileDownloads
+
+    /// `router`: the Bearer-authenticated API group. A repo that is not here goes to `fallback`.
+    func addRoutes(to router: HubRouter, fallback: FallbackController) {
+        for type in RepoType.allCases {
+            let prefix = type == .model ? "" : "/\(type.plural)"
+            let group = router.group().add(middleware: fallback.middleware(type, .resolve))
+            for method in [HTTPRequest.Method.get, .head] {
+                group.on("\(prefix)/:ns/:name/resolve/**", method: method) { req, ctx in try await resolve(type, req, ctx) }
+            }
+        }
+    }
+
     func resolve(_ type: RepoType, _ request: Request, _ context: HubRequestContext) async throws -> Response {
         do {
             let ns = decoded(context.parameters.get("ns") ?? ""), name = decoded(context.parameters.get("name") ?? "")
@@ -53,14 +67,22 @@ extension HubServer {
             }
             guard let commit = found.commit else { throw HubError.revisionNotFound(revision) }
             guard !path.isEmpty, let file = found.file else { throw HubError.entryNotFound(path, commit: commit.id) }
-            return try await fileResponse(file, commit: commit.id, request)
+            return try await downloads.response(file, commit: commit.id, request)
         } catch {
             throw HubError.from(error)
         }
     }
+}
 
-    func fileResponse(_ file: FileRecord, commit: String?, _ request: Request) async throws -> Response {
-        if request.method == .get { try await ensureLocal(file.cid) }
+/// A repo file as a download: the hub's own files and the fallback's mirrored copies.
+struct FileDownloads: Sendable {
+    let placement: ContentPlacement
+    let responses: ContentResponses
+
+    /// HF's file headers (ETag, the linked ETag and size of LFS files, the commit), then the bytes,
+    /// brought from the store backend first when this machine lacks them.
+    func response(_ file: FileRecord, commit: String?, _ request: Request) async throws -> Response {
+        if request.method == .get { try await placement.ensureLocal(file.cid) }
         var headers = HTTPFields()
         if let commit { headers[.xRepoCommit] = commit }
         let etag = file.isLFS ? file.sha256 : file.gitOID
@@ -76,11 +98,6 @@ extension HubServer {
         let filename = file.path.split(separator: "/").last.map(String.init) ?? file.path
         let safeName = PercentEncoding.encode(filename)
         headers[.contentDisposition] = "inline; filename*=UTF-8''\(safeName)"
-        return streamResponse(cid: file.cid, size: file.size, headers: headers, request)
-    }
-
-    /// `ContentResponses.stream` with this hub's store.
-    func streamResponse(cid: String, size: Int64, headers: HTTPFields, _ request: Request) -> Response {
-        ContentResponses(content: content, logger: logger).stream(cid: cid, size: size, headers: headers, request)
+        return responses.stream(cid: file.cid, size: file.size, headers: headers, request)
     }
 }

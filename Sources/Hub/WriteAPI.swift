@@ -3,11 +3,8 @@ import HTTPTypes
 import Hummingbird
 import HubDatabase
 
-extension HubServer {
-    func repoURL(_ request: Request, _ type: RepoType, _ ns: String, _ name: String) -> String {
-        origin(request) + (type == .model ? "" : "/\(type.plural)") + "/\(ns)/\(name)"
-    }
-
+/// Creating, deleting, moving and configuring repos, and the preupload question before a commit.
+extension RepoAPIController {
     /// Reads `{name, organization, type}` as the client sends it; `name` may also hold `ns/name`.
     func repoIdentity(_ body: RepoIdentityRequest, caller: Caller) throws -> (RepoType, String, String) {
         let type = try body.type.map { raw -> RepoType in
@@ -28,20 +25,20 @@ extension HubServer {
     }
 
     func createRepo(_ request: Request, _ caller: Caller) async throws -> Response {
-        let body = try await jsonBody(RepoIdentityRequest.self, request)
+        let body = try await HubRequestBody.decode(RepoIdentityRequest.self, request)
         let (type, ns, name) = try repoIdentity(body, caller: caller)
         guard caller.canWrite(namespace: ns) else {
             if caller.user == nil { throw HubError(.unauthorized, code: .unauthorized, "Creating a repo needs a write token") }
             throw HubError.forbidden("Your token cannot create repos in '\(ns)': it needs write access to that namespace")
         }
         let isPrivate = body.visibility.map { $0 == "private" } ?? (body.isPrivate ?? false)
-        let url = repoURL(request, type, ns, name)
+        let url = origin.repoURL(request, type, ns, name)
         if try await database.repo(type: type, namespace: ns, name: name) != nil {
             return json(RepoExistsJSON(error: "You already created this \(type.rawValue) repo", url: url), status: .conflict)
         }
         let repoID = UUID().uuidString.lowercased().replacingOccurrences(of: "-", with: "")
         let now = Int64(Date().timeIntervalSince1970)
-        let initial = CommitRecord(id: Self.newCommitID(repoID: repoID, parent: nil, title: "initial commit"), repoID: repoID,
+        let initial = CommitRecord(id: HubServer.newCommitID(repoID: repoID, parent: nil, title: "initial commit"), repoID: repoID,
                                    parentID: nil, title: "initial commit", message: "", author: caller.name ?? "", createdAt: now)
         do {
             _ = try await database.createRepo(type: type, namespace: ns, name: name, isPrivate: isPrivate, initialCommit: initial)
@@ -53,15 +50,15 @@ extension HubServer {
     }
 
     func deleteRepo(_ request: Request, _ caller: Caller) async throws -> Response {
-        let (type, ns, name) = try repoIdentity(try await jsonBody(RepoIdentityRequest.self, request), caller: caller)
-        let repo = try await administrableRepo(type, ns, name, caller: caller)
+        let (type, ns, name) = try repoIdentity(try await HubRequestBody.decode(RepoIdentityRequest.self, request), caller: caller)
+        let repo = try await repos.administrable(type, ns, name, caller: caller)
         try await database.deleteRepo(id: repo.id)
         logger.info("deleted \(type.rawValue) repo \(ns)/\(name)")
         return json(EmptyJSONObject())
     }
 
     func moveRepo(_ request: Request, _ caller: Caller) async throws -> Response {
-        let body = try await jsonBody(MoveRepoRequest.self, request)
+        let body = try await HubRequestBody.decode(MoveRepoRequest.self, request)
         guard let from = body.fromRepo, let to = body.toRepo else {
             throw HubError.badRequest("'fromRepo' and 'toRepo' are required (as namespace/name)")
         }
@@ -70,19 +67,19 @@ extension HubServer {
         guard f.count == 2, t.count == 2 else { throw HubError.badRequest("Repo ids must be namespace/name") }
         try validateRepoName(t[0], what: "namespace")
         try validateRepoName(t[1], what: "repo name")
-        let repo = try await administrableRepo(type, f[0], f[1], caller: caller)
+        let repo = try await repos.administrable(type, f[0], f[1], caller: caller)
         guard caller.canWrite(namespace: t[0]) else { throw HubError.forbidden("Your token cannot write to '\(t[0])'") }
         do {
             try await database.moveRepo(id: repo.id, toNamespace: t[0], toName: t[1])
         } catch {
             throw HubError.from(error)
         }
-        return json(MovedRepoJSON(url: repoURL(request, type, t[0], t[1])))
+        return json(MovedRepoJSON(url: origin.repoURL(request, type, t[0], t[1])))
     }
 
     func settings(_ type: RepoType, _ ns: String, _ name: String, _ request: Request, _ caller: Caller) async throws -> Response {
-        let repo = try await writableRepo(type, ns, name, caller: caller)
-        let body = try await jsonBody(RepoIdentityRequest.self, request)
+        let repo = try await repos.writable(type, ns, name, caller: caller)
+        let body = try await HubRequestBody.decode(RepoIdentityRequest.self, request)
         if let p = body.isPrivate {
             try await database.setPrivate(id: repo.id, isPrivate: p)
         } else if let v = body.visibility {
@@ -92,7 +89,7 @@ extension HubServer {
     }
 
     func validateYAML(_ request: Request) async throws -> Response {
-        guard let content = try await jsonBody(ValidateYAMLRequest.self, request).content else {
+        guard let content = try await HubRequestBody.decode(ValidateYAMLRequest.self, request).content else {
             return json(YAMLValidationJSON(errors: [.init(message: "'content' is required")]), status: .badRequest)
         }
         // A card's metadata block opens with '---' and must be closed by another '---' line.
@@ -106,10 +103,10 @@ extension HubServer {
     }
 
     func preupload(_ type: RepoType, _ ns: String, _ name: String, revision: String, _ request: Request, _ caller: Caller) async throws -> Response {
-        let repo = try await writableRepo(type, ns, name, caller: caller)
+        let repo = try await repos.writable(type, ns, name, caller: caller)
         let createPR = request.uri.queryParameters["create_pr"].map(isTrue) ?? false
-        let commit = try await resolveRevision(repo, createPR ? "main" : revision)
-        guard let files = try await jsonBody(PreuploadRequest.self, request).files else { throw HubError.badRequest("'files' must be a list") }
+        let commit = try await repos.commit(repo, createPR ? "main" : revision)
+        guard let files = try await HubRequestBody.decode(PreuploadRequest.self, request).files else { throw HubError.badRequest("'files' must be a list") }
         guard files.count <= 1000 else { throw HubError.badRequest("At most 1000 files per preupload call") }
         var answer: [PreuploadJSON.File] = []
         for f in files {

@@ -6,104 +6,47 @@ import Primitives
 
 /// `/admin/api/fallback-sources`: CRUD of database sources, the binding cache's stats and clear.
 /// Admin tokens only; a source's token goes in but never comes back out.
-extension HubServer {
-    func addFallbackAdminRoutes(to router: HubRouter) {
-        addFallbackUserRoutes(to: router)
+extension FallbackController {
+    func addAdminRoutes(to router: HubRouter) {
         let base = "/admin/api/fallback-sources"
         router.get("\(base)/cache/stats") { req, ctx in
-            return self.json(await Self.fallbackCacheStats(try await self.fallbackAdmin(ctx.caller)))
+            return json(try await self.admin(ctx.caller).cacheStats())
         }
         router.delete("\(base)/cache/clear") { req, ctx in
-            await Self.clearFallbackCache(try await self.fallbackAdmin(ctx.caller))
-            return self.json(FallbackCacheClearedJSON())
+            try await self.admin(ctx.caller).clearCache()
+            return json(FallbackCacheClearedJSON())
         }
         router.get("\(base)") { req, ctx in
-            let service = try await self.fallbackAdmin(ctx.caller)
+            let service = try await self.admin(ctx.caller)
             let ns = req.uri.queryParameters["namespace"].map(String.init)
-            return self.json(service.sources.filter { ns == nil || $0.namespace == ns }.map(Self.sourceJSON))
+            return json(service.sources.filter { ns == nil || $0.namespace == ns }.map(Self.sourceJSON))
         }
         router.post("\(base)") { req, ctx in
-            let service = try await self.fallbackAdmin(ctx.caller)
-            let record = try await Self.addFallbackSource(try await self.jsonBody(FallbackSourceFields.self, req), service)
-            return self.json(Self.recordJSON(record), status: .created)
+            let service = try await self.admin(ctx.caller)
+            let record = try await service.addSource(try await HubRequestBody.decode(FallbackSourceFields.self, req))
+            return json(Self.recordJSON(record), status: .created)
         }
         router.get("\(base)/:id") { req, ctx in
-            let service = try await self.fallbackAdmin(ctx.caller)
+            let service = try await self.admin(ctx.caller)
             guard let r = try await service.database.fallbackSource(id: ctx.parameters.get("id") ?? "") else {
                 throw HubError(.notFound, code: .entryNotFound, "No fallback source with this id (sources from configuration cannot be edited here)")
             }
-            return self.json(Self.recordJSON(r))
+            return json(Self.recordJSON(r))
         }
         router.put("\(base)/:id") { req, ctx in
-            let service = try await self.fallbackAdmin(ctx.caller)
-            let body = try await self.jsonBody(FallbackSourceFields.self, req)
-            return self.json(Self.recordJSON(try await Self.updateFallbackSource(id: ctx.parameters.get("id") ?? "", body, service)))
+            let service = try await self.admin(ctx.caller)
+            let body = try await HubRequestBody.decode(FallbackSourceFields.self, req)
+            return json(Self.recordJSON(try await service.updateSource(id: ctx.parameters.get("id") ?? "", body)))
         }
         router.delete("\(base)/:id") { req, ctx in
-            try await Self.deleteFallbackSource(id: ctx.parameters.get("id") ?? "", try await self.fallbackAdmin(ctx.caller))
-            return self.json(EmptyJSONObject())
+            try await self.admin(ctx.caller).deleteSource(id: ctx.parameters.get("id") ?? "")
+            return json(EmptyJSONObject())
         }
     }
 
-    // MARK: the operations, shared by this API and the admin portal's forms (Sources/Hub/Web)
-
-    static func fallbackCacheStats(_ service: FallbackService) async -> FallbackCacheStatsJSON {
-        let s = await service.binder.stats()
-        let total = s.hits + s.misses
-        return FallbackCacheStatsJSON(size: s.size, maxsize: s.maxsize, ttl_seconds: s.ttlSeconds,
-                                      usage_percent: Double(s.size) * 100 / Double(s.maxsize), hits: s.hits, misses: s.misses,
-                                      hit_rate: total == 0 ? 0.0 : Double(s.hits) / Double(total))
-    }
-
-    static func clearFallbackCache(_ service: FallbackService) async {
-        await service.binder.clear()
-        service.headCache.withLock { $0.removeAll() }
-    }
-
-    /// Stores a new database source from the API's JSON fields (`url`, `source_type`, `name`, `priority`, ...).
-    static func addFallbackSource(_ body: FallbackSourceFields, _ service: FallbackService) async throws -> FallbackSourceRecord {
-        let source: FallbackSource
-        do { source = try FallbackSource.parse(body, index: 0, origin: "database") } catch { throw HubError.badRequest("\(error)") }
-        let record = FallbackSourceRecord(id: UUID().uuidString.lowercased(), name: body.name ?? source.url,
-                                          url: source.url, sourceType: source.sourceType.rawValue, priority: Int64(source.priority),
-                                          namespace: source.namespace, sealedToken: try source.token.map(service.cipher.seal),
-                                          enabled: source.enabled, createdAt: FallbackService.now())
-        try await service.database.putFallbackSource(record)
-        try await service.reloadSources()
-        return record
-    }
-
-    /// Changes the fields present in `body`; `token`: absent keeps it, "" or null removes it, a string replaces it.
-    static func updateFallbackSource(id: String, _ body: FallbackSourceFields, _ service: FallbackService) async throws -> FallbackSourceRecord {
-        guard var r = try await service.database.fallbackSource(id: id) else {
-            throw HubError(.notFound, code: .entryNotFound, "No fallback source with this id")
-        }
-        let stored = FallbackSourceFields(name: r.name, url: r.url, sourceType: r.sourceType, priority: Int(r.priority),
-                                          namespace: r.namespace, enabled: r.enabled)
-        let merged = body.overlaid(on: stored)
-        let parsed: FallbackSource
-        do { parsed = try FallbackSource.parse(merged, index: 0, origin: "database") } catch { throw HubError.badRequest("\(error)") }
-        r.name = merged.name ?? r.name
-        r.url = parsed.url; r.sourceType = parsed.sourceType.rawValue; r.priority = Int64(parsed.priority)
-        r.namespace = parsed.namespace; r.enabled = parsed.enabled
-        switch body.token {
-        case .absent: break
-        case .remove: r.sealedToken = nil
-        case .set(let t): r.sealedToken = try service.cipher.seal(t)
-        }
-        try await service.database.putFallbackSource(r)
-        try await service.reloadSources()
-        return r
-    }
-
-    static func deleteFallbackSource(id: String, _ service: FallbackService) async throws {
-        do { try await service.database.deleteFallbackSource(id: id) } catch { throw HubError.from(error) }
-        try await service.reloadSources()
-    }
-
-    func fallbackAdmin(_ caller: Caller) async throws -> FallbackService {
+    func admin(_ caller: Caller) async throws -> FallbackService {
         _ = try requireAdmin(caller)
-        guard let service = fallbackSlot.service else {
+        guard let service = slot.service else {
             throw HubError(.serviceUnavailable, code: .fallbackDisabled, "The external-source fallback is not set up on this server")
         }
         return service
@@ -117,6 +60,63 @@ extension HubServer {
     static func recordJSON(_ r: FallbackSourceRecord) -> FallbackSourceRecordJSON {
         FallbackSourceRecordJSON(id: r.id, name: r.name, url: r.url, sourceType: r.sourceType, priority: r.priority,
                                  namespace: r.namespace, enabled: r.enabled, hasToken: r.sealedToken != nil,
-                                 createdAt: Self.iso8601(r.createdAt))
+                                 createdAt: HubServer.iso8601(r.createdAt))
+    }
+}
+
+/// The operations on the sources, shared by the admin API above and the admin portal's forms (Sources/Hub/Web).
+extension FallbackService {
+    func cacheStats() async -> FallbackCacheStatsJSON {
+        let s = await binder.stats()
+        let total = s.hits + s.misses
+        return FallbackCacheStatsJSON(size: s.size, maxsize: s.maxsize, ttl_seconds: s.ttlSeconds,
+                                      usage_percent: Double(s.size) * 100 / Double(s.maxsize), hits: s.hits, misses: s.misses,
+                                      hit_rate: total == 0 ? 0.0 : Double(s.hits) / Double(total))
+    }
+
+    func clearCache() async {
+        await binder.clear()
+        headCache.withLock { $0.removeAll() }
+    }
+
+    /// Stores a new database source from the API's JSON fields (`url`, `source_type`, `name`, `priority`, ...).
+    func addSource(_ body: FallbackSourceFields) async throws -> FallbackSourceRecord {
+        let source: FallbackSource
+        do { source = try FallbackSource.parse(body, index: 0, origin: "database") } catch { throw HubError.badRequest("\(error)") }
+        let record = FallbackSourceRecord(id: UUID().uuidString.lowercased(), name: body.name ?? source.url,
+                                          url: source.url, sourceType: source.sourceType.rawValue, priority: Int64(source.priority),
+                                          namespace: source.namespace, sealedToken: try source.token.map(cipher.seal),
+                                          enabled: source.enabled, createdAt: FallbackService.now())
+        try await database.putFallbackSource(record)
+        try await reloadSources()
+        return record
+    }
+
+    /// Changes the fields present in `body`; `token`: absent keeps it, "" or null removes it, a string replaces it.
+    func updateSource(id: String, _ body: FallbackSourceFields) async throws -> FallbackSourceRecord {
+        guard var r = try await database.fallbackSource(id: id) else {
+            throw HubError(.notFound, code: .entryNotFound, "No fallback source with this id")
+        }
+        let stored = FallbackSourceFields(name: r.name, url: r.url, sourceType: r.sourceType, priority: Int(r.priority),
+                                          namespace: r.namespace, enabled: r.enabled)
+        let merged = body.overlaid(on: stored)
+        let parsed: FallbackSource
+        do { parsed = try FallbackSource.parse(merged, index: 0, origin: "database") } catch { throw HubError.badRequest("\(error)") }
+        r.name = merged.name ?? r.name
+        r.url = parsed.url; r.sourceType = parsed.sourceType.rawValue; r.priority = Int64(parsed.priority)
+        r.namespace = parsed.namespace; r.enabled = parsed.enabled
+        switch body.token {
+        case .absent: break
+        case .remove: r.sealedToken = nil
+        case .set(let t): r.sealedToken = try cipher.seal(t)
+        }
+        try await database.putFallbackSource(r)
+        try await reloadSources()
+        return r
+    }
+
+    func deleteSource(id: String) async throws {
+        do { try await database.deleteFallbackSource(id: id) } catch { throw HubError.from(error) }
+        try await reloadSources()
     }
 }

@@ -2,17 +2,43 @@ import Crypto
 import Foundation
 import HTTPTypes
 import Hummingbird
+import Logging
+import Multiformats
 import HubDatabase
 import NIOCore
 import NIOHTTP1
 import Primitives
 import HTTPSupport
 
-/// The hooks the hub's read routes call when a repo is not found locally, and the metadata proxy.
-extension HubServer {
+/// The external-source fallback's face: reads of repos that are not here (through
+/// `FallbackMiddleware`), the metadata proxy, pull-through downloads (PullThrough.swift), merged
+/// listings, user profiles, and the admin API of the sources. The service itself is set up later
+/// (`HubServer.enableFallback`), so the controller holds its slot and asks it per request.
+struct FallbackController: Sendable {
+    let slot: FallbackSlot
+    let database: HubDatabase
+    let content: ContentStore
+    /// Mirrored copies are served like the hub's own files.
+    let downloads: FileDownloads
+    let origin: HubOrigin
+    /// The node's pinned roots: their blocks are never removed with an evicted mirror copy.
+    let pinnedRoots: @Sendable () -> [CID]
+    let logger: Logger
+
+    /// `router`: the Bearer-authenticated API group.
+    func addRoutes(to router: HubRouter) {
+        addUserRoutes(to: router)
+        addAdminRoutes(to: router)
+    }
+
+    /// For the group of one repo type's API (`.api`) or resolve (`.resolve`) routes.
+    func middleware(_ type: RepoType, _ routes: FallbackMiddleware.Routes) -> FallbackMiddleware {
+        FallbackMiddleware(fallback: self, type: type, routes: routes)
+    }
+
     /// The fallback service if this request may fall back (enabled, not `?fallback=false`).
-    func fallbackFor(_ request: Request) -> FallbackService? {
-        guard let service = fallbackSlot.service, service.settings.enabled else { return nil }
+    func service(for request: Request) -> FallbackService? {
+        guard let service = slot.service, service.settings.enabled else { return nil }
         if let flag = request.uri.queryParameters["fallback"], ["false", "0", "no"].contains(flag.lowercased()) { return nil }
         return service
     }
@@ -30,57 +56,48 @@ extension HubServer {
         }
     }
 
-    /// `/api/{t}/{ns}/{name}[/...]`: repo info, revision info, tree and paths-info fall back; nothing else does.
-    func withFallback(_ type: RepoType, _ request: Request, apiParts parts: [Substring],
-                      local: () async throws -> Response) async throws -> Response {
-        do {
-            return try await local()
-        } catch let error as HubError where error.code == .repoNotFound && error.status == .notFound {
-            guard parts.count >= 2, let service = fallbackFor(request) else { throw error }
-            let ns = decoded(parts[0]), name = decoded(parts[1])
-            let rest = parts.dropFirst(2).map(decoded)
-            let op = rest.first ?? ""
-            let isRead: Bool
-            switch (request.method, op) {
-            case (.get, ""), (.head, ""), (.get, "revision"), (.head, "revision"), (.get, "tree"), (.post, "paths-info"): isRead = true
-            default: isRead = false
-            }
-            guard isRead, await mayFallBack(service, type, ns, name) else { throw error }
-            return try await fallbackMetadata(service, type, ns, name, rest: rest, request)
+    /// `/api/{t}/{ns}/{name}[/...]` of a repo not here: repo info, revision info, tree and paths-info
+    /// fall back; anything else keeps the local answer, `notHere`.
+    func api(_ type: RepoType, _ request: Request, parts: [Substring], notHere: HubError) async throws -> Response {
+        guard parts.count >= 2, let service = service(for: request) else { throw notHere }
+        let ns = decoded(parts[0]), name = decoded(parts[1])
+        let rest = parts.dropFirst(2).map(decoded)
+        let op = rest.first ?? ""
+        let isRead: Bool
+        switch (request.method, op) {
+        case (.get, ""), (.head, ""), (.get, "revision"), (.head, "revision"), (.get, "tree"), (.post, "paths-info"): isRead = true
+        default: isRead = false
         }
+        guard isRead, await mayFallBack(service, type, ns, name) else { throw notHere }
+        return try await metadata(service, type, ns, name, rest: rest, request)
     }
 
-    /// `HEAD|GET /{P}{ns}/{name}/resolve/{rev}/{path}` when the repo is not here.
-    func withFallback(_ type: RepoType, _ request: Request, resolve context: HubRequestContext,
-                      local: () async throws -> Response) async throws -> Response {
+    /// `HEAD|GET /{P}{ns}/{name}/resolve/{rev}/{path}` of a repo not here.
+    func resolve(_ type: RepoType, _ request: Request, _ context: HubRequestContext, notHere: HubError) async throws -> Response {
+        guard let service = service(for: request) else { throw notHere }
+        let ns = decoded(context.parameters.get("ns") ?? ""), name = decoded(context.parameters.get("name") ?? "")
+        let rest = context.parameters.getCatchAll()
+        guard let revPart = rest.first, rest.count >= 2, await mayFallBack(service, type, ns, name) else { throw notHere }
+        let path = rest.dropFirst().map(decoded).joined(separator: "/")
+        try validateRepoPath(path)
         do {
-            return try await local()
-        } catch let error as HubError where error.code == .repoNotFound && error.status == .notFound {
-            guard let service = fallbackFor(request) else { throw error }
-            let ns = decoded(context.parameters.get("ns") ?? ""), name = decoded(context.parameters.get("name") ?? "")
-            let rest = context.parameters.getCatchAll()
-            guard let revPart = rest.first, rest.count >= 2, await mayFallBack(service, type, ns, name) else { throw error }
-            let path = rest.dropFirst().map(decoded).joined(separator: "/")
-            try validateRepoPath(path)
-            do {
-                return try await fallbackResolve(service, type, ns, name, revision: decoded(revPart), path: path, request)
-            } catch let error as HubError {
-                throw error
-            } catch {
-                // Anything else is a bug or an engine failure: say what it was instead of a bare 500.
-                logger.error("fallback resolve of \(ns)/\(name)/\(path): \(String(reflecting: error))")
-                throw HubError.from(error)
-            }
+            return try await resolve(service, type, ns, name, revision: decoded(revPart), path: path, request)
+        } catch let error as HubError {
+            throw error
+        } catch {
+            // Anything else is a bug or an engine failure: say what it was instead of a bare 500.
+            logger.error("fallback resolve of \(ns)/\(name)/\(path): \(String(reflecting: error))")
+            throw HubError.from(error)
         }
     }
 
     // MARK: metadata
 
-    func fallbackMetadata(_ service: FallbackService, _ type: RepoType, _ ns: String, _ name: String,
+    func metadata(_ service: FallbackService, _ type: RepoType, _ ns: String, _ name: String,
                           rest: [String], _ request: Request) async throws -> Response {
         let started = ContinuousClock.now
         var body: ByteBuffer?
-        if request.method == .post { body = try await collect(request, limit: HubRequestBody.maxJSON) }
+        if request.method == .post { body = try await HubRequestBody.collect(request, limit: HubRequestBody.maxJSON) }
         // Query without our own `fallback` flag; the rest travels as is so `Link` pages keep every parameter.
         let query = (request.uri.query ?? "").split(separator: "&").filter { !$0.hasPrefix("fallback=") }.joined(separator: "&")
         let subpath = rest.enumerated().map { i, part -> String in
@@ -185,8 +202,8 @@ extension HubServer {
     // MARK: repo lists
 
     /// `GET /api/{t}?author=`: local items first (tagged `local`), then each source's, de-duplicated by id.
-    func fallbackMergedList(_ type: RepoType, _ request: Request, _ local: [RepoListItemJSON]) async -> [RepoListEntry] {
-        guard let service = fallbackFor(request), let author = request.uri.queryParameters["author"].map(String.init),
+    func mergedList(_ type: RepoType, _ request: Request, _ local: [RepoListItemJSON]) async -> [RepoListEntry] {
+        guard let service = service(for: request), let author = request.uri.queryParameters["author"].map(String.init),
               !author.isEmpty else { return local.map(RepoListEntry.local) }
         var items = local.map { item -> RepoListEntry in var i = item; i._source = "local"; return .local(i) }
         var seen = Set(items.compactMap(\.id))
@@ -204,5 +221,33 @@ extension HubServer {
             }
         }
         return items
+    }
+}
+
+/// Turns a local RepoNotFound on a group's routes into the fallback's answer. It sits inside the
+/// group's authentication; a repo that exists here but is hidden from the caller also says
+/// RepoNotFound, and `mayFallBack` keeps that one local.
+struct FallbackMiddleware: RouterMiddleware {
+    enum Routes: Sendable {
+        /// `/api/{t}/**`: the catch-all holds `ns/name/op/...`.
+        case api
+        /// `/{P}:ns/:name/resolve/**`.
+        case resolve
+    }
+
+    let fallback: FallbackController
+    let type: RepoType
+    let routes: Routes
+
+    func handle(_ request: Request, context: HubRequestContext,
+                next: (Request, HubRequestContext) async throws -> Response) async throws -> Response {
+        do {
+            return try await next(request, context)
+        } catch let error as HubError where error.code == .repoNotFound && error.status == .notFound {
+            switch routes {
+            case .api: return try await fallback.api(type, request, parts: context.parameters.getCatchAll(), notHere: error)
+            case .resolve: return try await fallback.resolve(type, request, context, notHere: error)
+            }
+        }
     }
 }

@@ -10,8 +10,8 @@ import Primitives
 /// User profiles and user repo lists: local first, then the sources that serve the namespace.
 /// A `hub` source has `/api/users/{name}/profile|repos`; Hugging Face has `/overview` and no repo
 /// list, so its repos are gathered from `/api/{models,datasets,spaces}?author=`.
-extension HubServer {
-    func addFallbackUserRoutes(to router: HubRouter) {
+extension FallbackController {
+    func addUserRoutes(to router: HubRouter) {
         for suffix in ["profile", "overview"] {
             router.get("/api/users/:name/\(suffix)") { req, ctx in
                 try await self.userProfile(ctx.parameters.get("name") ?? "", req)
@@ -25,9 +25,9 @@ extension HubServer {
     func userProfile(_ name: String, _ request: Request) async throws -> Response {
         let started = ContinuousClock.now
         if let user = try await database.user(named: name) {
-            return json(LocalUserProfileJSON(name: user.name, fullname: user.name, createdAt: Self.iso8601(user.createdAt)))
+            return json(LocalUserProfileJSON(name: user.name, fullname: user.name, createdAt: HubServer.iso8601(user.createdAt)))
         }
-        guard let service = fallbackFor(request) else { throw HubError(.notFound, code: .entryNotFound, "No user '\(name)'") }
+        guard let service = service(for: request) else { throw HubError(.notFound, code: .entryNotFound, "No user '\(name)'") }
         for source in service.candidates(namespace: name) {
             let path = source.sourceType == .hub ? "profile" : "overview"
             guard let reply = try? await service.upstream.fetch(.GET, "\(source.url)/api/users/\(PercentEncoding.encode(name))/\(path)", source: source),
@@ -54,7 +54,7 @@ extension HubServer {
                                 "_source": .string("local")])
             }
         }
-        if let service = fallbackFor(request) {
+        if let service = service(for: request) {
             for source in service.candidates(namespace: name) {
                 var found: [String: [JSONValue]] = [:]
                 if source.sourceType == .hub {

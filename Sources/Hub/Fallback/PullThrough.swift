@@ -151,8 +151,10 @@ final class DownloadLease: Sendable {
     deinit { end() }
 }
 
-extension HubServer {
-    func fallbackResolve(_ service: FallbackService, _ type: RepoType, _ ns: String, _ name: String,
+/// A file of a repo that is not here: served from the mirror when it was pulled through before,
+/// else from the source (HEAD, ranges, redirects) and pulled through into the store.
+extension FallbackController {
+    func resolve(_ service: FallbackService, _ type: RepoType, _ ns: String, _ name: String,
                          revision: String, path: String, _ request: Request) async throws -> Response {
         let started = ContinuousClock.now
         let ttl = Int64(service.settings.cacheTTL)
@@ -246,7 +248,7 @@ extension HubServer {
         let now = FallbackService.nowMillis()
         if now - m.lastAccess > 60_000 { try? await service.database.touchMirroredContent(cid: m.cid, at: now) }
         let file = FileRecord(path: m.path, size: m.size, gitOID: m.gitOID, sha256: m.sha256, isLFS: m.isLFS, cid: m.cid)
-        var response = try await fileResponse(file, commit: commit, request)
+        var response = try await downloads.response(file, commit: commit, request)
         sourceHeaders(&response.headers, name: m.sourceName, url: m.sourceURL, started: started)
         return response
     }
@@ -381,7 +383,7 @@ extension HubServer {
         let writing = content.blocks.beginWrite()   // until the copy is recorded: a gc meanwhile spares it
         let store = PipelinedContentWriter(store: content, expectedSize: length, treeBlob: lfs ? .lfsPointer : .content)
         let logger = self.logger
-        let mirror = MirrorCopy(server: self, service: service, source: source, type: type, namespace: ns, name: name, commit: commit, path: path)
+        let mirror = MirrorCopy(fallback: self, service: service, source: source, type: type, namespace: ns, name: name, commit: commit, path: path)
         let body = ResponseBody(contentLength: length.map(Int.init)) { writer in
             defer { lease.end() }  // after `keep`: followers then find the recorded copy
             defer { writing.end() }
@@ -452,7 +454,7 @@ extension HubServer {
                     throw error
                 }
                 let stored = try await store.finish(durable: false)
-                let mirror = MirrorCopy(server: self, service: service, source: source, type: type, namespace: ns, name: name, commit: commit, path: path)
+                let mirror = MirrorCopy(fallback: self, service: service, source: source, type: type, namespace: ns, name: name, commit: commit, path: path)
                 try await mirror.verify(stored, meta, length: length, lease: lease, writing: writing)
                 await mirror.keep(stored, meta)
             } catch {
@@ -472,7 +474,7 @@ extension HubServer {
             if (try? await database.forgetMirroredContent(cid: cid)) == true {
                 // A failure here leaves blocks behind (gc removes them later), never deletes shared ones.
                 let cutoff = content.blocks.collectionCutoff()   // before the roots (see BlockStoring)
-                if let live = try? await HubServer.liveRoots(database, pinned: pinned) {
+                if let live = try? await FallbackController.liveRoots(database, pinned: pinned) {
                     try? await runBlocking { try content.removeContent(cid: cid, liveRoots: live, sparingWritesSince: cutoff) }
                 }
             }
@@ -512,7 +514,7 @@ extension ContentStore {
     }
 }
 
-extension HubServer {
+extension FallbackController {
     /// Everything that must keep its blocks: what the database refers to, and the node's pins.
     static func liveRoots(_ database: HubDatabase, pinned: @Sendable () -> [CID]) async throws -> [CID] {
         try await database.referencedCIDs().compactMap { try? CID($0) } + pinned()
@@ -522,7 +524,7 @@ extension HubServer {
 /// The end of a download for the mirror: check the bytes against the source's hash, then make the copy
 /// durable and record it (a record never names blocks a crash could lose).
 struct MirrorCopy: Sendable {
-    let server: HubServer
+    let fallback: FallbackController
     let service: FallbackService
     let source: FallbackSource
     let type: RepoType, namespace: String, name: String, commit: String, path: String
@@ -532,16 +534,16 @@ struct MirrorCopy: Sendable {
     func verify(_ stored: StoredContent, _ meta: UpstreamFileMeta, length: Int64?, lease: DownloadLease, writing: WriteSession) async throws {
         let expected = meta.expectedHash
         guard stored.size == (length ?? stored.size) && (expected == stored.sha256 || expected == stored.gitSHA1) else {
-            server.logger.error("pull-through of \(namespace)/\(name)/\(path) from \(source.name): \(stored.size) bytes hash to sha256 \(stored.sha256) / git \(stored.gitSHA1), the source said \(expected ?? "nothing"); not kept")
+            fallback.logger.error("pull-through of \(namespace)/\(name)/\(path) from \(source.name): \(stored.size) bytes hash to sha256 \(stored.sha256) / git \(stored.gitSHA1), the source said \(expected ?? "nothing"); not kept")
             if !((try? await service.database.isContentReferenced(cid: stored.cid)) ?? true) {
                 do {
                     writing.end()
-                    let content = server.content, cid = stored.cid
+                    let content = fallback.content, cid = stored.cid
                     let cutoff = content.blocks.collectionCutoff()
-                    let live = try await HubServer.liveRoots(service.database, pinned: server.pinnedRoots)
+                    let live = try await FallbackController.liveRoots(service.database, pinned: fallback.pinnedRoots)
                     try await runBlocking { try content.removeContent(cid: cid, liveRoots: live, sparingWritesSince: cutoff) }
                 } catch {
-                    server.logger.error("pull-through of \(path): the unverified copy was kept on disk (unreferenced): \(error)")
+                    fallback.logger.error("pull-through of \(path): the unverified copy was kept on disk (unreferenced): \(error)")
                 }
             }
             lease.fail("the bytes failed verification")
@@ -551,20 +553,20 @@ struct MirrorCopy: Sendable {
 
     func keep(_ stored: StoredContent, _ meta: UpstreamFileMeta) async {
         do {
-            let blocks = server.content.blocks
+            let blocks = fallback.content.blocks
             try await runBlocking { try blocks.sync() }
         } catch {
-            server.logger.error("pull-through of \(namespace)/\(name)/\(path): the copy could not be made durable, not kept: \(error)")
+            fallback.logger.error("pull-through of \(namespace)/\(name)/\(path): the copy could not be made durable, not kept: \(error)")
             return
         }
         let record = MirroredFileRecord(sourceName: source.name, sourceURL: source.url, type: type, namespace: namespace, name: name,
                                         commitID: commit, path: path, size: stored.size, gitOID: stored.gitSHA1, sha256: stored.sha256,
                                         isLFS: meta.isLFS, cid: stored.cid, lastAccess: FallbackService.nowMillis())
         do { try await service.database.recordMirroredFile(record) } catch {
-            server.logger.error("pull-through of \(path): cannot record: \(error)")
+            fallback.logger.error("pull-through of \(path): cannot record: \(error)")
         }
         if let cap = service.settings.cacheMaxBytes {
-            await HubServer.enforceCap(cap, keep: stored.cid, database: service.database, content: server.content, pinned: server.pinnedRoots)
+            await FallbackController.enforceCap(cap, keep: stored.cid, database: service.database, content: fallback.content, pinned: fallback.pinnedRoots)
         }
     }
 }

@@ -17,7 +17,7 @@ package struct LFSController: Sendable {
     let repos: RepoAccess
     /// Key of the upload URLs' HMAC.
     let signingSecret: [UInt8]
-    let publicURL: String?
+    let origin: HubOrigin
     let responses: ContentResponses
 
     static let multipartThreshold: Int64 = 64 * 1024 * 1024
@@ -56,7 +56,7 @@ package struct LFSController: Sendable {
         _ = try await repos.writable(type, ns, name, caller: caller)
         guard let user = caller.name else { throw HubError.unauthorized("LFS uploads need a write token") }
         let (objects, transfers) = try Self.uploadObjects(body)
-        let base = HubServer.origin(of: request, publicURL: publicURL)
+        let base = origin(request)
         let expiry = Int64(Date().timeIntervalSince1970) + Self.uploadURLLifetime
         var answer: [LFSBatchResponseObject] = []
         for object in objects {
@@ -93,7 +93,7 @@ package struct LFSController: Sendable {
         guard let objects = body.objects, objects.count <= Self.maxBatchObjects else {
             throw HubError.badRequest("'objects' must be a list of at most \(Self.maxBatchObjects) {oid, size}")
         }
-        let base = HubServer.origin(of: request, publicURL: publicURL)
+        let base = origin(request)
         let authorization = request.headers[.authorization].map { ["Authorization": $0] }
         var answer: [LFSBatchResponseObject] = []
         for object in objects {

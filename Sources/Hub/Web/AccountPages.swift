@@ -4,7 +4,7 @@ import HubDatabase
 import Primitives
 
 /// Signing in with a token, signing out, and the settings page where a user lists, creates and revokes tokens.
-extension HubServer {
+extension WebController {
     func addAccountRoutes(to router: HubRouter) {
         router.get("/-/login") { req, ctx in
             await self.page(req, ctx) { visit in
@@ -64,7 +64,7 @@ extension HubServer {
         let session = WebSession(tokenSHA256: HubDatabase.tokenSHA256(token),
                                  expires: Int64(Date().timeIntervalSince1970) + WebSeal.lifetime,
                                  nonce: HubDatabase.randomLettersAndDigits(32))
-        let cookie = "\(Self.sessionCookie)=\(webSeal.seal(session))\(cookieAttributes(request)); Max-Age=\(WebSeal.lifetime)"
+        let cookie = "\(Self.sessionCookie)=\(seal.seal(session))\(cookieAttributes(request)); Max-Age=\(WebSeal.lifetime)"
         return .redirect(next, cookies: [cookie])
     }
 

@@ -7,7 +7,7 @@ import Primitives
 /// The admin portal: fallback sources, users and organisations, model-server keys and status. Hub
 /// admins only (the same `isAdmin` the admin API checks): a visitor not signed in is sent to sign in,
 /// a signed-in non-admin gets 403. The forms call the operations the admin API runs.
-extension HubServer {
+extension WebController {
     func addAdminPageRoutes(to router: HubRouter) {
         adminGet(router, "/-/admin") { req, visit in try await self.adminOverview(req, visit) }
         adminGet(router, "/-/admin/sources") { req, visit in
@@ -30,11 +30,11 @@ extension HubServer {
             if let id = form["id"], !id.isEmpty {
                 // Editing: an empty token field keeps the stored token unless "remove" is ticked.
                 if !token.isEmpty { body.token = .set(token) } else if form["clear_token"] != nil { body.token = .remove }
-                let r = try await Self.updateFallbackSource(id: id, body, service)
+                let r = try await service.updateSource(id: id, body)
                 return try await self.sourcesPage(req, visit, notice: "Saved \(r.name)")
             }
             if !token.isEmpty { body.token = .set(token) }
-            let r = try await Self.addFallbackSource(body, service)
+            let r = try await service.addSource(body)
             return try await self.sourcesPage(req, visit, notice: "Added \(r.name) (\(r.url))")
         }
         adminPost(router, "/-/admin/sources/toggle") { req, visit, form in
@@ -42,11 +42,11 @@ extension HubServer {
             guard let r = try await service.database.fallbackSource(id: form["id"] ?? "") else {
                 throw HubError(.notFound, code: .entryNotFound, "No fallback source with this id (sources from configuration cannot be changed here)")
             }
-            let updated = try await Self.updateFallbackSource(id: r.id, FallbackSourceFields(enabled: !r.enabled), service)
+            let updated = try await service.updateSource(id: r.id, FallbackSourceFields(enabled: !r.enabled))
             return try await self.sourcesPage(req, visit, notice: "\(updated.name) is now \(updated.enabled ? "enabled" : "disabled")")
         }
         adminPost(router, "/-/admin/sources/delete") { req, visit, form in
-            try await Self.deleteFallbackSource(id: form["id"] ?? "", try self.fallbackService())
+            try await self.fallbackService().deleteSource(id: form["id"] ?? "")
             return try await self.sourcesPage(req, visit, notice: "Source deleted")
         }
         adminPost(router, "/-/admin/sources/test") { req, visit, form in
@@ -57,7 +57,7 @@ extension HubServer {
             return try await self.sourcesPage(req, visit, test: ["name": source.name, "result": await Self.testSource(source, service)])
         }
         adminPost(router, "/-/admin/sources/cache/clear") { req, visit, _ in
-            await Self.clearFallbackCache(try self.fallbackService())
+            try await self.fallbackService().clearCache()
             return try await self.sourcesPage(req, visit, notice: "Binding cache cleared")
         }
         adminPost(router, "/-/admin/users") { _, visit, form in
@@ -138,7 +138,7 @@ extension HubServer {
     }
 
     func fallbackService() throws -> FallbackService {
-        guard let service = fallbackSlot.service else {
+        guard let service = fallback.service else {
             throw HubError(.serviceUnavailable, code: .fallbackDisabled, "The external-source fallback is not set up on this server")
         }
         return service
@@ -174,14 +174,14 @@ extension HubServer {
 
     func sourcesPage(_ request: Request, _ visit: WebVisit, edit: String? = nil, notice: String? = nil, error: String? = nil,
                      test: [String: Any]? = nil) async throws -> WebPage {
-        var data: [String: Any] = ["enabled": fallbackSlot.service != nil]
-        if let service = fallbackSlot.service {
+        var data: [String: Any] = ["enabled": fallback.service != nil]
+        if let service = fallback.service {
             data["sources"] = service.sources.map { s -> [String: Any] in
                 ["id": s.id, "name": s.name, "url": s.url, "type": s.sourceType.rawValue, "priority": s.priority,
                  "namespace": s.namespace.isEmpty ? "all" : s.namespace, "hasToken": s.token != nil, "origin": s.origin,
                  "enabled": s.enabled, "editable": s.origin == "database"]
             }
-            let st = await Self.fallbackCacheStats(service)
+            let st = await service.cacheStats()
             data["stats"] = ["size": "\(st.size)", "maxsize": "\(st.maxsize)", "ttl": "\(st.ttl_seconds)",
                              "hits": "\(st.hits)", "misses": "\(st.misses)"]
             if let edit, let r = try await service.database.fallbackSource(id: edit) {

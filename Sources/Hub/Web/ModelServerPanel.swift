@@ -9,7 +9,7 @@ import Outbound
 /// only depend downwards), so it asks it over HTTP like any client: `/status` is public, and the key
 /// routes need the model server's admin key, which the hub can use only when it runs in the same
 /// process environment (`HF_SERVER_ADMIN_API_KEY`, as `ipfs-accelerate serve` shares it).
-extension HubServer {
+extension WebController {
     /// `HUB_MODEL_SERVER_URL`, else this server on loopback at the port the browser used: `serve` runs
     /// both on one port. Only the port is taken from the request, never its host, so a forged Host
     /// header cannot point these requests elsewhere.

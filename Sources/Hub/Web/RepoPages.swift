@@ -7,7 +7,7 @@ import Primitives
 /// The read-only pages: repo lists, the model card, file lists, file views and history. Every repo
 /// goes through `readableRepo`, the same check the API and `resolve` use, so a private repo is a 404
 /// to anyone who could not read it through the API either.
-extension HubServer {
+extension WebController {
     static let listedTypes: [RepoType] = [.model, .dataset, .space]
     /// Largest file shown inline on a blob page (and largest README rendered as the card).
     static let maxInlineText: Int64 = 512 * 1024
@@ -75,7 +75,7 @@ extension HubServer {
         var commit: CommitRecord
         var files: [FileRecord]
         var path: String
-        var base: String { HubServer.repoBase(repo.type, repo.namespace, repo.name) }
+        var base: String { WebController.repoBase(repo.type, repo.namespace, repo.name) }
         var revURL: String { PercentEncoding.encode(revision) }
         func download(_ path: String) -> String { base + "/resolve/" + revURL + "/" + PercentEncoding.encodePath(path) }
         func blobURL(_ path: String) -> String { base + "/blob/" + revURL + "/" + PercentEncoding.encodePath(path) }
@@ -84,11 +84,11 @@ extension HubServer {
 
     func repoView(_ type: RepoType, _ ctx: HubRequestContext, _ visit: WebVisit, catchAll: Bool) async throws -> RepoView {
         let ns = decoded(ctx.parameters.get("ns") ?? ""), name = decoded(ctx.parameters.get("name") ?? "")
-        let repo = try await readableRepo(type, ns, name, caller: visit.caller)
+        let repo = try await repos.readable(type, ns, name, caller: visit.caller)
         let rest = catchAll ? ctx.parameters.getCatchAll().map(decoded) : []
         let revision = rest.first.flatMap { $0.isEmpty ? nil : $0 } ?? "main"
         let path = rest.dropFirst().joined(separator: "/")
-        let commit = try await resolveRevision(repo, revision)
+        let commit = try await repos.commit(repo, revision)
         return RepoView(repo: repo, revision: revision, commit: commit, files: try await database.files(commitID: commit.id), path: path)
     }
 
@@ -191,7 +191,7 @@ extension HubServer {
     func fileText(_ file: FileRecord) async throws -> String? {
         guard file.size <= Self.maxInlineText else { return nil }
         if file.size == 0 { return "" }
-        try await ensureLocal(file.cid)
+        try await placement.ensureLocal(file.cid)
         var bytes = [UInt8]()
         bytes.reserveCapacity(Int(file.size))
         try await content.forEachVerifiedBuffer(cid: file.cid, fileSize: file.size, offset: 0, length: file.size) { buffer in

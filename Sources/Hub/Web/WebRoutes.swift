@@ -1,6 +1,7 @@
 import Foundation
 import HTTPTypes
 import Hummingbird
+import Logging
 import HubDatabase
 import NIOCore
 import Primitives
@@ -15,8 +16,22 @@ enum WebPage {
 /// under `/-/`: a leading dash is not a valid user or org name, so no namespace's repos (or their
 /// `resolve`/git/LFS routes) can be shadowed. Repo pages use only the suffixes `tree`, `blob` and
 /// `commits` below `/{ns}/{name}`, which none of the API, git or LFS routes use.
-extension HubServer {
-    func addWebRoutes(to router: HubRouter) {
+struct WebController: Sendable {
+    let database: HubDatabase
+    let content: ContentStore
+    let placement: ContentPlacement
+    let repos: RepoAccess
+    /// Signing in checks a token as the API does.
+    let authenticator: Authenticator
+    let origin: HubOrigin
+    /// Session cookies and CSRF tokens.
+    let seal: WebSeal
+    /// The admin portal's source pages; the service is set up after the routes.
+    let fallback: FallbackSlot
+    let logger: Logger
+
+    /// `router`: the group that reads a valid Bearer token and ignores any other credentials.
+    func addRoutes(to router: HubRouter) {
         router.get("/") { req, ctx in await self.page(req, ctx) { try await self.homePage(req, $0) } }
         router.get("/-/static/hub.css") { _, _ in
             var headers = HTTPFields()

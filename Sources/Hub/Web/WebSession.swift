@@ -81,11 +81,9 @@ struct WebVisit {
     var signedIn: Bool { caller.user != nil }
 }
 
-extension HubServer {
+extension WebController {
     static let sessionCookie = "hub_session"
     static let csrfCookie = "hub_csrf"
-
-    var webSeal: WebSeal { WebSeal(secret: signingSecret) }
 
     static func cookies(_ request: Request) -> [String: String] {
         var out: [String: String] = [:]
@@ -108,7 +106,6 @@ extension HubServer {
     /// token (scripts; HubAuthentication's `.optionalBearer`), else anonymous.
     func visit(_ request: Request, bearer: Caller) async throws -> WebVisit {
         let cookies = Self.cookies(request)
-        let seal = webSeal
         if let raw = cookies[Self.sessionCookie], let session = seal.open(raw, now: Int64(Date().timeIntervalSince1970)),
            let (record, user) = try await database.token(sha256: session.tokenSHA256) {
             let orgs = try await database.orgMemberships(userName: user.name)
@@ -129,10 +126,10 @@ extension HubServer {
         if let sent = request.headers[.origin], sent != "null", sent != origin(request) {
             throw HubError.forbidden("This form was sent from another site (\(sent))")
         }
-        let body = try await collect(request, limit: 1 << 20)
+        let body = try await HubRequestBody.collect(request, limit: 1 << 20)
         var fields: [String: String] = [:]
         for (k, v) in parseForm(String(buffer: body)) { fields[k] = v }
-        guard webSeal.checkCSRF(fields["csrf"], nonce: visit.nonce) else {
+        guard seal.checkCSRF(fields["csrf"], nonce: visit.nonce) else {
             throw HubError.forbidden("The form's CSRF token is missing or stale: reload the page and try again")
         }
         return fields
