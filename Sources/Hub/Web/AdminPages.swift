@@ -1,4 +1,5 @@
 import Foundation
+import HTTPSupport
 import Hummingbird
 import HubDatabase
 import NIOCore
@@ -94,11 +95,13 @@ extension WebController {
             return try await self.usersPage(visit, notice: "Removed \(user) from \(org)")
         }
         adminPost(router, "/-/admin/keys") { req, visit, form in
-            let answer = try await self.modelServerAdmin(req, "POST", "/admin/keys/generate", json: ["name": form["name"] ?? "unnamed"])
-            return try await self.keysPage(req, visit, newKey: answer["api_key"] as? String)
+            let answer = try await self.modelServerAdmin(req, "POST", "/admin/keys/generate",
+                                                         body: NewModelServerKeyRequest(name: form["name"] ?? "unnamed"), as: NewModelServerKeyReply.self)
+            return try await self.keysPage(req, visit, newKey: answer.api_key)
         }
         adminPost(router, "/-/admin/keys/revoke") { req, visit, form in
-            _ = try await self.modelServerAdmin(req, "POST", "/admin/keys/\(PercentEncoding.encode(form["id"] ?? ""))/revoke")
+            _ = try await self.modelServerAdmin(req, "POST", "/admin/keys/\(PercentEncoding.encode(form["id"] ?? ""))/revoke",
+                                                as: JSONValue.self)
             return try await self.keysPage(req, visit, notice: "Key revoked")
         }
     }
@@ -149,22 +152,17 @@ extension WebController {
     func adminOverview(_ request: Request, _ visit: WebVisit) async throws -> WebPage {
         var data: [String: Any] = [:]
         do {
-            let s = try await modelServerJSON(request, "GET", "/status")
-            let memoryInfo = s["memory"] as? [String: Any] ?? [:]
-            let memory = memoryInfo["total_bytes"] as? NSNumber
-            let resident = memoryInfo["process_resident_bytes"] as? NSNumber
-            let models = (s["models"] as? [[String: Any]] ?? []).map { m -> [String: Any] in
-                ["id": m["id"] as? String ?? "?", "type": m["type"] as? String ?? "",
-                 "memory": Self.sizeText((m["memory_bytes"] as? NSNumber)?.int64Value ?? 0)]
+            let s = try await modelServerJSON(request, "GET", "/status", as: ModelServerStatusReply.self)
+            let models = (s.models ?? []).map { m -> [String: Any] in
+                ["id": m.id ?? "?", "type": m.type ?? "", "memory": Self.sizeText(m.memory_bytes ?? 0)]
             }
-            let queue = ((s["queue"] as? [String: Any]) ?? [:]).sorted { $0.key < $1.key }.compactMap { k, v -> [String: Any]? in
-                v is [String: Any] || v is [Any] ? nil : ["key": k, "value": "\(v)"]
+            let queue = (s.queue ?? [:]).sorted { $0.key < $1.key }.compactMap { k, v -> [String: Any]? in
+                v.text.map { ["key": k, "value": $0] }
             }
-            let uptime = (s["uptime_seconds"] as? NSNumber)?.doubleValue ?? 0
-            data["status"] = ["state": s["status"] as? String ?? "?", "version": s["version"] as? String ?? "?",
-                              "uptime": String(format: "%.0f s", uptime), "memory": Self.sizeText(memory?.int64Value ?? 0),
-                              "resident": Self.sizeText(resident?.int64Value ?? 0),
-                              "available": (s["models_available"] as? [Any])?.count ?? 0,
+            data["status"] = ["state": s.status ?? "?", "version": s.version ?? "?",
+                              "uptime": String(format: "%.0f s", s.uptime_seconds ?? 0), "memory": Self.sizeText(s.memory?.total_bytes ?? 0),
+                              "resident": Self.sizeText(s.memory?.process_resident_bytes ?? 0),
+                              "available": s.models_available?.count ?? 0,
                               "models": models, "queue": queue] as [String: Any]
         } catch {
             data["statusError"] = "\(error)"
@@ -230,5 +228,19 @@ extension WebController {
         if let notice { data["notice"] = notice }
         if let error { data["error"] = error }
         return .html(title: "Users & organisations", template: "adminUsers", data: data)
+    }
+}
+
+extension JSONValue {
+    /// A scalar as the admin overview prints it; nil for objects and arrays.
+    fileprivate var text: String? {
+        switch self {
+        case .string(let s): return s
+        case .integer(let i): return String(i)
+        case .number(let d): return String(d)
+        case .bool(let b): return String(b)
+        case .null: return "null"
+        case .array, .object: return nil
+        }
     }
 }

@@ -1,5 +1,6 @@
 import AsyncHTTPClient
 import Foundation
+import HTTPSupport
 import Hummingbird
 import NIOCore
 import NIOHTTP1
@@ -30,37 +31,43 @@ extension WebController {
         var description: String
     }
 
-    func modelServerJSON(_ request: Request, _ method: String, _ path: String, bearer: String? = nil,
-                         json: [String: Any]? = nil) async throws -> [String: Any] {
+    /// One request to the model server, its answer decoded as `Reply` (fields it lacks read as absent).
+    func modelServerJSON<Reply: Decodable>(_ request: Request, _ method: String, _ path: String, bearer: String? = nil,
+                                           body: (some Encodable & Sendable)? = nil as EmptyJSONObject?,
+                                           as reply: Reply.Type) async throws -> Reply {
         var r = HTTPClientRequest(url: modelServerBase(request) + path)
         r.method = HTTPMethod(rawValue: method)
         if let bearer { r.headers.add(name: "Authorization", value: "Bearer \(bearer)") }
-        if let json {
+        if let body {
             r.headers.add(name: "Content-Type", value: "application/json")
-            r.body = .bytes(ByteBuffer(bytes: try JSONSerialization.data(withJSONObject: json)))
+            r.body = .bytes(ByteBuffer(bytes: try JSONEncoder().encode(body)))
         }
         let response: HTTPClientResponse
-        let body: ByteBuffer
+        let answer: ByteBuffer
         do {
             response = try await OutboundHTTP.sources.execute(r, timeout: .seconds(5))
-            body = try await response.body.collect(upTo: 4 << 20)
+            answer = try await response.body.collect(upTo: 4 << 20)
         } catch {
             throw ModelServerUnavailable(description: "\(r.url) could not be reached (\(TransportFailure(error).describe(peer: "the source")))")
         }
-        let object = (try? JSONSerialization.jsonObject(with: Data(body.readableBytesView))) as? [String: Any] ?? [:]
+        let data = Data(answer.readableBytesView)
         guard (200..<300).contains(Int(response.status.code)) else {
-            let message = ((object["error"] as? [String: Any])?["message"] as? String) ?? "HTTP \(response.status.code)"
+            let message = (try? JSONDecoder().decode(ModelServerErrorReply.self, from: data))?.error?.message ?? "HTTP \(response.status.code)"
             throw HubError(.badGateway, code: .modelServer, "The model server refused \(method) \(path): \(message)")
         }
-        return object
+        do { return try JSONDecoder().decode(reply, from: data) } catch {
+            throw HubError(.badGateway, code: .modelServer, "The model server's answer to \(method) \(path) is not what the hub reads: \(error)")
+        }
     }
 
     /// A model-server admin call with its admin key; a 400 page when the hub has no key to use.
-    func modelServerAdmin(_ request: Request, _ method: String, _ path: String, json: [String: Any]? = nil) async throws -> [String: Any] {
+    func modelServerAdmin<Reply: Decodable>(_ request: Request, _ method: String, _ path: String,
+                                            body: (some Encodable & Sendable)? = nil as EmptyJSONObject?,
+                                            as reply: Reply.Type) async throws -> Reply {
         guard let key = modelServerAdminKey else {
             throw HubError.badRequest("The hub has no model-server admin key (HF_SERVER_ADMIN_API_KEY is not set)")
         }
-        do { return try await modelServerJSON(request, method, path, bearer: key, json: json) } catch let e as ModelServerUnavailable {
+        do { return try await modelServerJSON(request, method, path, bearer: key, body: body, as: reply) } catch let e as ModelServerUnavailable {
             throw HubError.badRequest(e.description)
         }
     }
@@ -74,13 +81,13 @@ extension WebController {
                 + "POST /admin/keys/generate, GET /admin/keys/list and POST /admin/keys/{id}/revoke with the admin key."
         } else {
             do {
-                let list = try await modelServerAdmin(request, "GET", "/admin/keys/list")
+                let list = try await modelServerAdmin(request, "GET", "/admin/keys/list", as: ModelServerKeysReply.self)
                 data["available"] = true
-                data["keys"] = (list["keys"] as? [[String: Any]] ?? []).map { k -> [String: Any] in
-                    var details = ["priority \(k["priority"] ?? "NORMAL")", "created \(k["created_at"] ?? "?")"]
-                    if let rate = k["rate_limit"] as? NSNumber { details.append("\(rate) req/min") }
-                    if k["revoked"] as? Bool == true { details.append("revoked") }
-                    return ["id": k["key_id"] as? String ?? "", "name": k["name"] as? String ?? "", "details": details.joined(separator: " · ")]
+                data["keys"] = (list.keys ?? []).map { k -> [String: Any] in
+                    var details = ["priority \(k.priority ?? "NORMAL")", "created \(k.created_at ?? "?")"]
+                    if let rate = k.rate_limit { details.append("\(rate) req/min") }
+                    if k.revoked == true { details.append("revoked") }
+                    return ["id": k.key_id ?? "", "name": k.name ?? "", "details": details.joined(separator: " · ")]
                 }
             } catch let e as HubError {
                 data["available"] = false
@@ -92,4 +99,42 @@ extension WebController {
         if let error { data["error"] = error }
         return .html(title: "Model-server keys", template: "adminKeys", data: data)
     }
+}
+
+/// What the panel reads of the model server's answers (Sources/ModelServer/ManagementResponses.swift
+/// has the full shapes; the hub does not link that target). Every field is optional: a model server
+/// of another version still shows what it has.
+struct ModelServerStatusReply: Decodable {
+    struct Model: Decodable { var id: String?; var type: String?; var memory_bytes: Int64? }
+    struct Memory: Decodable { var total_bytes: Int64?; var process_resident_bytes: Int64? }
+    var status: String?
+    var version: String?
+    var uptime_seconds: Double?
+    var memory: Memory?
+    var models: [Model]?
+    var models_available: [String]?
+    /// Queue figures by name; nested values (the per-priority counts) are not shown.
+    var queue: [String: JSONValue]?
+}
+
+struct ModelServerKeysReply: Decodable {
+    struct Key: Decodable {
+        var key_id: String?
+        var name: String?
+        var priority: String?
+        var created_at: String?
+        var rate_limit: Int?
+        var revoked: Bool?
+    }
+    var keys: [Key]?
+}
+
+struct NewModelServerKeyReply: Decodable { var api_key: String? }
+
+struct NewModelServerKeyRequest: Encodable, Sendable { var name: String }
+
+/// `{"error": {"message": ...}}`, OpenAI's error shape.
+struct ModelServerErrorReply: Decodable {
+    struct Detail: Decodable { var message: String? }
+    var error: Detail?
 }
