@@ -58,3 +58,35 @@ public struct AnyKey: CodingKey {
     public init?(intValue: Int) { nil }
 }
 
+/// A request field as sent: the expected type when it has it, otherwise the raw JSON. The one way
+/// request bodies read their fields: the model server's validation answers a `.wrong` field with
+/// the OpenAI 400 naming the parameter; the hub reads it as absent (`lenient`), as its clients
+/// expect. A JSON `null` decodes, through `decodeIfPresent`, as an absent field.
+public enum Field<T: Decodable & Sendable>: Decodable, Sendable {
+    case value(T)
+    case wrong(JSONValue)
+
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.singleValueContainer()
+        if let v = try? c.decode(T.self) { self = .value(v); return }
+        let raw = try c.decode(JSONValue.self)
+        // JSONSerialization read `2.0` as an integer; so does this.
+        if T.self == Int.self, let d = raw.number, d == d.rounded(), abs(d) < 9.2e18, let v = Int(d) as? T {
+            self = .value(v); return
+        }
+        self = .wrong(raw)
+    }
+
+    public var value: T? { if case .value(let v) = self { return v }; return nil }
+}
+
+/// A decoded object together with the keys it was sent with (OpenAI refuses unknown keys).
+public struct Keyed<T: Decodable & Sendable>: Decodable, Sendable {
+    public var value: T
+    public var keys: [String]
+
+    public init(from decoder: any Decoder) throws {
+        value = try T(from: decoder)
+        keys = try decoder.container(keyedBy: AnyKey.self).allKeys.map(\.stringValue)
+    }
+}

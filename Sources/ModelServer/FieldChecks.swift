@@ -1,3 +1,4 @@
+import HTTPSupport
 import Foundation
 
 /// Typed reads of request fields; every wrong type or range is an OpenAI-shaped 400 naming the

@@ -1,11 +1,12 @@
 import Foundation
+import HTTPSupport
 
 /// Request bodies were read field by field with `as?` casts, so a missing or wrongly typed field
-/// fell back to a default instead of failing the request. These reads keep that: a field that does not
-/// decode as the asked type reads as absent.
+/// fell back to a default instead of failing the request. These reads keep that: a field is read as
+/// a `Field` (HTTPSupport), as the model server reads its own, and a `.wrong` one reads as absent.
 extension KeyedDecodingContainer {
-    func lenient<T: Decodable>(_ type: T.Type, forKey key: Key) -> T? {
-        (try? decodeIfPresent(type, forKey: key)) ?? nil
+    func lenient<T: Decodable & Sendable>(_ type: T.Type, forKey key: Key) -> T? {
+        ((try? decodeIfPresent(Field<T>.self, forKey: key)) ?? nil)?.value
     }
 
     /// `as? Bool` on a JSONSerialization number also took 0 and 1, so those still count.
