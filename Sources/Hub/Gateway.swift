@@ -143,10 +143,10 @@ package struct GatewayController: Sendable {
             case .directory:
                 let entries = try await runBlocking { try exporter.ls(target) }
                 let base = "/ipfs/\(rootString)" + (path.isEmpty ? "" : "/" + path.map { PercentEncoding.encode($0) }.joined(separator: "/"))
-                var html = "<!DOCTYPE html><html><head><meta charset=\"utf-8\"><title>\(escapeHTML(base))</title></head><body><h1>\(escapeHTML(base))</h1><ul>\n"
+                var html = "<!DOCTYPE html><html><head><meta charset=\"utf-8\"><title>\(htmlEscape(base))</title></head><body><h1>\(htmlEscape(base))</h1><ul>\n"
                 for e in entries {
                     let href = base + "/" + PercentEncoding.encode(e.name)
-                    html += "<li><a href=\"\(escapeHTML(href))\">\(escapeHTML(e.name))</a> \(e.type == .directory ? "dir" : String(e.size)) <code>\(e.cid)</code></li>\n"
+                    html += "<li><a href=\"\(htmlEscape(href))\">\(htmlEscape(e.name))</a> \(e.type == .directory ? "dir" : String(e.size)) <code>\(e.cid)</code></li>\n"
                 }
                 html += "</ul></body></html>\n"
                 headers[.contentType] = "text/html; charset=utf-8"
@@ -181,9 +181,4 @@ package struct GatewayController: Sendable {
         guard from <= to else { throw bad }
         return from...to
     }
-}
-
-func escapeHTML(_ s: String) -> String {
-    s.replacingOccurrences(of: "&", with: "&amp;").replacingOccurrences(of: "<", with: "&lt;")
-        .replacingOccurrences(of: ">", with: "&gt;").replacingOccurrences(of: "\"", with: "&quot;")
 }
