@@ -15,8 +15,11 @@ extension HubDatabase {
 
     public func gitObject(repoID: String, id: String) async throws -> (type: String, data: [UInt8])? {
         guard let row = try await sql.read("SELECT type, data FROM git_objects WHERE repo_id = ? AND id = ?",
-                                           [.text(repoID), .text(id)]).first,
-              let type = row[0].text, let text = row[1].text, let data = Data(base64Encoded: text) else { return nil }
-        return (type, Array(data))
+                                           [.text(repoID), .text(id)]).first else { return nil }
+        let text = try row.text("data")
+        guard let data = Data(base64Encoded: text) else {
+            throw HubDatabaseError.backend("git object \(id) of repo \(repoID) is stored damaged (its data is not base64)")
+        }
+        return (try row.text("type"), Array(data))
     }
 }
