@@ -3,6 +3,7 @@ import HTTPTypes
 import Hummingbird
 import Logging
 import HubDatabase
+import NIOCore
 import Primitives
 
 /// `POST /api/{t}/{ns}/{name}/commit/{rev}`: the body streams into the store as it arrives, and the
@@ -32,13 +33,17 @@ struct CommitController: Sendable {
                            "Cannot commit to '\(revision)': it is not a branch or pull request of \(ns)/\(name)")
         }
 
-        // Stream the body: file contents go to the store as they arrive.
-        var parser = CommitStreamParser(store: content)
+        // Stream the body: file contents go to the store as they arrive, decoded and written off the
+        // cooperative pool a batch at a time.
+        let parser = OffPoolCommitParser(CommitStreamParser(store: content))
+        let lines: [CommitLine]
         do {
+            var batches = ChunkBatches()
             for try await buffer in request.body {
-                try parser.feed(buffer)
+                if let batch = batches.add(buffer) { try await parser.feed(batch) }
             }
-            try parser.finish()
+            if let batch = batches.rest() { try await parser.feed(batch) }
+            lines = try await parser.finish()
         } catch let error as CommitStreamError {
             switch error {
             case .malformed(let m): throw HubError.badRequest("Malformed commit: \(m)")
@@ -49,7 +54,7 @@ struct CommitController: Sendable {
         var summary = "Upload files", message = "", parent: String?
         var changes: [FileChange] = []
         var sawHeader = false
-        for line in parser.lines {
+        for line in lines {
             switch line {
             case .header(let s, let d, let p):
                 sawHeader = true
@@ -99,5 +104,23 @@ struct CommitController: Sendable {
         var answer = CommitResultJSON(commitUrl: "\(base)/commit/\(landed.id)", commitOid: landed.id)
         if let pr = pullRequest { answer.pullRequestUrl = "\(base)/discussions/\(pr.num)" }
         return json(answer)
+    }
+}
+
+/// The commit parser's steps on a dispatch thread: its base64 decoding and block writes are
+/// synchronous. Steps are awaited one at a time, so the parser is never used by two threads at once
+/// (`runBlocking` orders each hand-off).
+final class OffPoolCommitParser: @unchecked Sendable {
+    private var parser: CommitStreamParser
+
+    init(_ parser: CommitStreamParser) { self.parser = parser }
+
+    func feed(_ buffer: ByteBuffer) async throws {
+        try await runBlocking { try self.parser.feed(buffer) }
+    }
+
+    /// The commit's lines, once the body has ended.
+    func finish() async throws -> [CommitLine] {
+        try await runBlocking { try self.parser.finish(); return self.parser.lines }
     }
 }

@@ -2,7 +2,7 @@ import Foundation
 import NIOCore
 
 /// One parsed line of the ndjson commit body. `file` contents arrive already stored.
-package enum CommitLine {
+package enum CommitLine: Sendable {
     case header(summary: String, description: String, parentCommit: String?)
     case file(path: String, content: StoredContent)
     case lfsFile(path: String, oid: String, size: Int64)

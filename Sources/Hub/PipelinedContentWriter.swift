@@ -120,3 +120,33 @@ final class PipelinedContentWriter: @unchecked Sendable {
         shared.withLock { if $0.failure == nil { $0.failure = CancellationError() } }
     }
 }
+
+/// Gathers a body's chunks into batches of about `size` bytes, so that what is paid per hand-off to
+/// another thread (a hop, a lock) is paid per batch. A chunk already that large passes as it is.
+struct ChunkBatches {
+    let size: Int
+    private var pending = ByteBuffer()
+
+    init(size: Int = 1 << 20) { self.size = size }
+
+    /// A full batch once `chunk` completes one; nil while still gathering.
+    mutating func add(_ chunk: ByteBuffer) -> ByteBuffer? {
+        if pending.readableBytes == 0 && chunk.readableBytes >= size { return chunk }
+        if pending.capacity < size { pending.reserveCapacity(size + 65536) }
+        var chunk = chunk
+        pending.writeBuffer(&chunk)
+        guard pending.readableBytes >= size else { return nil }
+        return take()
+    }
+
+    /// What is left once the body has ended; nil when nothing is.
+    mutating func rest() -> ByteBuffer? {
+        pending.readableBytes > 0 ? take() : nil
+    }
+
+    private mutating func take() -> ByteBuffer {
+        let batch = pending
+        pending = ByteBuffer()
+        return batch
+    }
+}

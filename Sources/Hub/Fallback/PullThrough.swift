@@ -391,21 +391,14 @@ extension FallbackController {
             do {
                 // Hashing and storing run on other threads; this loop only relays bytes, gathered into
                 // batches of about a MiB so that per-chunk costs (hops, locks) are paid 16x less often.
-                var batch = ByteBuffer()
-                for try await var chunk in response.body {
-                    if batch.readableBytes == 0 && chunk.readableBytes >= Self.relayBatch {
-                        batch = chunk
-                    } else {
-                        if batch.capacity < Self.relayBatch { batch.reserveCapacity(Self.relayBatch + 65536) }
-                        batch.writeBuffer(&chunk)
-                    }
-                    guard batch.readableBytes >= Self.relayBatch else { continue }
+                var batches = ChunkBatches(size: Self.relayBatch)
+                for try await chunk in response.body {
+                    guard let batch = batches.add(chunk) else { continue }
                     try await store.append(batch)
                     if let previous = held { try await writer.write(previous) }
                     held = batch
-                    batch = ByteBuffer()
                 }
-                if batch.readableBytes > 0 {
+                if let batch = batches.rest() {
                     try await store.append(batch)
                     if let previous = held { try await writer.write(previous) }
                     held = batch

@@ -74,18 +74,23 @@ extension LFSController {
     where S.Element == ByteBuffer {
         let writing = content.blocks.beginWrite()   // until the object is recorded: a gc meanwhile spares its blocks
         defer { writing.end() }
-        let writer = content.writer(expectedSize: size)
+        // Hashing and block writes run on the writer's own threads, never on the cooperative pool.
+        let writer = PipelinedContentWriter(store: content, expectedSize: size, treeBlob: .lfsPointer)
+        var received: Int64 = 0
+        var batches = ChunkBatches()
         do {
             for try await buffer in source {
-                guard writer.count + Int64(buffer.readableBytes) <= size else {
+                received += Int64(buffer.readableBytes)
+                guard received <= size else {
                     throw HubError.badRequest("Upload is larger than the announced \(size) bytes")
                 }
-                try writer.append(buffer)
+                if let batch = batches.add(buffer) { try await writer.append(batch) }
             }
-            guard writer.count == size else {
-                throw HubError.badRequest("Upload ended after \(writer.count) of \(size) bytes")
+            if let batch = batches.rest() { try await writer.append(batch) }
+            guard received == size else {
+                throw HubError.badRequest("Upload ended after \(received) of \(size) bytes")
             }
-            let stored = try writer.finish()
+            let stored = try await writer.finish()
             guard stored.sha256 == oid else {
                 throw HubError.badRequest("Uploaded bytes hash to \(stored.sha256), not \(oid)")
             }
