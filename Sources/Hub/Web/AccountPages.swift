@@ -8,7 +8,7 @@ extension WebController {
     func addAccountRoutes(to router: HubRouter) {
         router.get("/-/login") { req, ctx in
             await self.page(req, ctx) { visit in
-                .html(title: "Sign in", template: "login", data: ["next": Self.safeNext(req.uri.queryParameters["next"].map(String.init))])
+                .html(title: "Sign in", template: "login", data: LoginPage(next: Self.safeNext(req.uri.queryParameters["next"].map(String.init))))
             }
         }
         router.post("/-/login") { req, ctx in await self.page(req, ctx) { try await self.signIn(req, $0) } }
@@ -59,7 +59,7 @@ extension WebController {
         do {
             _ = try await authenticator.caller(token: token, unknown: "This token is not known to this hub (or was revoked)")
         } catch let error as HubError where error.status == .unauthorized {
-            return .html(title: "Sign in", template: "login", data: ["next": next, "error": error.message], status: .unauthorized)
+            return .html(title: "Sign in", template: "login", data: LoginPage(next: next, error: error.message), status: .unauthorized)
         }
         let session = WebSession(tokenSHA256: HubDatabase.tokenSHA256(token),
                                  expires: Int64(Date().timeIntervalSince1970) + WebSeal.lifetime,
@@ -71,15 +71,12 @@ extension WebController {
     func settingsPage(_ request: Request, _ visit: WebVisit, newToken: String? = nil, error: String? = nil) async throws -> WebPage {
         guard let user = visit.caller.user else { return Self.signInRedirect("/-/settings") }
         let tokens = try await database.tokens(userName: user.name)
-        var data: [String: Any] = [
-            "userName": user.name, "canWrite": visit.caller.token?.canWrite == true,
-            "tokens": tokens.map { t -> [String: Any] in
-                ["id": t.id, "displayName": t.displayName, "role": t.canWrite ? "write" : "read",
-                 "created": Self.dateText(t.createdAt), "current": t.id == visit.caller.token?.id]
-            },
-        ]
-        if let newToken { data["newToken"] = newToken }
-        if let error { data["error"] = error }
-        return .html(title: "Settings", template: "settings", data: data)
+        let rows = tokens.map { t in
+            SettingsPage.Token(id: t.id, displayName: t.displayName, role: t.canWrite ? "write" : "read",
+                               created: Self.dateText(t.createdAt), current: t.id == visit.caller.token?.id)
+        }
+        return .html(title: "Settings", template: "settings",
+                     data: SettingsPage(userName: user.name, canWrite: visit.caller.token?.canWrite == true, tokens: rows,
+                                        newToken: newToken, error: error))
     }
 }

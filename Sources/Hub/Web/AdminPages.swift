@@ -55,7 +55,7 @@ extension WebController {
             guard let source = service.sources.first(where: { $0.id == form["id"] }) else {
                 throw HubError(.notFound, code: .entryNotFound, "No fallback source with this id")
             }
-            return try await self.sourcesPage(req, visit, test: ["name": source.name, "result": await Self.testSource(source, service)])
+            return try await self.sourcesPage(req, visit, test: .init(name: source.name, result: await Self.testSource(source, service)))
         }
         adminPost(router, "/-/admin/sources/cache/clear") { req, visit, _ in
             try await self.fallbackService().clearCache()
@@ -74,7 +74,7 @@ extension WebController {
             do {
                 _ = try await self.database.createToken(userName: user, displayName: "admin portal", canWrite: form["write"] != nil, tokenSHA256: hash)
             } catch { throw HubError.from(error) }
-            return try await self.usersPage(visit, notice: nil, newToken: ["user": user, "token": token])
+            return try await self.usersPage(visit, notice: nil, newToken: .init(user: user, token: token))
         }
         adminPost(router, "/-/admin/orgs") { _, visit, form in
             let name = (form["name"] ?? "").trimmingCharacters(in: .whitespaces)
@@ -150,47 +150,41 @@ extension WebController {
     // MARK: pages
 
     func adminOverview(_ request: Request, _ visit: WebVisit) async throws -> WebPage {
-        var data: [String: Any] = [:]
+        var data = AdminOverviewPage()
         do {
             let s = try await modelServerJSON(request, "GET", "/status", as: ModelServerStatusReply.self)
-            let models = (s.models ?? []).map { m -> [String: Any] in
-                ["id": m.id ?? "?", "type": m.type ?? "", "memory": Self.sizeText(m.memory_bytes ?? 0)]
+            let models = (s.models ?? []).map { m in
+                AdminOverviewPage.Status.Model(id: m.id ?? "?", type: m.type ?? "", memory: Self.sizeText(m.memory_bytes ?? 0))
             }
-            let queue = (s.queue ?? [:]).sorted { $0.key < $1.key }.compactMap { k, v -> [String: Any]? in
-                v.text.map { ["key": k, "value": $0] }
+            let queue = (s.queue ?? [:]).sorted { $0.key < $1.key }.compactMap { k, v in
+                v.text.map { AdminOverviewPage.Status.Figure(key: k, value: $0) }
             }
-            data["status"] = ["state": s.status ?? "?", "version": s.version ?? "?",
-                              "uptime": String(format: "%.0f s", s.uptime_seconds ?? 0), "memory": Self.sizeText(s.memory?.total_bytes ?? 0),
-                              "resident": Self.sizeText(s.memory?.process_resident_bytes ?? 0),
-                              "available": s.models_available?.count ?? 0,
-                              "models": models, "queue": queue] as [String: Any]
+            data.status = .init(state: s.status ?? "?", version: s.version ?? "?", uptime: String(format: "%.0f s", s.uptime_seconds ?? 0),
+                                memory: Self.sizeText(s.memory?.total_bytes ?? 0), resident: Self.sizeText(s.memory?.process_resident_bytes ?? 0),
+                                available: s.models_available?.count ?? 0, models: models, queue: queue)
         } catch {
-            data["statusError"] = "\(error)"
+            data.statusError = "\(error)"
         }
         return .html(title: "Admin", template: "admin", data: data)
     }
 
     func sourcesPage(_ request: Request, _ visit: WebVisit, edit: String? = nil, notice: String? = nil, error: String? = nil,
-                     test: [String: Any]? = nil) async throws -> WebPage {
-        var data: [String: Any] = ["enabled": fallback.service != nil]
+                     test: SourcesPage.Test? = nil) async throws -> WebPage {
+        var data = SourcesPage(enabled: fallback.service != nil, test: test, notice: notice, error: error)
         if let service = fallback.service {
-            data["sources"] = service.sources.map { s -> [String: Any] in
-                ["id": s.id, "name": s.name, "url": s.url, "type": s.sourceType.rawValue, "priority": s.priority,
-                 "namespace": s.namespace.isEmpty ? "all" : s.namespace, "hasToken": s.token != nil, "origin": s.origin,
-                 "enabled": s.enabled, "editable": s.origin == "database"]
+            data.sources = service.sources.map { s in
+                SourcesPage.Source(id: s.id, name: s.name, url: s.url, type: s.sourceType.rawValue, priority: s.priority,
+                                   namespace: s.namespace.isEmpty ? "all" : s.namespace, hasToken: s.token != nil, origin: s.origin,
+                                   enabled: s.enabled, editable: s.origin == "database")
             }
             let st = await service.cacheStats()
-            data["stats"] = ["size": "\(st.size)", "maxsize": "\(st.maxsize)", "ttl": "\(st.ttl_seconds)",
-                             "hits": "\(st.hits)", "misses": "\(st.misses)"]
+            data.stats = .init(size: "\(st.size)", maxsize: "\(st.maxsize)", ttl: "\(st.ttl_seconds)", hits: "\(st.hits)", misses: "\(st.misses)")
             if let edit, let r = try await service.database.fallbackSource(id: edit) {
-                data["edit"] = ["id": r.id, "name": r.name, "url": r.url, "priority": String(r.priority), "namespace": r.namespace,
-                                "isHF": r.sourceType == "huggingface", "isHub": r.sourceType == "hub", "hasToken": r.sealedToken != nil,
-                                "enabled": r.enabled] as [String: Any]
+                data.edit = .init(id: r.id, name: r.name, url: r.url, priority: String(r.priority), namespace: r.namespace,
+                                  isHF: r.sourceType == "huggingface", isHub: r.sourceType == "hub", hasToken: r.sealedToken != nil,
+                                  enabled: r.enabled)
             }
         }
-        if let notice { data["notice"] = notice }
-        if let error { data["error"] = error }
-        if let test { data["test"] = test }
         return .html(title: "Fallback sources", template: "adminSources", data: data)
     }
 
@@ -209,25 +203,22 @@ extension WebController {
         }
     }
 
-    func usersPage(_ visit: WebVisit, notice: String? = nil, error: String? = nil, newToken: [String: String]? = nil) async throws -> WebPage {
-        var users: [[String: Any]] = []
+    func usersPage(_ visit: WebVisit, notice: String? = nil, error: String? = nil, newToken: UsersPage.NewToken? = nil) async throws -> WebPage {
+        var users: [UsersPage.User] = []
         for u in try await database.users() {
             let orgs = try await database.orgMemberships(userName: u.name)
-            users.append(["name": u.name, "isAdmin": u.isAdmin, "created": Self.dateText(u.createdAt),
-                          "tokenCount": try await database.tokens(userName: u.name).count,
-                          "orgs": orgs.map { "\($0.org.name) (\($0.role.rawValue))" }.joined(separator: ", ")])
+            users.append(.init(name: u.name, isAdmin: u.isAdmin, created: Self.dateText(u.createdAt),
+                               tokenCount: try await database.tokens(userName: u.name).count,
+                               orgs: orgs.map { "\($0.org.name) (\($0.role.rawValue))" }.joined(separator: ", ")))
         }
-        var orgs: [[String: Any]] = []
+        var orgs: [UsersPage.Org] = []
         for o in try await database.orgs() {
             let members = try await database.orgMembers(orgName: o.name)
-            orgs.append(["name": o.name, "fullname": o.fullname == o.name ? "" : o.fullname,
-                         "members": members.map { ["org": o.name, "user": $0.userName, "role": $0.role.rawValue] }])
+            orgs.append(.init(name: o.name, fullname: o.fullname == o.name ? "" : o.fullname,
+                              members: members.map { .init(org: o.name, user: $0.userName, role: $0.role.rawValue) }))
         }
-        var data: [String: Any] = ["users": users, "orgs": orgs]
-        if let newToken { data["newToken"] = newToken }
-        if let notice { data["notice"] = notice }
-        if let error { data["error"] = error }
-        return .html(title: "Users & organisations", template: "adminUsers", data: data)
+        return .html(title: "Users & organisations", template: "adminUsers",
+                     data: UsersPage(users: users, orgs: orgs, newToken: newToken, notice: notice, error: error))
     }
 }
 

@@ -73,30 +73,25 @@ extension WebController {
     }
 
     func keysPage(_ request: Request, _ visit: WebVisit, newKey: String? = nil, notice: String? = nil, error: String? = nil) async throws -> WebPage {
-        var data: [String: Any] = [:]
+        var data = KeysPage(available: false, newKey: newKey, notice: notice, error: error)
         if modelServerAdminKey == nil {
-            data["available"] = false
-            data["why"] = "The model server's API keys are managed with its admin key, and this hub process has none "
+            data.why = "The model server's API keys are managed with its admin key, and this hub process has none "
                 + "(set HF_SERVER_ADMIN_API_KEY for `ipfs-accelerate serve` to manage keys here). Without it, use "
                 + "POST /admin/keys/generate, GET /admin/keys/list and POST /admin/keys/{id}/revoke with the admin key."
         } else {
             do {
                 let list = try await modelServerAdmin(request, "GET", "/admin/keys/list", as: ModelServerKeysReply.self)
-                data["available"] = true
-                data["keys"] = (list.keys ?? []).map { k -> [String: Any] in
+                data.available = true
+                data.keys = (list.keys ?? []).map { k in
                     var details = ["priority \(k.priority ?? "NORMAL")", "created \(k.created_at ?? "?")"]
                     if let rate = k.rate_limit { details.append("\(rate) req/min") }
                     if k.revoked == true { details.append("revoked") }
-                    return ["id": k.key_id ?? "", "name": k.name ?? "", "details": details.joined(separator: " · ")]
+                    return KeysPage.Key(id: k.key_id ?? "", name: k.name ?? "", details: details.joined(separator: " · "))
                 }
             } catch let e as HubError {
-                data["available"] = false
-                data["why"] = e.message
+                data.why = e.message
             }
         }
-        if let newKey { data["newKey"] = newKey }
-        if let notice { data["notice"] = notice }
-        if let error { data["error"] = error }
         return .html(title: "Model-server keys", template: "adminKeys", data: data)
     }
 }

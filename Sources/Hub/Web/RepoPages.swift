@@ -31,8 +31,8 @@ extension WebController {
         let q = request.uri.queryParameters
         let search = q["search"].map(String.init).flatMap { $0.isEmpty ? nil : $0 }
         let sort = q["sort"].map(String.init) ?? "modified"
-        var sections: [[String: Any]] = []
-        var mine: [[String: Any]] = []
+        var sections: [RepoListPage.Section] = []
+        var mine: [RepoRow] = []
         let caller = visit.caller
         for type in Self.listedTypes {
             var repos = try await database.listRepos(type: type, author: author, search: search, limit: 500, offset: 0,
@@ -46,20 +46,20 @@ extension WebController {
             // The signed-in user's own and their orgs' private repos, gathered at the top.
             mine += zip(repos, rows).filter { $0.0.isPrivate && caller.namespaces.contains($0.0.namespace) }.map(\.1)
             if type == .space && rows.isEmpty { continue }
-            sections.append(["label": type == .model ? "Models" : type == .dataset ? "Datasets" : "Spaces",
-                             "count": rows.count, "repos": rows, "type": type.rawValue])
+            sections.append(.init(label: type == .model ? "Models" : type == .dataset ? "Datasets" : "Spaces",
+                                  count: rows.count, repos: rows, type: type.rawValue))
         }
-        var data: [String: Any] = ["sections": sections, "mine": mine, "hasMine": !mine.isEmpty && author == nil, "action": action,
-                                   "sorts": [("modified", "Recently updated"), ("name", "Name"), ("created", "Recently created")].map {
-                                       ["value": $0.0, "label": $0.1, "selected": $0.0 == sort] as [String: Any] }]
-        if let search { data["search"] = search }
-        if let heading { data["heading"] = heading }
-        return .html(title: title, template: "home", data: data)
+        let sorts = [("modified", "Recently updated"), ("name", "Name"), ("created", "Recently created")].map {
+            RepoListPage.Sort(value: $0.0, label: $0.1, selected: $0.0 == sort)
+        }
+        return .html(title: title, template: "home",
+                     data: RepoListPage(sections: sections, mine: mine, hasMine: !mine.isEmpty && author == nil, action: action,
+                                        sorts: sorts, search: search, heading: heading))
     }
 
-    func repoRow(_ r: RepoRecord) -> [String: Any] {
-        ["fullName": r.fullName, "url": Self.repoBase(r.type, r.namespace, r.name), "isPrivate": r.isPrivate,
-         "updated": Self.dateText(r.lastModified)]
+    func repoRow(_ r: RepoRecord) -> RepoRow {
+        RepoRow(fullName: r.fullName, url: Self.repoBase(r.type, r.namespace, r.name), isPrivate: r.isPrivate,
+                updated: Self.dateText(r.lastModified))
     }
 
     static func repoBase(_ type: RepoType, _ ns: String, _ name: String) -> String {
@@ -92,35 +92,34 @@ extension WebController {
         return RepoView(repo: repo, revision: revision, commit: commit, files: try await database.files(commitID: commit.id), path: path)
     }
 
-    func headerData(_ v: RepoView, tab: String, _ request: Request) -> [String: Any] {
-        ["ns": v.repo.namespace, "name": v.repo.name, "fullName": v.repo.fullName, "base": v.base, "revURL": v.revURL,
-         "revision": v.revision, "isPrivate": v.repo.isPrivate, "typeLabel": v.repo.type.rawValue.capitalized,
-         "isDataset": v.repo.type == .dataset, "tabCard": tab == "card", "tabFiles": tab == "files", "tabCommits": tab == "commits",
-         "origin": origin(request), "commit": v.commit.id, "shortCommit": String(v.commit.id.prefix(7))]
+    func header(_ v: RepoView, tab: String, _ request: Request) -> RepoHeader {
+        RepoHeader(ns: v.repo.namespace, name: v.repo.name, fullName: v.repo.fullName, base: v.base, revURL: v.revURL,
+                   revision: v.revision, isPrivate: v.repo.isPrivate, typeLabel: v.repo.type.rawValue.capitalized,
+                   isDataset: v.repo.type == .dataset, tabCard: tab == "card", tabFiles: tab == "files", tabCommits: tab == "commits",
+                   origin: origin(request), commit: v.commit.id, shortCommit: String(v.commit.id.prefix(7)))
     }
 
     func repoCardPage(_ type: RepoType, _ ctx: HubRequestContext, _ request: Request, _ visit: WebVisit) async throws -> WebPage {
         let v = try await repoView(type, ctx, visit, catchAll: false)
-        var data = headerData(v, tab: "card", request)
+        var data = CardPage(repo: header(v, tab: "card", request), fileCount: v.files.count,
+                            totalSize: Self.sizeText(v.files.reduce(0) { $0 + $1.size }))
         if let readme = v.files.first(where: { $0.path.lowercased() == "readme.md" }), readme.size <= Self.maxInlineText,
            let text = try await fileText(readme) {
             let card = ModelCard(markdown: text, pageBase: v.base + "/blob/" + v.revURL + "/", fileBase: v.base + "/resolve/" + v.revURL + "/")
-            data["tags"] = card.tags
-            data["hasTags"] = !card.tags.isEmpty
-            data["cardHTML"] = card.html
-            data["hasCard"] = !card.html.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty
+            data.tags = card.tags
+            data.hasTags = !card.tags.isEmpty
+            data.cardHTML = card.html
+            data.hasCard = !card.html.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty
         }
-        data["fileCount"] = v.files.count
-        data["totalSize"] = Self.sizeText(v.files.reduce(0) { $0 + $1.size })
         return .html(title: v.repo.fullName, template: "card", data: data)
     }
 
-    func crumbs(_ v: RepoView, _ path: String) -> [[String: Any]] {
-        var out: [[String: Any]] = []
+    func crumbs(_ v: RepoView, _ path: String) -> [Crumb] {
+        var out: [Crumb] = []
         var so = ""
         for part in path.split(separator: "/") {
             so += (so.isEmpty ? "" : "/") + part
-            out.append(["label": String(part), "url": v.treeURL(so)])
+            out.append(Crumb(label: String(part), url: v.treeURL(so)))
         }
         return out
     }
@@ -141,15 +140,13 @@ extension WebController {
                 if seen.insert(d).inserted { dirs.append(d) }
             } else { files.append(f) }
         }
-        var entries: [[String: Any]] = dirs.sorted().map { ["isDir": true, "label": $0, "url": v.treeURL(prefix + $0)] }
+        var entries = dirs.sorted().map { TreePage.Entry(isDir: true, label: $0, url: v.treeURL(prefix + $0)) }
         entries += files.sorted { $0.path < $1.path }.map { f in
-            ["isDir": false, "label": String(f.path.dropFirst(prefix.count)), "url": v.blobURL(f.path), "size": Self.sizeText(f.size),
-             "isLFS": f.isLFS, "cid": f.cid, "download": v.download(f.path)]
+            TreePage.Entry(isDir: false, label: String(f.path.dropFirst(prefix.count)), url: v.blobURL(f.path), size: Self.sizeText(f.size),
+                           isLFS: f.isLFS, cid: f.cid, download: v.download(f.path))
         }
-        var data = headerData(v, tab: "files", request)
-        data["entries"] = entries
-        data["crumbs"] = crumbs(v, path)
-        return .html(title: "\(v.repo.fullName) · files", template: "tree", data: data)
+        return .html(title: "\(v.repo.fullName) · files", template: "tree",
+                     data: TreePage(repo: header(v, tab: "files", request), entries: entries, crumbs: crumbs(v, path)))
     }
 
     func blobPage(_ type: RepoType, _ ctx: HubRequestContext, _ request: Request, _ visit: WebVisit) async throws -> WebPage {
@@ -158,19 +155,15 @@ extension WebController {
             if v.files.contains(where: { $0.path.hasPrefix(v.path + "/") }) { return .redirect(v.treeURL(v.path)) }
             throw HubError.entryNotFound(v.path, commit: v.commit.id)
         }
-        var data = headerData(v, tab: "files", request)
-        data["crumbs"] = crumbs(v, v.path)
-        data["size"] = Self.sizeText(file.size)
-        data["isLFS"] = file.isLFS
-        data["cid"] = file.cid
-        data["download"] = v.download(file.path)
+        var data = BlobPage(repo: header(v, tab: "files", request), crumbs: crumbs(v, v.path), size: Self.sizeText(file.size),
+                            isLFS: file.isLFS, cid: file.cid, download: v.download(file.path))
         if file.size > Self.maxInlineText {
-            data["whyNoText"] = "This file is \(Self.sizeText(file.size)), too large to show here."
+            data.whyNoText = "This file is \(Self.sizeText(file.size)), too large to show here."
         } else if let text = try await fileText(file) {
-            data["text"] = text
-            data["hasText"] = true
+            data.text = text
+            data.hasText = true
         } else {
-            data["whyNoText"] = "This is a binary file."
+            data.whyNoText = "This is a binary file."
         }
         return .html(title: "\(v.repo.fullName) · \(v.path)", template: "blob", data: data)
     }
@@ -178,12 +171,12 @@ extension WebController {
     func commitsPage(_ type: RepoType, _ ctx: HubRequestContext, _ request: Request, _ visit: WebVisit) async throws -> WebPage {
         let v = try await repoView(type, ctx, visit, catchAll: true)
         let history = try await database.history(fromCommit: v.commit.id, limit: 200)
-        var data = headerData(v, tab: "commits", request)
-        data["items"] = history.map { c -> [String: Any] in
-            ["short": String(c.id.prefix(7)), "title": c.title, "author": c.author, "date": Self.dateText(c.createdAt),
-             "url": v.base + "/tree/" + c.id]
+        let items = history.map { c in
+            CommitsPage.Item(short: String(c.id.prefix(7)), title: c.title, author: c.author, date: Self.dateText(c.createdAt),
+                             url: v.base + "/tree/" + c.id)
         }
-        return .html(title: "\(v.repo.fullName) · commits", template: "commits", data: data)
+        return .html(title: "\(v.repo.fullName) · commits", template: "commits",
+                     data: CommitsPage(repo: header(v, tab: "commits", request), items: items))
     }
 
     /// The file's content as text, or nil when it is not UTF-8 or contains NUL (binary). Bytes are

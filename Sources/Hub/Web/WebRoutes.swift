@@ -8,7 +8,7 @@ import Primitives
 
 /// What a page handler answers: a rendered page or a redirect (after a form POST, or to sign in).
 enum WebPage {
-    case html(title: String, template: String, data: [String: Any], status: HTTPResponse.Status = .ok)
+    case html(title: String, template: String, data: any PageData, status: HTTPResponse.Status = .ok)
     case redirect(String, cookies: [String] = [])
 }
 
@@ -76,8 +76,8 @@ struct WebController: Sendable {
             // A visitor who is not signed in is offered the sign-in form with the page to come back to.
             let next = PercentEncoding.encode(request.uri.path)
             result = .html(title: String(e.status.code), template: "error",
-                           data: ["status": "\(e.status.code) \(e.status.reasonPhrase)", "message": e.message,
-                                  "signIn": visit.caller.user == nil && e.status != .notFound, "next": next],
+                           data: ErrorPage(status: "\(e.status.code) \(e.status.reasonPhrase)", message: e.message,
+                                           signIn: visit.caller.user == nil && e.status != .notFound, next: next),
                            status: e.status)
         }
         switch result {
@@ -88,13 +88,10 @@ struct WebController: Sendable {
             for c in visit.setCookies + cookies { headers.append(HTTPField(name: .setCookie, value: c)) }
             return Response(status: .seeOther, headers: headers)
         case .html(let title, let template, let data, let status):
-            var page = data
-            page["csrf"] = visit.csrf
-            if let user = visit.caller.user { page["user"] = ["name": user.name, "isAdmin": user.isAdmin] }
-            let body = WebTemplates.library.render(page, withTemplate: template) ?? ""
-            var layout: [String: Any] = ["title": title, "body": body, "csrf": visit.csrf]
-            if let user = visit.caller.user { layout["user"] = ["name": user.name, "isAdmin": user.isAdmin] }
-            if let s = request.uri.queryParameters["search"].map(String.init), !s.isEmpty { layout["search"] = s }
+            let visitor = visit.caller.user.map { Visitor(name: $0.name, isAdmin: $0.isAdmin) }
+            let body = WebTemplates.library.render(PageFrame(csrf: visit.csrf, user: visitor, page: data), withTemplate: template) ?? ""
+            let search = request.uri.queryParameters["search"].map(String.init).flatMap { $0.isEmpty ? nil : $0 }
+            let layout = LayoutData(title: title, body: body, csrf: visit.csrf, user: visitor, search: search)
             let html = WebTemplates.library.render(layout, withTemplate: "layout") ?? ""
             return htmlResponse(html, status: status, cookies: visit.setCookies)
         }

@@ -4,13 +4,19 @@ import Mustache
 /// install next to it). `{{x}}` is HTML-escaped by Mustache; `{{{x}}}` is used only for HTML this
 /// code produced itself (the sanitised model card and the page body inside the layout).
 enum WebTemplates {
+    /// Page templates are rendered with a `PageFrame`: each is registered inside `{{#page}}`, so its
+    /// keys are its own data's first and the frame's (`csrf`, `user`) after. The layout and the
+    /// partials are registered as they are.
     static let library: MustacheLibrary = {
         var lib = MustacheLibrary()
         for (name, text) in all {
-            do { try lib.register(text, named: name) } catch { fatalError("web template \(name): \(error)") }
+            let framed = frameless.contains(name) ? text : "{{#page}}" + text + "{{/page}}"
+            do { try lib.register(framed, named: name) } catch { fatalError("web template \(name): \(error)") }
         }
         return lib
     }()
+
+    static let frameless: Set<String> = ["layout", "repoHeader", "repoRow", "adminNav"]
 
     static let all: [String: String] = [
         "layout": layout, "home": home, "repoHeader": repoHeader, "repoRow": repoRow, "card": card, "tree": tree,
@@ -54,37 +60,37 @@ enum WebTemplates {
     """#
 
     static let card = #"""
-    {{> repoHeader}}
+    {{#repo}}{{> repoHeader}}
     <div class="cols"><article class="card">{{#hasTags}}<ul class="tags">{{#tags}}<li>{{.}}</li>{{/tags}}</ul>{{/hasTags}}
     {{#hasCard}}<div class="markdown">{{{cardHTML}}}</div>{{/hasCard}}{{^hasCard}}<p class="muted">No model card (README.md) yet.</p>{{/hasCard}}</article>
     <aside><h3>Use it</h3><pre><code>from huggingface_hub import snapshot_download
     snapshot_download("{{fullName}}"{{#isDataset}}, repo_type="dataset"{{/isDataset}},
                       endpoint="{{origin}}")</code></pre>
     <p>git: <code>git clone {{origin}}{{base}}</code></p>
-    <p>{{fileCount}} files, {{totalSize}} · commit <a href="{{base}}/tree/{{commit}}"><code>{{shortCommit}}</code></a></p></aside></div>
+    <p>{{fileCount}} files, {{totalSize}} · commit <a href="{{base}}/tree/{{commit}}"><code>{{shortCommit}}</code></a></p></aside></div>{{/repo}}
     """#
 
     static let tree = #"""
-    {{> repoHeader}}
+    {{#repo}}{{> repoHeader}}
     <p class="crumbs"><a href="{{base}}/tree/{{revURL}}">{{name}}</a>{{#crumbs}} / <a href="{{url}}">{{label}}</a>{{/crumbs}} <span class="muted">@ {{revision}}</span></p>
     <table class="files"><thead><tr><th>Name</th><th>Size</th><th>CID</th><th></th></tr></thead><tbody>
     {{#entries}}<tr>{{#isDir}}<td><a href="{{url}}">{{label}}/</a></td><td></td><td></td><td></td>{{/isDir}}
     {{^isDir}}<td><a href="{{url}}">{{label}}</a>{{#isLFS}} <span class="badge lfs" title="stored with Git LFS">LFS</span>{{/isLFS}}</td><td>{{size}}</td>
     <td><a class="cid" href="/ipfs/{{cid}}">{{cid}}</a></td><td><a href="{{download}}" download>download</a></td>{{/isDir}}</tr>{{/entries}}
-    {{^entries}}<tr><td colspan="4" class="muted">This revision has no files.</td></tr>{{/entries}}</tbody></table>
+    {{^entries}}<tr><td colspan="4" class="muted">This revision has no files.</td></tr>{{/entries}}</tbody></table>{{/repo}}
     """#
 
     static let blob = #"""
-    {{> repoHeader}}
+    {{#repo}}{{> repoHeader}}
     <p class="crumbs"><a href="{{base}}/tree/{{revURL}}">{{name}}</a>{{#crumbs}} / <a href="{{url}}">{{label}}</a>{{/crumbs}} <span class="muted">@ {{revision}}</span></p>
     <p>{{size}}{{#isLFS}} · <span class="badge lfs">LFS</span>{{/isLFS}} · CID <a class="cid" href="/ipfs/{{cid}}">{{cid}}</a> · <a href="{{download}}" download>download</a></p>
     {{#hasText}}<pre class="blob"><code>{{text}}</code></pre>{{/hasText}}
-    {{^hasText}}<p class="muted">{{whyNoText}} <a href="{{download}}" download>Download the file</a>.</p>{{/hasText}}
+    {{^hasText}}<p class="muted">{{whyNoText}} <a href="{{download}}" download>Download the file</a>.</p>{{/hasText}}{{/repo}}
     """#
 
     static let commits = #"""
-    {{> repoHeader}}
-    <ol class="commits">{{#items}}<li><a href="{{url}}"><code>{{short}}</code></a> <strong>{{title}}</strong><br><span class="muted">{{author}} · {{date}}</span></li>{{/items}}</ol>
+    {{#repo}}{{> repoHeader}}
+    <ol class="commits">{{#items}}<li><a href="{{url}}"><code>{{short}}</code></a> <strong>{{title}}</strong><br><span class="muted">{{author}} · {{date}}</span></li>{{/items}}</ol>{{/repo}}
     """#
 
     static let login = #"""
