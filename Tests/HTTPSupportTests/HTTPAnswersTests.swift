@@ -31,15 +31,18 @@ import Testing
 // MARK: JSON answers
 
 @Test func jsonAnswersSayTypeAndLength() throws {
-    let r = JSONResponse.make(["path": "a/b"], status: .created)
+    let r = JSONResponse.make(encodingOrEmpty: ["path": "a/b"], status: .created)
     #expect(r.status == .created)
     #expect(r.headers[.contentType] == "application/json")
+    // `/` is written unescaped, as Python's `json` writes it.
     #expect(r.headers[.contentLength] == String(#"{"path":"a/b"}"#.utf8.count))
     struct Body: Codable, Equatable { var id: String; var n: Int }
     let c = try JSONResponse.make(encoding: Body(id: "x/y", n: 1))
     #expect(c.headers[.contentType] == "application/json")
-    // An object JSON cannot hold becomes `{}`, not a failed answer.
-    #expect(JSONResponse.make(["bad": Date()]).headers[.contentLength] == "2")
+    #expect(c.headers[.contentLength] == String(#"{"id":"x/y","n":1}"#.utf8.count))
+    // A value JSON cannot hold (a non-finite number) becomes `{}`, not a failed answer.
+    #expect(JSONResponse.make(encodingOrEmpty: ["bad": Double.infinity]).headers[.contentLength] == "2")
+    #expect(throws: (any Error).self) { try JSONResponse.make(encoding: ["bad": Double.nan]) }
 }
 
 // MARK: transport failures, by type
