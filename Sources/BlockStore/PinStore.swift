@@ -105,29 +105,24 @@ public struct GarbageCollectionResult: Sendable {
 
 /// Removes every block not reachable from a pin. `links` lists a block's children (the UnixFS
 /// layer passes its dag-pb decoder; raw blocks have none). Blocks of a recursive pin that are
-/// missing are skipped; a corrupt one stops the collection before anything is deleted.
+/// missing are skipped; an inner node that is corrupt stops the collection before anything is
+/// deleted (raw leaves are not read: see `reachableBlocks`).
 /// `keepAlso` are further roots kept whole, like recursive pins (e.g. what the hub's database refers to).
 /// Blocks written since `cutoff` are spared: pass `store.collectionCutoff()` as read before
 /// `keepAlso` was (nil: read here, before the pins).
 public func collectGarbage(store: any BlockStoring, pins: PinStore, keepAlso: [CID] = [], sparingWritesSince cutoff: Date? = nil,
                            links: (CID, [UInt8]) throws -> [CID]) throws -> GarbageCollectionResult {
     let cutoff = cutoff ?? store.collectionCutoff()
-    var live = Set<Multihash>()
-    var stack: [CID] = keepAlso
+    var roots: [CID] = keepAlso
+    var direct: [CID] = []
     for pin in try pins.list() {
         switch pin.kind {
-        case .direct: live.insert(pin.cid.multihash)
-        case .recursive: stack.append(pin.cid)
+        case .direct: direct.append(pin.cid)
+        case .recursive: roots.append(pin.cid)
         }
     }
-    var visited = Set<CID>()
-    while let cid = stack.popLast() {
-        guard visited.insert(cid).inserted else { continue }
-        live.insert(cid.multihash)
-        let data: [UInt8]
-        do { data = try store.get(cid) } catch BlockStoreError.notFound { continue }
-        stack.append(contentsOf: try links(cid, data).reversed())
-    }
+    var live = try reachableBlocks(from: roots, in: store, links: links)
+    live.formUnion(direct.map(\.multihash))
     var removed: [CID] = []
     var kept = 0, spared = 0
     for key in try store.allKeys() {
@@ -136,4 +131,24 @@ public func collectGarbage(store: any BlockStoring, pins: PinStore, keepAlso: [C
     }
     try store.sync()
     return GarbageCollectionResult(removed: removed, kept: kept, spared: spared)
+}
+
+/// The blocks reachable from `roots`, by multihash: what gc and the mirror's eviction keep, marked
+/// the one way. Raw blocks have no links and are not read, so marking reads the inner nodes only
+/// (a file's leaves, most of a store's bytes, are never touched). A missing block is skipped (its
+/// subtree is unknown); one that cannot be read or decoded throws, so a caller stops before deleting.
+public func reachableBlocks(from roots: [CID], in store: any BlockStoring,
+                            links: (CID, [UInt8]) throws -> [CID]) throws -> Set<Multihash> {
+    var live = Set<Multihash>()
+    var stack = roots
+    var visited = Set<CID>()
+    while let cid = stack.popLast() {
+        guard visited.insert(cid).inserted else { continue }
+        live.insert(cid.multihash)
+        guard cid.codec != .raw else { continue }
+        let data: [UInt8]
+        do { data = try store.get(cid) } catch BlockStoreError.notFound { continue }
+        stack.append(contentsOf: try links(cid, data).reversed())
+    }
+    return live
 }

@@ -114,4 +114,35 @@ enum BlockStoreFixtures {
         _ = try collectGarbage(store: store, pins: pins)
         #expect(try store.allKeys().isEmpty)
     }
+
+    /// gc marks by reading inner nodes only: a pinned file's raw leaves are never read (so a rotten
+    /// leaf neither stops gc nor is removed; `repo verify` is what finds it), while a rotten inner
+    /// node, whose links are unknown, stops gc before it deletes anything.
+    @Test func gcReadsInnerNodesButNeverRawLeaves() throws {
+        let data = DataDirectory(root: Fixtures.temporaryDirectory("gc-marks"))
+        let store = try data.openBlockStore()
+        let pins = try data.openPinStore()
+        var rng = SplitMix64(state: 5)
+        let pinned = try Importer(options: kuboOptions(cidVersion: 1), store: store).addBytes(randomBytes(700_000, &rng)).cid
+        let loose = try Importer(options: kuboOptions(cidVersion: 1), store: store).addBytes(randomBytes(300_000, &rng)).cid
+        try pins.pin(pinned, recursive: true)
+        let leaves = try DagLinks.links(of: pinned, block: try store.get(pinned))
+        #expect(leaves.count == 3 && leaves.allSatisfy { $0.codec == .raw })
+        func rot(_ cid: CID) throws {
+            let url = URL(fileURLWithPath: store.path(for: cid))
+            var block = [UInt8](try Data(contentsOf: url))
+            block[10] ^= 0xFF
+            try Data(block).write(to: url)
+        }
+        try rot(leaves[1])
+        let result = try collectGarbage(store: store, pins: pins)
+        #expect(result.removed.map(\.multihash).contains(loose.multihash))
+        #expect(try store.has(leaves[1]) && store.has(pinned))
+        // The root is the inner node here: rotten, gc refuses and keeps every block.
+        let other = try Importer(options: kuboOptions(cidVersion: 1), store: store).addBytes(randomBytes(300_000, &rng)).cid
+        try rot(pinned)
+        let before = try store.allKeys().count
+        #expect(throws: BlockStoreError.self) { try collectGarbage(store: store, pins: pins) }
+        #expect(try store.allKeys().count == before && store.has(other))
+    }
 }

@@ -485,19 +485,9 @@ extension ContentStore {
     package func removeContent(cid: String, liveRoots: [CID], sparingWritesSince cutoff: Date? = nil) throws {
         let cutoff = cutoff ?? blocks.collectionCutoff()
         guard let root = try? CID(cid) else { return }
-        var live = Set<Multihash>()
-        var stack = liveRoots
-        var visited = Set<CID>()
-        while let c = stack.popLast() {
-            guard visited.insert(c).inserted else { continue }
-            live.insert(c.multihash)
-            guard c.codec != .raw else { continue }
-            let data: [UInt8]
-            do { data = try blocks.get(c) } catch BlockStoreError.notFound { continue }
-            stack += try DagLinks.links(of: c, block: data)
-        }
+        let live = try reachableBlocks(from: liveRoots, in: blocks, links: DagLinks.links(of:block:))
         var seen = Set<CID>()
-        stack = [root]
+        var stack = [root]
         while let c = stack.popLast() {
             guard seen.insert(c).inserted, !live.contains(c.multihash) else { continue }
             if c.codec != .raw, let data = try? blocks.get(c) { stack += (try? DagLinks.links(of: c, block: data)) ?? [] }
