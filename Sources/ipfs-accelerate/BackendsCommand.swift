@@ -18,12 +18,13 @@ struct BackendsCommand: AsyncParsableCommand {
         let status: [BackendRouter.BackendStatus]
         do { status = try await router.status(explicit: options.backend) } catch { throw ValidationError("\(error)") }
         if json {
-            let rows = status.map { s -> [String: Any] in
-                ["name": s.name, "selected_by": s.selectedBy, "enabled": s.enabled, "available": s.availability.isAvailable,
-                 "in_use": s.inUse, "reason": s.availability.reason]
+            let rows = status.map { s in
+                BackendRow(name: s.name, selected_by: s.selectedBy, enabled: s.enabled, available: s.availability.isAvailable,
+                           in_use: s.inUse, reason: s.availability.reason)
             }
-            let d = try JSONSerialization.data(withJSONObject: rows, options: [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes])
-            print(String(decoding: d, as: UTF8.self))
+            let encoder = JSONEncoder()
+            encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+            print(String(decoding: try encoder.encode(rows), as: UTF8.self))
             return
         }
         let width = max(8, status.map(\.name.count).max() ?? 8)
@@ -35,4 +36,14 @@ struct BackendsCommand: AsyncParsableCommand {
             throw ValidationError("no backend is available; see the reasons above")
         }
     }
+}
+
+/// One backend in `backends --json`.
+private struct BackendRow: Encodable {
+    var name: String
+    var selected_by: String
+    var enabled: Bool
+    var available: Bool
+    var in_use: Bool
+    var reason: String
 }
