@@ -343,6 +343,11 @@ def test_admin_adds_a_fallback_source_and_the_client_downloads_through_it(web, b
         sign_in(web, browser, web.root)
         browser.get(web.url + "/-/admin")
         assert "Model server" in browser.page_source and browser.find_elements(B.CSS_SELECTOR, "a[href='/metrics']")
+        # The model server's /status was read and shown, not the page's "could not be read" fallback.
+        assert "could not be read" not in browser.page_source, browser.page_source[-2000:]
+        status = browser.find_element(B.XPATH, "//p[starts-with(normalize-space(.), 'Status:')]").text
+        assert re.match(r"Status: (ready|starting) · version \S+ · up \d+ s", status) and "models available" in status, status
+        assert browser.find_elements(B.XPATH, "//table[@class='kv']//th[text()='max_concurrent']")
         shot(web, browser, "09-admin-overview")
         browser.get(web.url + "/-/admin/sources")
         form = browser.find_element(B.ID, "source-form")
