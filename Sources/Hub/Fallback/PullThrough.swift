@@ -459,20 +459,30 @@ extension FallbackController {
     static let relayBatch = 1 << 20
 
     /// Evicts least recently used, unpinned pulled-through content until the total is under the cap.
-    static func enforceCap(_ cap: Int64, keep: String, database: HubDatabase, content: ContentStore,
-                           pinned: @Sendable () -> [CID]) async {
+    func enforceCap(_ cap: Int64, keep: String) async {
         guard var used = try? await database.mirroredUnpinnedBytes(), used > cap else { return }
         guard let candidates = try? await database.mirroredEvictionCandidates(limit: 1000) else { return }
         for (cid, size) in candidates where used > cap && cid != keep {
             if (try? await database.forgetMirroredContent(cid: cid)) == true {
                 // A failure here leaves blocks behind (gc removes them later), never deletes shared ones.
-                let cutoff = content.blocks.collectionCutoff()   // before the roots (see BlockStoring)
-                if let live = try? await FallbackController.liveRoots(database, pinned: pinned) {
-                    try? await runBlocking { try content.removeContent(cid: cid, liveRoots: live, sparingWritesSince: cutoff) }
-                }
+                try? await removeMirroredBlocks(cid)
             }
             used -= size
         }
+    }
+
+    /// Removes the blocks of a mirrored copy (evicted, or failed verification) that no live root
+    /// reaches, sparing writes in flight; the cutoff is read before the roots (see BlockStoring).
+    func removeMirroredBlocks(_ cid: String) async throws {
+        let content = self.content
+        let cutoff = content.blocks.collectionCutoff()
+        let live = try await liveRoots()
+        try await runBlocking { try content.removeContent(cid: cid, liveRoots: live, sparingWritesSince: cutoff) }
+    }
+
+    /// Everything that must keep its blocks: what the database refers to, and the node's pins.
+    func liveRoots() async throws -> [CID] {
+        try await database.referencedCIDs().compactMap { try? CID($0) } + pinnedRoots()
     }
 }
 
@@ -497,13 +507,6 @@ extension ContentStore {
     }
 }
 
-extension FallbackController {
-    /// Everything that must keep its blocks: what the database refers to, and the node's pins.
-    static func liveRoots(_ database: HubDatabase, pinned: @Sendable () -> [CID]) async throws -> [CID] {
-        try await database.referencedCIDs().compactMap { try? CID($0) } + pinned()
-    }
-}
-
 /// The end of a download for the mirror: check the bytes against the source's hash, then make the copy
 /// durable and record it (a record never names blocks a crash could lose).
 struct MirrorCopy: Sendable {
@@ -521,10 +524,7 @@ struct MirrorCopy: Sendable {
             if !((try? await service.database.isContentReferenced(cid: stored.cid)) ?? true) {
                 do {
                     writing.end()
-                    let content = fallback.content, cid = stored.cid
-                    let cutoff = content.blocks.collectionCutoff()
-                    let live = try await FallbackController.liveRoots(service.database, pinned: fallback.pinnedRoots)
-                    try await runBlocking { try content.removeContent(cid: cid, liveRoots: live, sparingWritesSince: cutoff) }
+                    try await fallback.removeMirroredBlocks(stored.cid)
                 } catch {
                     fallback.logger.error("pull-through of \(path): the unverified copy was kept on disk (unreferenced): \(error)")
                 }
@@ -549,7 +549,7 @@ struct MirrorCopy: Sendable {
             fallback.logger.error("pull-through of \(path): cannot record: \(error)")
         }
         if let cap = service.settings.cacheMaxBytes {
-            await FallbackController.enforceCap(cap, keep: stored.cid, database: service.database, content: fallback.content, pinned: fallback.pinnedRoots)
+            await fallback.enforceCap(cap, keep: stored.cid)
         }
     }
 }
