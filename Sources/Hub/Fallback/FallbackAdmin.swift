@@ -46,10 +46,7 @@ extension FallbackController {
 
     func admin(_ caller: Caller) async throws -> FallbackService {
         _ = try requireAdmin(caller)
-        guard let service = slot.service else {
-            throw HubError(.serviceUnavailable, code: .fallbackDisabled, "The external-source fallback is not set up on this server")
-        }
-        return service
+        return try slot.required()
     }
 
     static func sourceJSON(_ s: FallbackSource) -> FallbackSourceJSON {

@@ -189,6 +189,15 @@ extension HTTPField.Name {
 final class FallbackSlot: Sendable {
     let box = Locked<FallbackService?>(nil)
     var service: FallbackService? { box.withLock { $0 } }
+
+    /// The service, for the operations that need it (the sources' admin API and portal pages);
+    /// 503 FallbackDisabled when it was never set up.
+    func required() throws -> FallbackService {
+        guard let service else {
+            throw HubError(.serviceUnavailable, code: .fallbackDisabled, "The external-source fallback is not set up on this server")
+        }
+        return service
+    }
 }
 
 extension HubServer {

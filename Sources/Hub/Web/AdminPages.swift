@@ -18,7 +18,7 @@ extension WebController {
         adminGet(router, "/-/admin/keys") { req, visit in try await self.keysPage(req, visit) }
 
         adminPost(router, "/-/admin/sources/save") { req, visit, form in
-            let service = try self.fallbackService()
+            let service = try self.fallback.required()
             var body = FallbackSourceFields(name: form["name"] ?? "", url: form["url"] ?? "",
                                             sourceType: form["source_type"] ?? "huggingface",
                                             namespace: (form["namespace"] ?? "").trimmingCharacters(in: .whitespaces),
@@ -39,7 +39,7 @@ extension WebController {
             return try await self.sourcesPage(req, visit, notice: "Added \(r.name) (\(r.url))")
         }
         adminPost(router, "/-/admin/sources/toggle") { req, visit, form in
-            let service = try self.fallbackService()
+            let service = try self.fallback.required()
             guard let r = try await service.database.fallbackSource(id: form["id"] ?? "") else {
                 throw HubError(.notFound, code: .entryNotFound, "No fallback source with this id (sources from configuration cannot be changed here)")
             }
@@ -47,18 +47,18 @@ extension WebController {
             return try await self.sourcesPage(req, visit, notice: "\(updated.name) is now \(updated.enabled ? "enabled" : "disabled")")
         }
         adminPost(router, "/-/admin/sources/delete") { req, visit, form in
-            try await self.fallbackService().deleteSource(id: form["id"] ?? "")
+            try await self.fallback.required().deleteSource(id: form["id"] ?? "")
             return try await self.sourcesPage(req, visit, notice: "Source deleted")
         }
         adminPost(router, "/-/admin/sources/test") { req, visit, form in
-            let service = try self.fallbackService()
+            let service = try self.fallback.required()
             guard let source = service.sources.first(where: { $0.id == form["id"] }) else {
                 throw HubError(.notFound, code: .entryNotFound, "No fallback source with this id")
             }
             return try await self.sourcesPage(req, visit, test: .init(name: source.name, result: await Self.testSource(source, service)))
         }
         adminPost(router, "/-/admin/sources/cache/clear") { req, visit, _ in
-            try await self.fallbackService().clearCache()
+            try await self.fallback.required().clearCache()
             return try await self.sourcesPage(req, visit, notice: "Binding cache cleared")
         }
         adminPost(router, "/-/admin/users") { _, visit, form in
@@ -138,13 +138,6 @@ extension WebController {
         guard visit.caller.user != nil else { return signInRedirect(request.uri.path) }
         guard visit.caller.isAdmin else { throw HubError.forbidden("The admin portal is for hub admins only") }
         return nil
-    }
-
-    func fallbackService() throws -> FallbackService {
-        guard let service = fallback.service else {
-            throw HubError(.serviceUnavailable, code: .fallbackDisabled, "The external-source fallback is not set up on this server")
-        }
-        return service
     }
 
     // MARK: pages
