@@ -2,6 +2,7 @@
 a store backend (HUB_STORE_BACKEND=kubo), the real huggingface_hub client on both sides."""
 import concurrent.futures
 import os
+import time
 import uuid
 
 import pytest
@@ -155,22 +156,35 @@ def test_the_fallback_downloads_a_file_once_for_every_process_on_the_database(tm
 
 def test_model_server_keys_made_on_one_process_work_on_another(tmp_path):
     """serve keeps the model server's API keys in the hub's database (here PostgreSQL), not in a
-    hub.sqlite of its own data directory, so every process behind a load balancer knows them."""
+    hub.sqlite of its own data directory, so every process behind a load balancer knows them: a key
+    made through one running process works on the other at once, and revoking it through the other
+    shuts it out of the first within the key cache's freshness (2 s), without a restart."""
     admin = "hf_admin_" + uuid.uuid4().hex
     env = {"HUB_DATABASE_URL": PG, "HF_SERVER_ENABLE_AUTH": "true", "HF_SERVER_REQUIRE_AUTH": "true",
            "HF_SERVER_ADMIN_API_KEY": admin}
     a = Server(tmp_path / "a", env=env)
+    b = Server(tmp_path / "b", env=env)  # another data directory: only the database is shared
     try:
+        def models(server, key):
+            return requests.get(server.url + "/v1/models", headers={"Authorization": f"Bearer {key}"}, timeout=30).status_code
+
         made = requests.post(a.url + "/admin/keys/generate", json={"name": "shared-" + uuid.uuid4().hex[:8]},
                              headers={"Authorization": f"Bearer {admin}"}, timeout=30).json()
-        key = made["api_key"]
-        assert requests.get(a.url + "/v1/models", headers={"Authorization": f"Bearer {key}"}, timeout=30).status_code == 200
-        b = Server(tmp_path / "b", env=env)  # another data directory: only the database is shared
-        try:
-            assert requests.get(b.url + "/v1/models", headers={"Authorization": f"Bearer {key}"}, timeout=30).status_code == 200
-            assert requests.get(b.url + "/v1/models", headers={"Authorization": "Bearer hf_not_a_key"}, timeout=30).status_code == 401
-            assert not (tmp_path / "b" / "hub.sqlite").exists()
-        finally:
-            b.stop()
+        key, key_id = made["api_key"], made["key_id"]
+        assert models(a, key) == 200
+        assert models(b, key) == 200  # b was running before the key existed
+        assert models(b, "hf_not_a_key") == 401
+        assert not (tmp_path / "b" / "hub.sqlite").exists()
+        listed = requests.get(b.url + "/admin/keys/list", headers={"Authorization": f"Bearer {admin}"}, timeout=30).json()
+        assert key_id in [k["key_id"] for k in listed["keys"]]
+
+        revoked = requests.post(f"{b.url}/admin/keys/{key_id}/revoke", headers={"Authorization": f"Bearer {admin}"}, timeout=30)
+        assert revoked.status_code == 200, revoked.text
+        assert models(b, key) == 401
+        deadline = time.monotonic() + 30
+        while models(a, key) != 401:
+            assert time.monotonic() < deadline, "a still accepts a key revoked through b"
+            time.sleep(0.2)
     finally:
+        b.stop()
         a.stop()

@@ -46,13 +46,13 @@ extension ModelServer {
     }
 
     /// Authentication, per-key model permission, rate limit and priority for a /v1 or /models request.
-    func authorize(_ request: Request, model: String?) throws(APIError) -> Caller {
+    func authorize(_ request: Request, model: String?) async throws(APIError) -> Caller {
         var caller = Caller(key: nil, isAdmin: false, bucket: "anonymous", rateLimit: config.defaultRateLimit, priority: .normal)
         if config.enableAuth, let presented = Self.presentedKey(request) {
             if isAdminKey(presented) {
                 caller.isAdmin = true
                 caller.bucket = "admin"
-            } else if let record = keys?.lookup(presented), !record.isRevoked {
+            } else if let record = try await lookupKey(presented), !record.isRevoked {
                 caller.key = record
                 caller.bucket = record.keyID
                 caller.rateLimit = record.rateLimit ?? config.defaultRateLimit
@@ -84,6 +84,15 @@ extension ModelServer {
             }
         }
         return caller
+    }
+
+    private func lookupKey(_ presented: String) async throws(APIError) -> APIKeyRecord? {
+        guard let keys else { return nil }
+        do { return try await keys.lookup(presented) } catch {
+            logger.error("API key check failed: \(error)")
+            throw APIError.unavailable("API keys cannot be checked right now: the key database does not answer. Retry shortly.",
+                                      code: "key_store_unavailable", retryAfter: 2)
+        }
     }
 
     func checkModelAllowed(_ caller: Caller, _ model: String) throws(APIError) {

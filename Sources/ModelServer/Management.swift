@@ -1,4 +1,5 @@
 import Foundation
+import HubDatabase
 import Hummingbird
 import HTTPSupport
 import NIOCore
@@ -160,8 +161,11 @@ extension ModelServer {
         }
     }
 
-    func listKeys() -> Response {
-        Self.json(["keys": (keys?.list() ?? []).map(APIKeyJSON.init)])
+    func listKeys() async throws(APIError) -> Response {
+        guard let keys else { return Self.json(["keys": [APIKeyJSON]()]) }
+        let list: [APIKeyRecord]
+        do { list = try await keys.list() } catch { throw APIError.server("The keys could not be read: \(error)", code: "key_store_failed") }
+        return Self.json(["keys": list.map(APIKeyJSON.init)])
     }
 
     func revokeKey(_ id: String) async throws(APIError) -> Response {

@@ -43,7 +43,7 @@ public struct ModelServerRoutes: Sendable {
                             body: .init(byteBuffer: ByteBuffer(string: text)))
         }
         router.post("/admin/keys/generate") { req, _ in await s.admin(req) { () throws(APIError) in try await s.generateKey(req) } }
-        router.get("/admin/keys/list") { req, _ in await s.admin(req) { s.listKeys() } }
+        router.get("/admin/keys/list") { req, _ in await s.admin(req) { () throws(APIError) in try await s.listKeys() } }
         router.post("/admin/keys/{id}/revoke") { req, ctx in
             let id = ctx.parameters.get("id") ?? ""
             return await s.admin(req) { () throws(APIError) in try await s.revokeKey(id) }
@@ -62,7 +62,7 @@ extension ModelServer {
         var rateHeaders: [String: String] = [:]
         var response: Response
         do throws(APIError) {
-            let caller = try authorize(request, model: nil)
+            let caller = try await authorize(request, model: nil)
             rateHeaders = caller.rateHeaders
             let buffer: ByteBuffer
             do { buffer = try await request.collectBody(upTo: limit) } catch {
@@ -84,7 +84,7 @@ extension ModelServer {
         var rateHeaders: [String: String] = [:]
         var response: Response
         do throws(APIError) {
-            let caller = try authorize(request, model: model)
+            let caller = try await authorize(request, model: model)
             rateHeaders = caller.rateHeaders
             response = try await body(caller)
         } catch {

@@ -198,8 +198,9 @@ let jsonHeaders: HTTPFields = [.contentType: "application/json"]
         }
         // Keys persist: a new server on the same database knows the (revoked) key.
         let again = try KeyStore(path: h.dir.appendingPathComponent("hub.sqlite").path)
-        #expect(again.list().count == 1 && again.list()[0].isRevoked)
-        #expect(again.list()[0].keyHash.count == 64)
+        let stored = try await again.list()
+        #expect(stored.count == 1 && stored[0].isRevoked)
+        #expect(stored[0].keyHash.count == 64)
     }
 
     @Test func keyOverItsRateLimitGets429WithHeaders() async throws {
