@@ -105,6 +105,7 @@ let package = Package(
             .product(name: "Logging", package: "swift-log"),
             .product(name: "Mustache", package: "swift-mustache"),
             .product(name: "Ink", package: "Ink"),
+            .product(name: "CoreMetrics", package: "swift-metrics"),
         ]),
 
         // MARK: model server

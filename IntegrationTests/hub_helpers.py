@@ -51,3 +51,15 @@ def read_tree(root):
     root = pathlib.Path(root)
     return {str(p.relative_to(root)): p.read_bytes() for p in root.rglob("*")
             if p.is_file() and ".cache" not in p.relative_to(root).parts}
+
+
+def metric(url, name, **labels):
+    """The value of one series on the process's /metrics (parsed by prometheus_client), 0 when absent."""
+    import requests
+    from prometheus_client.parser import text_string_to_metric_families
+    total = 0.0
+    for family in text_string_to_metric_families(requests.get(url + "/metrics", timeout=10).text):
+        for sample in family.samples:
+            if sample.name == name and all(sample.labels.get(k) == v for k, v in labels.items()):
+                total += sample.value
+    return total

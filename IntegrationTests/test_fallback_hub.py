@@ -15,7 +15,7 @@ import requests  # noqa: E402
 import huggingface_hub.constants as hf_constants  # noqa: E402
 from huggingface_hub import HfApi  # noqa: E402
 
-from hub_helpers import random_bytes  # noqa: E402
+from hub_helpers import metric, random_bytes  # noqa: E402
 
 BIG = 64 * 1024 * 1024
 
@@ -78,6 +78,8 @@ def test_repo_info_tree_and_files_come_from_the_peer_with_source_tags(pair):
 def test_source_death_mid_download_keeps_nothing_then_return_completes(pair, start_server):
     up, mirror, files, _ = pair
     url = f"{mirror.url}/carol/peer/resolve/main/big.bin"
+    cut = metric(mirror.url, "hub_pull_throughs_total", source="peer", outcome="cut")
+    stored = metric(mirror.url, "hub_pull_throughs_total", source="peer", outcome="stored")
     with requests.get(url, stream=True, timeout=30) as r:
         assert r.status_code == 200
         it = r.iter_content(256 * 1024)
@@ -100,6 +102,10 @@ def test_source_death_mid_download_keeps_nothing_then_return_completes(pair, sta
     r = requests.get(url, timeout=60)
     assert r.status_code == 200, (r.status_code, r.headers, r.text[:500])
     assert hashlib.sha256(r.content).digest() == hashlib.sha256(files["big.bin"]).digest()
+    # the operator sees one cut and one stored copy of BIG bytes
+    assert metric(mirror.url, "hub_pull_throughs_total", source="peer", outcome="cut") - cut == 1
+    assert metric(mirror.url, "hub_pull_throughs_total", source="peer", outcome="stored") - stored == 1
+    assert metric(mirror.url, "hub_pull_through_bytes_total", source="peer") >= BIG
     # same bytes, same importer profile: the local copy has the upstream's CID
     cid = requests.head(f"{back.url}/carol/peer/resolve/main/big.bin", timeout=10).headers["X-IPFS-CID"]
     back.stop()

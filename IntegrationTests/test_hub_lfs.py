@@ -5,7 +5,7 @@ import pathlib
 import pytest
 import requests
 
-from hub_helpers import Hub, random_bytes, read_tree, write_tree
+from hub_helpers import Hub, metric, random_bytes, read_tree, write_tree
 
 import huggingface_hub.constants as hf_constants  # noqa: E402
 from huggingface_hub import HfApi, hf_hub_download, snapshot_download, CommitOperationAdd  # noqa: E402
@@ -100,7 +100,10 @@ def test_a_corrupt_block_never_reaches_a_client_as_a_complete_download(hub, tmp_
     data = random_bytes(3 * 1024 * 1024 + 5, 11)  # four 1 MiB raw leaves
     a.upload_file(path_or_fileobj=data, path_in_repo="w.bin", repo_id="alice/rot")
     url = f"{hub.url}/alice/rot/resolve/main/w.bin"
+    sent = metric(hub.url, "hub_sent_bytes_total", kind="file")
     assert requests.get(url, timeout=30).content == data
+    assert metric(hub.url, "hub_sent_bytes_total", kind="file") - sent == len(data)
+    stopped = metric(hub.url, "hub_downloads_stopped_total", reason="corrupt_block")
     # Damage the third leaf on disk (its CID is the file's leaf at offset 2 MiB: ask the gateway's DAG).
     root = requests.head(url, timeout=10).headers["X-IPFS-CID"]
     leaf = leaf_cids(hub, root)[2]
@@ -122,6 +125,8 @@ def test_a_corrupt_block_never_reaches_a_client_as_a_complete_download(hub, tmp_
     assert ok.status_code == 206 and ok.content == data[:1 << 20]
     with pytest.raises(requests.exceptions.ChunkedEncodingError):
         requests.get(url, headers={"Range": f"bytes={2 << 20}-{(2 << 20) + 10}"}, timeout=30).content
+    # Each cut download is counted for the operator: the full GET and the range over the bad leaf.
+    assert metric(hub.url, "hub_downloads_stopped_total", reason="corrupt_block") - stopped == 2
     # huggingface_hub refuses the file instead of caching it.
     with pytest.raises(Exception):
         hf_hub_download("alice/rot", "w.bin", endpoint=hub.url, token=hub.alice, cache_dir=tmp_path / "c")

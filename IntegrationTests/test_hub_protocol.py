@@ -8,7 +8,7 @@ import urllib.parse
 import pytest
 import requests
 
-from hub_helpers import Hub
+from hub_helpers import Hub, metric
 
 from huggingface_hub import HfApi  # noqa: E402
 
@@ -191,3 +191,21 @@ def test_admin_api_creates_users_and_tokens(hub):
     assert requests.post(f"{hub.url}/api/admin/users", json={"name": "carol"}, headers=root, timeout=10).status_code == 200
     tok = requests.post(f"{hub.url}/api/admin/tokens", json={"user": "carol", "write": True}, headers=root, timeout=10).json()["token"]
     assert HfApi(endpoint=hub.url, token=tok).whoami()["name"] == "carol"
+
+
+def test_metrics_count_hub_requests_by_route_template_and_status(hub):
+    """/metrics (the process's one Prometheus registry) counts hub requests by route template, never
+    by repo or file, including authentication's refusals."""
+    route = "/api/models/**"  # the template the router matched: the API dispatches below it
+    ok = metric(hub.url, "hub_requests_total", route=route, method="GET", status="200", served_by="local")
+    refused = metric(hub.url, "hub_requests_total", route=route, method="GET", status="401")
+    head_sha(hub)
+    head_sha(hub)
+    r = requests.get(f"{hub.url}/api/models/alice/p/revision/main", headers={"Authorization": "Bearer hf_wrong"}, timeout=10)
+    assert r.status_code == 401
+    assert metric(hub.url, "hub_requests_total", route=route, method="GET", status="200", served_by="local") - ok == 2
+    assert metric(hub.url, "hub_requests_total", route=route, method="GET", status="401") - refused == 1
+    assert metric(hub.url, "hub_request_duration_seconds_count", route=route, method="GET") >= 3
+    text = requests.get(hub.url + "/metrics", timeout=10).text
+    assert "alice/p" not in text
+    assert "hf_server_models_loaded" in text  # the model server's series beside the hub's

@@ -9,10 +9,12 @@ import NIOCore
 /// gateway's file bytes share the range handling and the verify-before-send promise.
 struct ContentResponses: Sendable {
     let content: ContentStore
+    let metrics: HubMetrics
     let logger: Logger
 
     /// 200 with the whole content, 206 with one range, 416 past the end; HEAD carries the headers only.
-    func stream(cid: String, size: Int64, headers base: HTTPFields, _ request: Request) -> Response {
+    /// `kind` labels the bytes sent in the metrics: file (resolve), lfs, gateway.
+    func stream(cid: String, size: Int64, headers base: HTTPFields, _ request: Request, kind: String = "file") -> Response {
         var headers = base
         var status: HTTPResponse.Status = .ok
         var start: Int64 = 0
@@ -35,6 +37,7 @@ struct ContentResponses: Sendable {
             return Response(status: status, headers: headers, body: .init())
         }
         let (first, total) = (start, length)
+        let metrics = self.metrics
         let body = ResponseBody(contentLength: Int(length)) { writer in
           do {
             // Verified leaf by leaf before sending: a corrupt block throws here, the server closes the
@@ -42,12 +45,15 @@ struct ContentResponses: Sendable {
             // Reads run a few leaves ahead; a slow client slows them through the writer.
             try await content.forEachVerifiedBuffer(cid: cid, fileSize: size, offset: first, length: total) { buffer in
                 try await writer.write(buffer)
+                metrics.sent(buffer.readableBytes, kind: kind)
             }
             try await writer.finish(nil)
           } catch let error as BlockStoreError {
+            metrics.downloadStopped(reason: { if case .corrupt = error { return "corrupt_block" } else { return "error" } }())
             logger.error("download of \(cid) (bytes \(first)..<\(first + total)) stopped: \(error)")
             throw error
           } catch {
+            metrics.downloadStopped(reason: "error")
             logger.warning("download of \(cid) (bytes \(first)..<\(first + total)) stopped: \(error)")
             throw error
           }

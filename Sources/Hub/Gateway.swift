@@ -139,7 +139,7 @@ package struct GatewayController: Sendable {
                 headers[.acceptRanges] = "bytes"
                 headers[.contentType] = "application/octet-stream"
                 headers[.xIPFSCID] = target.description
-                return responses.stream(cid: target.description, size: size, headers: headers, request)
+                return responses.stream(cid: target.description, size: size, headers: headers, request, kind: "gateway")
             case .directory:
                 let entries = try await runBlocking { try exporter.ls(target) }
                 let base = "/ipfs/\(rootString)" + (path.isEmpty ? "" : "/" + path.map { PercentEncoding.encode($0) }.joined(separator: "/"))

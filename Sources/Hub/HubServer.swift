@@ -37,6 +37,7 @@ public final class HubServer: Sendable {
     let pinnedRoots: @Sendable () -> [CID]
     /// The IPFS backend that also keeps the hub's content (`HUB_STORE_BACKEND`); nil: the local store only.
     let replica: ContentReplica?
+    let metrics: HubMetrics
     let logger: Logger
     /// External-source fallback, set by `enableFallback` (Sources/Hub/Fallback).
     let fallbackSlot = FallbackSlot()
@@ -50,6 +51,7 @@ public final class HubServer: Sendable {
                 isPinned: @escaping @Sendable (String) async -> Bool = { _ in false },
                 pinnedRoots: @escaping @Sendable () -> [CID] = { [] },
                 replica: ContentReplica? = nil,
+                metrics: HubMetrics = HubMetrics(),
                 logger: Logger = Logger(label: "ipfs-accelerate.hub")) {
         self.database = database
         self.content = content
@@ -59,6 +61,7 @@ public final class HubServer: Sendable {
         self.isPinned = isPinned
         self.pinnedRoots = pinnedRoots
         self.replica = replica
+        self.metrics = metrics
         self.logger = logger
     }
 
@@ -107,21 +110,25 @@ public final class HubServer: Sendable {
             HubAuthentication(authenticator: authenticator, accepted: accepted,
                               gitRefusal: { message in GitController.answer(401, message + "\n", wwwAuthenticate: GitController.challenge) })
         }
-        let api = router.group(context: HubRequestContext.self).add(middleware: authentication(.bearer))
-        let lfsGroup = router.group(context: HubRequestContext.self).add(middleware: authentication(.bearerOrBasic))
-        let git = router.group(context: HubRequestContext.self).add(middleware: authentication(.git))
-        let web = router.group(context: HubRequestContext.self).add(middleware: authentication(.optionalBearer))
-        let open = router.group(context: HubRequestContext.self)
+        // Counted outermost, so that authentication's refusals are counted too.
+        func group() -> HubRouter {
+            router.group(context: HubRequestContext.self).add(middleware: HubMetricsMiddleware(metrics: metrics))
+        }
+        let api = group().add(middleware: authentication(.bearer))
+        let lfsGroup = group().add(middleware: authentication(.bearerOrBasic))
+        let git = group().add(middleware: authentication(.git))
+        let web = group().add(middleware: authentication(.optionalBearer))
+        let open = group()
 
         let origin = HubOrigin(publicURL: publicURL)
         let repos = RepoAccess(database: database)
-        let responses = ContentResponses(content: content, logger: logger)
+        let responses = ContentResponses(content: content, metrics: metrics, logger: logger)
         let placement = ContentPlacement(content: content, replica: replica)
         let downloads = FileDownloads(placement: placement, responses: responses)
         let lfs = LFSController(database: database, content: content, placement: placement, repos: repos,
                                 signingSecret: signingSecret, origin: origin, responses: responses)
         let fallback = FallbackController(slot: fallbackSlot, database: database, content: content, downloads: downloads,
-                                          origin: origin, pinnedRoots: pinnedRoots, logger: logger)
+                                          origin: origin, pinnedRoots: pinnedRoots, metrics: metrics, logger: logger)
         let commits = CommitController(database: database, content: content, placement: placement, repos: repos,
                                        lfs: lfs, origin: origin, logger: logger)
         RepoAPIController(database: database, repos: repos, origin: origin, uploadMode: uploadMode, commits: commits,

@@ -12,10 +12,10 @@ extension ModelServer {
                             fetchCID: (@Sendable (String, URL) async throws -> Void)? = nil,
                             storeByCID: (@Sendable (URL) async throws -> String)? = nil,
                             availableModels: (@Sendable () async -> [String])? = nil,
+                            metrics: ServerMetrics = ServerMetrics(),
                             logger: Logger = Logger(label: "ipfs-accelerate.modelserver")) throws -> ModelServer {
         let config = try ModelServerConfig.fromEnvironment(environment)
         try FileManager.default.createDirectory(at: dataDir, withIntermediateDirectories: true)
-        let metrics = ServerMetrics()
         let storage = IPFSModelStorage(dataDir: dataDir, metrics: metrics)
         // Paths the operator named (model folders, preloaded models) may be loaded; others not.
         let preloadedPaths = config.preloadModels.filter { $0.hasPrefix("/") }.map { URL(fileURLWithPath: $0) }

@@ -8,6 +8,8 @@ import Prometheus
 public final class ServerMetrics: Sendable {
     public let registry: PrometheusCollectorRegistry
     private let factory: PrometheusMetricsFactory
+    /// For other parts of the process to record into the same registry (serve's hub).
+    public var metricsFactory: any MetricsFactory { factory }
 
     public init() {
         registry = PrometheusCollectorRegistry()

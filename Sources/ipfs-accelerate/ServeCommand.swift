@@ -46,13 +46,15 @@ struct ServeCommand: AsyncParsableCommand {
         let hubDatabase = try await HubSetup.openDatabase(dataDirectory: dataDirectory)
         let hubContent = try ContentStore(blocks: blockStore, tmpDirectory: data.tmp)
         hubContent.cleanTemporaryFiles()
+        // One registry for the process: /metrics shows the hub's series beside the model server's.
+        let metrics = ServerMetrics()
         let replica = try HubSetup.storeReplica(environment: env)
         if let replica { logger.info("hub content is also kept on the \(replica.backend.name) backend (HUB_STORE_BACKEND)") }
         let hub = HubServer(database: hubDatabase, content: hubContent, uploadMode: .from(environment: env),
                             publicURL: env["HUB_PUBLIC_URL"], signingSecret: try HubServer.loadSecret(dataDirectory: dataDirectory),
                             isPinned: { cid in ((try? CID(cid)).flatMap { try? pins.kind(of: $0) }) != nil },
                             pinnedRoots: { ((try? pins.list()) ?? []).map(\.cid) },
-                            replica: replica,
+                            replica: replica, metrics: HubMetrics(factory: metrics.metricsFactory),
                             logger: Logger(label: "ipfs-accelerate.hub"))
         hub.addRoutes(to: router)
         try await hub.enableFallback(FallbackSettings.load(environment: env, dataDirectory: dataDirectory))
@@ -79,7 +81,8 @@ struct ServeCommand: AsyncParsableCommand {
             availableModels: {
                 let hubRepos = (try? await hubModels.candidateRepos()) ?? []
                 return Array(Set(EngineLoader.supportedModels(under: localModels) + hubRepos)).sorted()
-            })
+            },
+            metrics: metrics)
         ModelServerRoutes(server: modelServer).addRoutes(to: router)
         modelServer.startPreloading()
 

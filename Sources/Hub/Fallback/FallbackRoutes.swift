@@ -23,6 +23,7 @@ struct FallbackController: Sendable {
     let origin: HubOrigin
     /// The node's pinned roots: their blocks are never removed with an evicted mirror copy.
     let pinnedRoots: @Sendable () -> [CID]
+    let metrics: HubMetrics
     let logger: Logger
 
     /// `router`: the Bearer-authenticated API group.

@@ -383,6 +383,7 @@ extension FallbackController {
         let writing = content.blocks.beginWrite()   // until the copy is recorded: a gc meanwhile spares it
         let store = PipelinedContentWriter(store: content, expectedSize: length, treeBlob: lfs ? .lfsPointer : .content)
         let logger = self.logger
+        let metrics = self.metrics
         let mirror = MirrorCopy(fallback: self, service: service, source: source, type: type, namespace: ns, name: name, commit: commit, path: path)
         let body = ResponseBody(contentLength: length.map(Int.init)) { writer in
             defer { lease.end() }  // after `keep`: followers then find the recorded copy
@@ -395,15 +396,16 @@ extension FallbackController {
                 for try await chunk in response.body {
                     guard let batch = batches.add(chunk) else { continue }
                     try await store.append(batch)
-                    if let previous = held { try await writer.write(previous) }
+                    if let previous = held { try await writer.write(previous); metrics.sent(previous.readableBytes, kind: "pull_through") }
                     held = batch
                 }
                 if let batch = batches.rest() {
                     try await store.append(batch)
-                    if let previous = held { try await writer.write(previous) }
+                    if let previous = held { try await writer.write(previous); metrics.sent(previous.readableBytes, kind: "pull_through") }
                     held = batch
                 }
             } catch {
+                metrics.pullThrough(source: source.name, outcome: "cut")
                 store.abort()
                 logger.warning("pull-through of \(ns)/\(name)/\(path) from \(source.name) cut: \(error)")
                 throw error
@@ -412,11 +414,12 @@ extension FallbackController {
             // Verified now, made durable after the client has its last bytes: the flush is not on its path.
             do { stored = try await store.finish(durable: false) } catch {
                 // Unstored means unverified: the held-back last chunk is not sent, the client sees a short body.
+                metrics.pullThrough(source: source.name, outcome: "not_stored")
                 logger.error("pull-through of \(ns)/\(name)/\(path) from \(source.name): cannot store: \(error)")
                 throw HubError(.badGateway, code: .badGateway, "\(path) from \(source.name) could not be stored: \(error)")
             }
             try await mirror.verify(stored, meta, length: length, lease: lease, writing: writing)
-            if let held { try await writer.write(held) }
+            if let held { try await writer.write(held); metrics.sent(held.readableBytes, kind: "pull_through") }
             try await writer.finish(nil)
             await mirror.keep(stored, meta)
         }
@@ -529,6 +532,7 @@ struct MirrorCopy: Sendable {
                     fallback.logger.error("pull-through of \(path): the unverified copy was kept on disk (unreferenced): \(error)")
                 }
             }
+            fallback.metrics.pullThrough(source: source.name, outcome: "failed_verification")
             lease.fail("the bytes failed verification")
             throw HubError(.badGateway, code: .badGateway, "\(path) from \(source.name) failed verification")
         }
@@ -539,13 +543,18 @@ struct MirrorCopy: Sendable {
             let blocks = fallback.content.blocks
             try await runBlocking { try blocks.sync() }
         } catch {
+            fallback.metrics.pullThrough(source: source.name, outcome: "not_stored")
             fallback.logger.error("pull-through of \(namespace)/\(name)/\(path): the copy could not be made durable, not kept: \(error)")
             return
         }
         let record = MirroredFileRecord(sourceName: source.name, sourceURL: source.url, type: type, namespace: namespace, name: name,
                                         commitID: commit, path: path, size: stored.size, gitOID: stored.gitSHA1, sha256: stored.sha256,
                                         isLFS: meta.isLFS, cid: stored.cid, lastAccess: FallbackService.nowMillis())
-        do { try await service.database.recordMirroredFile(record) } catch {
+        do {
+            try await service.database.recordMirroredFile(record)
+            fallback.metrics.pullThrough(source: source.name, outcome: "stored", bytes: stored.size)
+        } catch {
+            fallback.metrics.pullThrough(source: source.name, outcome: "not_stored")
             fallback.logger.error("pull-through of \(path): cannot record: \(error)")
         }
         if let cap = service.settings.cacheMaxBytes {

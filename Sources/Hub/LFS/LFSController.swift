@@ -182,7 +182,7 @@ package struct LFSController: Sendable {
             headers[.eTag] = "\"\(oid)\""
             headers[.contentType] = "application/octet-stream"
             headers[.acceptRanges] = "bytes"
-            return responses.stream(cid: object.cid, size: object.size, headers: headers, request)
+            return responses.stream(cid: object.cid, size: object.size, headers: headers, request, kind: "lfs")
         } catch {
             throw HubError.from(error)
         }
