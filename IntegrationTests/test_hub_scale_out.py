@@ -188,3 +188,104 @@ def test_model_server_keys_made_on_one_process_work_on_another(tmp_path):
     finally:
         b.stop()
         a.stop()
+
+
+class TCPRelay:
+    """A loopback TCP relay to PostgreSQL that can be cut and restored, to take the database away
+    from one serve process without stopping the server the other tests share."""
+
+    def __init__(self, target_host, target_port):
+        import socket
+        import threading
+        self.target = (target_host, target_port)
+        self.listener = socket.socket()
+        self.listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        self.listener.bind(("127.0.0.1", 0))
+        self.listener.listen(64)
+        self.port = self.listener.getsockname()[1]
+        self.open = True
+        self.conns = []
+        self.lock = threading.Lock()
+        threading.Thread(target=self._accept, daemon=True).start()
+
+    def _accept(self):
+        import socket
+        import threading
+        while True:
+            try:
+                client, _ = self.listener.accept()
+            except OSError:
+                return
+            if not self.open:
+                client.close()
+                continue
+            try:
+                upstream = socket.create_connection(self.target, timeout=5)
+            except OSError:
+                client.close()
+                continue
+            with self.lock:
+                self.conns += [client, upstream]
+            for a, b in ((client, upstream), (upstream, client)):
+                threading.Thread(target=self._pump, args=(a, b), daemon=True).start()
+
+    @staticmethod
+    def _pump(a, b):
+        try:
+            while data := a.recv(65536):
+                b.sendall(data)
+        except OSError:
+            pass
+        for s in (a, b):
+            try:
+                s.close()
+            except OSError:
+                pass
+
+    def cut(self):
+        import socket
+        self.open = False
+        with self.lock:
+            for s in self.conns:
+                try:
+                    s.shutdown(socket.SHUT_RDWR)
+                except OSError:
+                    pass
+            self.conns = []
+
+    def restore(self):
+        self.open = True
+
+    def close(self):
+        self.cut()
+        self.listener.close()
+
+
+def test_ready_follows_the_database_so_a_balancer_stops_sending_requests(tmp_path):
+    """/ready is what a load balancer checks: 503 naming the database while PostgreSQL is out of
+    reach (within the 3 s the check allows it), 200 again once it is back; /health stays 200."""
+    import urllib.parse
+    u = urllib.parse.urlsplit(PG)
+    relay = TCPRelay(u.hostname, u.port or 5432)
+    url = PG.replace(f"{u.hostname}:{u.port}", f"127.0.0.1:{relay.port}")
+    s = Server(tmp_path / "a", env={"HUB_DATABASE_URL": url})
+    try:
+        def ready():
+            return requests.get(s.url + "/ready", timeout=30)
+
+        assert ready().status_code == 200
+        relay.cut()
+        deadline = time.monotonic() + 30
+        while (r := ready()).status_code != 503:
+            assert time.monotonic() < deadline, "still ready with the database gone"
+            time.sleep(0.2)
+        assert "hub database" in r.json()["reason"]
+        assert requests.get(s.url + "/health", timeout=10).status_code == 200
+        relay.restore()
+        deadline = time.monotonic() + 60
+        while ready().status_code != 200:
+            assert time.monotonic() < deadline, "not ready again with the database back"
+            time.sleep(0.2)
+    finally:
+        s.stop()
+        relay.close()

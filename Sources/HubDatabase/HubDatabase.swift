@@ -34,6 +34,11 @@ public final class HubDatabase: Sendable {
 
     public func close() async { await sql.close() }
 
+    /// One trivial query: throws when the database cannot be reached (readiness checks).
+    public func ping() async throws {
+        _ = try await sql.read("SELECT 1", [])
+    }
+
     static func now() -> Int64 { Int64(Date().timeIntervalSince1970) }
 
     // MARK: users and tokens

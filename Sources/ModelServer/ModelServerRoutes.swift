@@ -11,11 +11,19 @@ public struct ModelServerRoutes: Sendable {
     /// Largest request body accepted (embedding batches can be big).
     public var maxBodyBytes = 16 * 1_048_576
 
-    public init(server: ModelServer) { self.server = server }
+    /// What else the process needs to serve, asked by `/ready` after the model server's own state
+    /// (serve: the hub's database and store); nil when ready, else why not.
+    public let alsoReady: @Sendable () async -> String?
+
+    public init(server: ModelServer, alsoReady: @escaping @Sendable () async -> String? = { nil }) {
+        self.server = server
+        self.alsoReady = alsoReady
+    }
 
     public func addRoutes<Context: RequestContext>(to router: Router<Context>) {
         let s = server
         let limit = maxBodyBytes
+        let alsoReady = self.alsoReady
         router.post("/v1/completions") { req, _ in await s.handleJSON(req, endpoint: "completions", limit: limit) { o, raw, c throws(APIError) in try await s.generation(o, body: raw, chat: false, caller: c) } }
         router.post("/v1/chat/completions") { req, _ in await s.handleJSON(req, endpoint: "chat_completions", limit: limit) { o, raw, c throws(APIError) in try await s.generation(o, body: raw, chat: true, caller: c) } }
         router.post("/v1/embeddings") { req, _ in await s.handleJSON(req, endpoint: "embeddings", limit: limit) { o, raw, c throws(APIError) in try await s.embeddings(o, body: raw, caller: c) } }
@@ -30,7 +38,9 @@ public struct ModelServerRoutes: Sendable {
         router.post("/models/unload") { req, _ in await s.handleJSON(req, endpoint: "models_unload", limit: limit) { _, raw, _ throws(APIError) in try await s.unloadModel(raw) } }
         router.get("/health") { _, _ in ModelServer.json(["status": "healthy", "version": ModelServer.version]) }
         router.get("/ready") { _, _ in
-            if let why = s.notReadyReason { return ModelServer.json(["status": "not_ready", "reason": why], status: .serviceUnavailable) }
+            var why = s.notReadyReason
+            if why == nil { why = await alsoReady() }
+            if let why { return ModelServer.json(["status": "not_ready", "reason": why], status: .serviceUnavailable) }
             return ModelServer.json(["status": "ready"])
         }
         router.get("/status") { _, _ in await s.statusResponse() }

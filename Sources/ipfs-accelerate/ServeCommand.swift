@@ -83,7 +83,9 @@ struct ServeCommand: AsyncParsableCommand {
                 return Array(Set(EngineLoader.supportedModels(under: localModels) + hubRepos)).sorted()
             },
             metrics: metrics)
-        ModelServerRoutes(server: modelServer).addRoutes(to: router)
+        // /ready also needs the hub's database and store: a load balancer stops sending requests to a
+        // process whose PostgreSQL is out of reach.
+        ModelServerRoutes(server: modelServer, alsoReady: { await hub.readiness() }).addRoutes(to: router)
         modelServer.startPreloading()
 
         var quiet = logger
