@@ -289,3 +289,28 @@ def test_ready_follows_the_database_so_a_balancer_stops_sending_requests(tmp_pat
     finally:
         s.stop()
         relay.close()
+
+
+def test_a_keys_rate_limit_holds_for_all_processes_together(tmp_path):
+    """With HF_SERVER_ENABLE_RATE_LIMITING the buckets live in the shared PostgreSQL: a key allowed
+    3 requests a minute gets 3 from two processes together (plus one per 20 s the test takes), not 3 from each."""
+    admin = "hf_admin_" + uuid.uuid4().hex
+    env = {"HUB_DATABASE_URL": PG, "HF_SERVER_ENABLE_AUTH": "true", "HF_SERVER_REQUIRE_AUTH": "true",
+           "HF_SERVER_ADMIN_API_KEY": admin, "HF_SERVER_ENABLE_RATE_LIMITING": "true"}
+    a = Server(tmp_path / "a", env=env)
+    b = Server(tmp_path / "b", env=env)
+    try:
+        made = requests.post(a.url + "/admin/keys/generate", json={"name": "limited-" + uuid.uuid4().hex[:8], "rate_limit": 3},
+                             headers={"Authorization": f"Bearer {admin}"}, timeout=30).json()
+        started = time.monotonic()
+        answers = [requests.get((a if i % 2 == 0 else b).url + "/v1/models",
+                                headers={"Authorization": f"Bearer {made['api_key']}"}, timeout=30) for i in range(10)]
+        refills = int((time.monotonic() - started) // 20)
+        codes = [r.status_code for r in answers]
+        assert set(codes) <= {200, 429}, codes
+        assert 3 <= codes.count(200) <= 3 + refills, codes
+        refused = next(r for r in answers if r.status_code == 429)
+        assert refused.headers["X-RateLimit-Limit"] == "3" and int(refused.headers["Retry-After"]) >= 1
+    finally:
+        b.stop()
+        a.stop()

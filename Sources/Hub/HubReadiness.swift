@@ -1,5 +1,5 @@
 import Foundation
-import IPFSRouter
+import Primitives
 
 extension HubServer {
     /// How long the database gets to answer a readiness check before the process reports not ready.

@@ -82,6 +82,11 @@ enum Schema {
             ],
             fallbackTables(i),
             apiKeys(d),
+            // 6: the model server's rate-limit buckets, shared by every process on one database
+            // (HubDatabase+RateLimits.swift). Tokens in thousandths, time in milliseconds.
+            [
+                "CREATE TABLE rate_buckets (bucket TEXT PRIMARY KEY, milli_tokens \(i) NOT NULL, updated_ms \(i) NOT NULL)",
+            ],
         ]
     }
 

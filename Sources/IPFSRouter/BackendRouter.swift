@@ -85,7 +85,7 @@ public final class BackendRouter: Sendable {
     func probe(_ b: any IPFSBackend) async -> BackendAvailability {
         do {
             // A backend may probe an API and then a CLI: allow both, then cut it off.
-            return try await withTimeout(settings.probeTimeout * 2 + 1, what: "availability of \(b.name)") { await b.availability() }
+            return try await withBackendTimeout(settings.probeTimeout * 2 + 1, what: "availability of \(b.name)") { await b.availability() }
         } catch {
             return .unavailable("\(error)")
         }
@@ -111,7 +111,7 @@ public final class BackendRouter: Sendable {
             guard avail.isAvailable else { record(.skipped(avail.reason)); continue }
             askedAny = true
             do {
-                let value = try await withTimeout(settings.operationTimeout, what: "\(operation) on \(c.name)") { try await body(b) }
+                let value = try await withBackendTimeout(settings.operationTimeout, what: "\(operation) on \(c.name)") { try await body(b) }
                 record(.served)
                 receipt.servedBy = c.name
                 log(receipt)

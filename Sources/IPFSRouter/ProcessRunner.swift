@@ -32,7 +32,7 @@ struct ProcessRunner: Sendable {
         child.process.standardOutput = child.out
         child.process.standardError = child.err
         let what = ([(executable as NSString).lastPathComponent] + arguments.prefix(2)).joined(separator: " ")
-        return try await withTimeout(timeout, what: what) {
+        return try await withBackendTimeout(timeout, what: what) {
             try await withTaskCancellationHandler {
                 try await withCheckedThrowingContinuation { (c: CheckedContinuation<Output, any Error>) in
                     let outData = Locked(Data()), errData = Locked(Data())

@@ -74,7 +74,7 @@ extension ModelServer {
             caller.priority = p
         }
         if config.enableRateLimiting && !caller.isAdmin {
-            let decision = rateLimiter.check(key: caller.bucket, limit: caller.rateLimit)
+            let decision = await rateLimiter.check(key: caller.bucket, limit: caller.rateLimit)
             caller.rateHeaders = decision.headers()
             if !decision.allowed {
                 metrics.count("hf_server_rate_limited_total")

@@ -13,6 +13,7 @@ extension ModelServer {
                             storeByCID: (@Sendable (URL) async throws -> String)? = nil,
                             availableModels: (@Sendable () async -> [String])? = nil,
                             metrics: ServerMetrics = ServerMetrics(),
+                            rateLimiter: (any RateLimiting)? = nil,
                             logger: Logger = Logger(label: "ipfs-accelerate.modelserver")) throws -> ModelServer {
         let config = try ModelServerConfig.fromEnvironment(environment)
         try FileManager.default.createDirectory(at: dataDir, withIntermediateDirectories: true)
@@ -26,7 +27,7 @@ extension ModelServer {
                                  availableModels: availableModels ?? { EngineLoader.supportedModels(under: dataDir.appendingPathComponent("models")) })
         return ModelServer(config: config, source: source,
                            keys: try keys ?? KeyStore(path: dataDir.appendingPathComponent("hub.sqlite").path),
-                           metrics: metrics, logger: logger)
+                           metrics: metrics, rateLimiter: rateLimiter, logger: logger)
     }
 }
 

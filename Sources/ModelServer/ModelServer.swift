@@ -10,7 +10,7 @@ public final class ModelServer: Sendable {
     public let hardware: HardwareInfo
     public let keys: KeyStore?
     public let metrics: ServerMetrics
-    public let rateLimiter: RateLimiter
+    public let rateLimiter: any RateLimiting
     public let queue: RequestQueue
     public let breakers: CircuitBreakers
     public let cache: ResponseCache
@@ -39,8 +39,10 @@ public final class ModelServer: Sendable {
 
     /// - Parameters:
     ///   - keys: the API keys (`serve` passes a store over the hub's own database, SQLite or PostgreSQL); nil keeps no keys.
+    ///   - rateLimiter: where the buckets live; nil: this process's memory, counting in `clock`.
     public init(config: ModelServerConfig, source: ModelSource, keys: KeyStore?,
                 hardware: HardwareInfo = .detect(), metrics: ServerMetrics = ServerMetrics(),
+                rateLimiter: (any RateLimiting)? = nil,
                 logger: Logger = Logger(label: "ipfs-accelerate.modelserver"),
                 clock: @escaping MonotonicClock = systemMonotonicClock) {
         self.config = config
@@ -49,7 +51,7 @@ public final class ModelServer: Sendable {
         self.source = source
         self.keys = keys
         self.metrics = metrics
-        rateLimiter = RateLimiter(clock: clock)
+        self.rateLimiter = rateLimiter ?? RateLimiter(clock: clock)
         queue = RequestQueue(enabled: config.enableRequestQueue, maxSize: config.maxQueueSize,
                              maxConcurrent: config.maxConcurrentRequests, timeoutSeconds: config.queueTimeoutSeconds,
                              perModel: config.queuePerModel)

@@ -1,4 +1,7 @@
 import Foundation
+import HubDatabase
+import Logging
+import Primitives
 
 /// Token-bucket rate limiting per caller: a bucket holds `limit` tokens and refills at
 /// `limit` per minute, so a caller may burst to its limit and then sustain it.
@@ -49,6 +52,51 @@ public final class RateLimiter: Sendable {
             return Decision(allowed: allowed, limit: limit, remaining: Int(b.tokens.rounded(.down)),
                             resetSeconds: missing / perSecond,
                             retryAfterSeconds: allowed ? 0 : (1 - b.tokens) / perSecond)
+        }
+    }
+}
+
+/// Where the rate-limit buckets live: this process's memory (`RateLimiter`), or the database every
+/// `serve` process shares (`SharedRateLimiter`), so that a key's limit holds for the whole deployment.
+public protocol RateLimiting: Sendable {
+    /// Takes one request from `key`'s bucket of `limit` requests per minute.
+    func check(key: String, limit: Int) async -> RateLimiter.Decision
+}
+
+extension RateLimiter: RateLimiting {}
+
+/// Token buckets in the shared database (PostgreSQL): N processes behind a load balancer allow a key
+/// its limit in all, not N times it. One short transaction per request. When the database does not
+/// answer within `timeout`, this process's own buckets decide, so an outage neither blocks every
+/// request nor lifts the limits.
+public final class SharedRateLimiter: RateLimiting {
+    let database: HubDatabase
+    let local: RateLimiter
+    let timeout: Double
+    let logger: Logger
+
+    public init(database: HubDatabase, timeout: Double = 1, logger: Logger = Logger(label: "ipfs-accelerate.modelserver")) {
+        self.database = database
+        self.local = RateLimiter()
+        self.timeout = timeout
+        self.logger = logger
+    }
+
+    public func check(key: String, limit: Int) async -> RateLimiter.Decision {
+        let database = self.database
+        let now = Int64((Date().timeIntervalSince1970 * 1000).rounded(.down))
+        do {
+            let take = try await withTimeout(timeout, what: "the shared rate limit") {
+                try await database.takeRateToken(bucket: "model_server:" + key, limit: limit, nowMillis: now)
+            }
+            let perSecond = Double(max(limit, 1)) / 60
+            let tokens = Double(take.milliTokens) / 1000
+            return RateLimiter.Decision(allowed: take.allowed, limit: limit, remaining: Int(tokens.rounded(.down)),
+                                        resetSeconds: (Double(limit) - tokens) / perSecond,
+                                        retryAfterSeconds: take.allowed ? 0 : (1 - tokens) / perSecond)
+        } catch {
+            logger.warning("shared rate limit unavailable, this process's own limit applies: \(error)")
+            return local.check(key: key, limit: limit)
         }
     }
 }

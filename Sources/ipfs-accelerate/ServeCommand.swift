@@ -82,7 +82,9 @@ struct ServeCommand: AsyncParsableCommand {
                 let hubRepos = (try? await hubModels.candidateRepos()) ?? []
                 return Array(Set(EngineLoader.supportedModels(under: localModels) + hubRepos)).sorted()
             },
-            metrics: metrics)
+            metrics: metrics,
+            // Behind a load balancer a key's limit holds for all processes together.
+            rateLimiter: hubDatabase.isShared ? SharedRateLimiter(database: hubDatabase) : nil)
         // /ready also needs the hub's database and store: a load balancer stops sending requests to a
         // process whose PostgreSQL is out of reach.
         ModelServerRoutes(server: modelServer, alsoReady: { await hub.readiness() }).addRoutes(to: router)
