@@ -188,7 +188,7 @@ enum LegacyHubFile {
         let queue = try DatabaseQueue(path: path)
         let tables = try await queue.read { try String.fetchAll($0, sql: "SELECT name FROM sqlite_master WHERE type = 'table'") }
         #expect(!tables.contains("model_server_api_keys") && !tables.contains("grdb_migrations"))
-        #expect(try await queue.read { try Int64.fetchAll($0, sql: "SELECT version FROM schema_migrations ORDER BY version") } == [1, 2, 3, 4, 5])
+        #expect(try await queue.read { try Int64.fetchAll($0, sql: "SELECT version FROM schema_migrations ORDER BY version") } == [1, 2, 3, 4, 5, 6])
         try queue.close()
         let again = try await HubDatabase.sqlite(path: path)
         #expect(try await again.apiKeys() == keys)
