@@ -37,7 +37,10 @@ final class SQLiteExecutor: SQLExecutor {
         // A caller cancelled while waiting leaves before BEGIN: nothing to roll back.
         do { try await lock.acquire() } catch { throw Self.mapped(error) }
         do {
-            try control("BEGIN IMMEDIATE")
+            // Waiting for another connection's write lock (another process, or another handle here)
+            // is SQLite's busy handler sleeping on the thread: off the cooperative pool, or waiters
+            // there could fill it and keep the lock's holder from resuming to COMMIT.
+            try await runBlocking { try self.control("BEGIN IMMEDIATE") }
             let tx = SQLiteTransaction(pool: pool)
             do {
                 let result = try await body(tx)
