@@ -48,11 +48,19 @@ public final class RateLimiter: Sendable {
             let allowed = b.tokens >= 1
             if allowed { b.tokens -= 1 }
             all[key] = b
-            let missing = Double(limit) - b.tokens
-            return Decision(allowed: allowed, limit: limit, remaining: Int(b.tokens.rounded(.down)),
-                            resetSeconds: missing / perSecond,
-                            retryAfterSeconds: allowed ? 0 : (1 - b.tokens) / perSecond)
+            return Decision(allowed: allowed, limit: limit, tokensLeft: b.tokens)
         }
+    }
+}
+
+extension RateLimiter.Decision {
+    /// The answer for a bucket of `limit` per minute holding `tokens` after this request's take
+    /// (both the in-memory and the shared buckets answer through it).
+    init(allowed: Bool, limit: Int, tokensLeft tokens: Double) {
+        let perSecond = Double(max(limit, 1)) / 60
+        self.init(allowed: allowed, limit: limit, remaining: Int(tokens.rounded(.down)),
+                  resetSeconds: (Double(limit) - tokens) / perSecond,
+                  retryAfterSeconds: allowed ? 0 : (1 - tokens) / perSecond)
     }
 }
 
@@ -89,11 +97,7 @@ public final class SharedRateLimiter: RateLimiting {
             let take = try await withTimeout(timeout, what: "the shared rate limit") {
                 try await database.takeRateToken(bucket: "model_server:" + key, limit: limit, nowMillis: now)
             }
-            let perSecond = Double(max(limit, 1)) / 60
-            let tokens = Double(take.milliTokens) / 1000
-            return RateLimiter.Decision(allowed: take.allowed, limit: limit, remaining: Int(tokens.rounded(.down)),
-                                        resetSeconds: (Double(limit) - tokens) / perSecond,
-                                        retryAfterSeconds: take.allowed ? 0 : (1 - tokens) / perSecond)
+            return RateLimiter.Decision(allowed: take.allowed, limit: limit, tokensLeft: Double(take.milliTokens) / 1000)
         } catch {
             logger.warning("shared rate limit unavailable, this process's own limit applies: \(error)")
             return local.check(key: key, limit: limit)

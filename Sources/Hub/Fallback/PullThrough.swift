@@ -389,6 +389,10 @@ extension FallbackController {
             defer { lease.end() }  // after `keep`: followers then find the recorded copy
             defer { writing.end() }
             var held: ByteBuffer?
+            func send(_ batch: ByteBuffer) async throws {
+                try await writer.write(batch)
+                metrics.sent(batch.readableBytes, kind: "pull_through")
+            }
             do {
                 // Hashing and storing run on other threads; this loop only relays bytes, gathered into
                 // batches of about a MiB so that per-chunk costs (hops, locks) are paid 16x less often.
@@ -396,12 +400,12 @@ extension FallbackController {
                 for try await chunk in response.body {
                     guard let batch = batches.add(chunk) else { continue }
                     try await store.append(batch)
-                    if let previous = held { try await writer.write(previous); metrics.sent(previous.readableBytes, kind: "pull_through") }
+                    if let previous = held { try await send(previous) }
                     held = batch
                 }
                 if let batch = batches.rest() {
                     try await store.append(batch)
-                    if let previous = held { try await writer.write(previous); metrics.sent(previous.readableBytes, kind: "pull_through") }
+                    if let previous = held { try await send(previous) }
                     held = batch
                 }
             } catch {
@@ -419,7 +423,7 @@ extension FallbackController {
                 throw HubError(.badGateway, code: .badGateway, "\(path) from \(source.name) could not be stored: \(error)")
             }
             try await mirror.verify(stored, meta, length: length, lease: lease, writing: writing)
-            if let held { try await writer.write(held); metrics.sent(held.readableBytes, kind: "pull_through") }
+            if let held { try await send(held) }
             try await writer.finish(nil)
             await mirror.keep(stored, meta)
         }
